@@ -1,0 +1,261 @@
+/**
+ * ConstRedis: the client for one server. Any method name is a command (through a Proxy), with
+ * the reference's argument conventions and reply shapes where it documents them.
+ */
+import { EventEmitter } from 'node:events';
+import { Connection } from '../connection/connection.js';
+import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
+import type { Reply } from '../resp/decode.js';
+import { CommandTable, type CommandInfo } from './command-table.js';
+import { blockingTimeout, conventionFor, flat, type CommandSpec } from './conventions.js';
+import { parseMethodName, type MethodName } from './method-name.js';
+import type { CommandMethod, ReferenceCommands } from './types.js';
+
+/** Names that must never become commands: they are probed by `await`, inspect, JSON, tests. */
+const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
+
+/** Idle connections kept for blocking commands. */
+const MAX_IDLE_BLOCKING = 4;
+
+export class ConstRedisBase extends EventEmitter {
+  readonly options: ResolvedOptions;
+  /** The shared, pipelined connection every non-blocking command uses. */
+  readonly connection: Connection;
+  /** This server's command descriptions, learned on first need. */
+  readonly commandTable: CommandTable;
+  protected readonly resolved = new Map<string, string[]>();
+  protected readonly idleBlocking: Connection[] = [];
+  protected readonly allBlocking = new Set<Connection>();
+  protected readonly methodCache = new Map<string, CommandMethod>();
+
+  constructor(options: ClientOptions | string = {}, where?: string) {
+    super();
+    this.options = resolveOptions(typeof options === 'string' ? { url: options } : options, where);
+    this.connection = new Connection(this.options);
+    this.connection.on('ready', () => this.emit('ready'));
+    this.connection.on('disconnect', (err: Error) => this.emit('disconnect', err));
+    this.commandTable = new CommandTable((names) => this.connection.send(['COMMAND', 'INFO', ...names], { name: 'COMMAND INFO' }));
+  }
+
+  /** "host:port" (or the socket path). */
+  get address(): string {
+    return this.connection.address;
+  }
+
+  /** Connects now instead of on the first command. */
+  connect(): Promise<void> {
+    return this.connection.connect();
+  }
+
+  /**
+   * Turns a method call into the command to send: the reference's conventions where it has
+   * them, the arguments as given otherwise. Asynchronous only for multi-word names not yet
+   * resolved against the server.
+   */
+  prepare(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
+    const name = parseMethodName(method);
+    const convention = name.literal ? undefined : conventionFor(name.key);
+    if (convention !== undefined) {
+      const spec = convention(args as unknown[], method);
+      if (name.buffers) spec.buffers = true;
+      return spec;
+    }
+    if (name.single !== null) return this.plainSpec([name.single], args, name);
+    const known = this.resolved.get(name.key);
+    if (known !== undefined) return this.specFor(known, args, name, method);
+    if (name.literal) return this.plainSpec(name.words.map((w) => w.toUpperCase()), args, name);
+    return this.resolveWords(name).then((words) => this.specFor(words, args, name, method));
+  }
+
+  /** After resolution, a name like hGetAll may turn out to be a command the reference shapes. */
+  private specFor(words: string[], args: readonly unknown[], name: MethodName, method: string): CommandSpec {
+    const convention = conventionFor(words.join('_').toLowerCase());
+    if (convention === undefined) return this.plainSpec(words, args, name);
+    const spec = convention(args as unknown[], method);
+    if (name.buffers) spec.buffers = true;
+    return spec;
+  }
+
+  private plainSpec(words: string[], args: readonly unknown[], name: MethodName): CommandSpec {
+    const argv: unknown[] = words.length === 1 ? [words[0]] : words.slice();
+    for (const a of args) {
+      if (Array.isArray(a)) for (const x of a) argv.push(x);
+      else argv.push(a);
+    }
+    const spec: CommandSpec = { argv, words: words.length, reply: null };
+    if (name.buffers) spec.buffers = true;
+    const blockFor = blockingTimeout(words[0]!, argv);
+    if (blockFor !== undefined) spec.blockFor = blockFor;
+    return spec;
+  }
+
+  /**
+   * Multi-word names: CLIENT GETNAME (a container command and its subcommand), JSON.GET (a
+   * module command), or a command written in camelCase (hGetAll → HGETALL). The server's
+   * command table decides, in one COMMAND INFO round trip, remembered per name.
+   */
+  private async resolveWords(name: MethodName): Promise<string[]> {
+    const [first, ...rest] = name.words as string[];
+    const container = [first!.toUpperCase(), rest.join('-').toUpperCase()];
+    const dotted = `${first}.${rest.join('_')}`;
+    const joined = name.words.join('');
+    const [head, dot, whole] = await Promise.all([
+      this.commandTable.get(first!),
+      this.commandTable.get(dotted),
+      this.commandTable.get(joined),
+    ]);
+    let words: string[];
+    if (head !== null && isContainerFor(head, `${first}|${rest.join('-')}`, whole)) words = container;
+    else if (dot !== null) words = [dotted.toUpperCase()];
+    else if (whole !== null) words = [joined.toUpperCase()];
+    else words = container;
+    if (!this.commandTable.unavailable) this.resolved.set(name.key, words);
+    return words;
+  }
+
+  /** Sends a prepared command and shapes its reply. */
+  dispatch(spec: CommandSpec): Promise<unknown> {
+    if (spec.blockFor !== undefined) return this.dispatchBlocking(spec);
+    const p = this.connection.send(spec.argv, {
+      buffers: spec.buffers,
+      name: spec.words === 1 ? (spec.argv[0] as string) : spec.argv.slice(0, spec.words).join(' '),
+    });
+    return spec.reply === null ? p : p.then(spec.reply);
+  }
+
+  /**
+   * A blocking command runs on a connection of its own, so it never stalls other callers,
+   * and may wait as long as its server-side timeout (plus socket_timeout for the reply).
+   */
+  private async dispatchBlocking(spec: CommandSpec): Promise<unknown> {
+    const conn = this.idleBlocking.pop() ?? this.newBlockingConnection();
+    const st = this.options.socketTimeout;
+    const timeout = spec.blockFor === null || spec.blockFor === undefined || st === null ? null : spec.blockFor + st;
+    let healthy = false;
+    try {
+      const reply = await conn.send(spec.argv, { buffers: spec.buffers, timeout, name: String(spec.argv[0]) });
+      healthy = true;
+      return spec.reply === null ? reply : spec.reply(reply);
+    } catch (err) {
+      healthy = err instanceof Error && err.name === 'ReplyError';
+      throw err;
+    } finally {
+      if (healthy && !conn.isClosed && this.idleBlocking.length < MAX_IDLE_BLOCKING && !this.connection.isClosed) {
+        this.idleBlocking.push(conn);
+      } else {
+        this.allBlocking.delete(conn);
+        void conn.close();
+      }
+    }
+  }
+
+  private newBlockingConnection(): Connection {
+    const conn = new Connection(this.options);
+    this.allBlocking.add(conn);
+    return conn;
+  }
+
+  /** Runs a method by name (what the Proxy calls). */
+  command(method: string, args: readonly unknown[]): Promise<unknown> {
+    let spec: CommandSpec | Promise<CommandSpec>;
+    try {
+      spec = this.prepare(method, args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (spec instanceof Promise) return spec.then((s) => this.dispatch(s));
+    return this.dispatch(spec);
+  }
+
+  /**
+   * Sends a raw command with no conventions and no reply shaping:
+   * `call('CLIENT', 'GETNAME')`, `call('JSON.GET', key)`.
+   */
+  call(command: string, ...args: unknown[]): Promise<Reply> {
+    return this.connection.send([command, ...flat(args)]);
+  }
+
+  /** The reference's name for `call`. */
+  execute_command(...args: unknown[]): Promise<Reply> {
+    return this.connection.send(flat(args));
+  }
+
+  executeCommand(...args: unknown[]): Promise<Reply> {
+    return this.connection.send(flat(args));
+  }
+
+  /** The description of a command from the server's own table (null when unknown). */
+  commandInfo(name: string): Promise<CommandInfo | null> {
+    return this.commandTable.get(name);
+  }
+
+  /** Closes every connection after the commands already sent are answered. */
+  async close(): Promise<void> {
+    const blocking = [...this.allBlocking];
+    this.allBlocking.clear();
+    this.idleBlocking.length = 0;
+    await Promise.all([this.connection.close(), ...blocking.map((c) => c.close())]);
+  }
+
+  /** Same as close(). */
+  quit(): Promise<void> {
+    return this.close();
+  }
+
+  /** Drops every connection at once; pending commands reject. */
+  disconnect(): void {
+    this.connection.destroy();
+    for (const c of this.allBlocking) c.destroy();
+    this.allBlocking.clear();
+    this.idleBlocking.length = 0;
+  }
+}
+
+function isContainerFor(head: CommandInfo, subName: string, whole: CommandInfo | null): boolean {
+  if (head.subcommands !== null) return head.subcommands.has(subName) || whole === null;
+  return whole === null;
+}
+
+/** A ConstRedis: the base class plus every Redis command as a method. */
+export type ConstRedis = ConstRedisBase & ReferenceCommands & { [command: string]: CommandMethod };
+
+export interface ConstRedisConstructor {
+  new (options?: ClientOptions | string): ConstRedis;
+  /** `redis://[[user]:password@]host:port/db`, `rediss://...`, `unix://[:password]@/path.sock?db=N`. */
+  fromUrl(url: string, options?: ClientOptions): ConstRedis;
+  from_url(url: string, options?: ClientOptions): ConstRedis;
+}
+
+/** Wraps a client so that any property that is not one of its members is a command. */
+export function commandProxy<T extends ConstRedisBase>(target: T): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
+      if (NOT_COMMANDS.has(prop)) return undefined;
+      let fn = obj['methodCache'].get(prop);
+      if (fn === undefined) {
+        fn = (...args: unknown[]) => obj.command(prop, args) as Promise<Reply>;
+        obj['methodCache'].set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}
+
+class ConstRedisClient extends ConstRedisBase {
+  constructor(options?: ClientOptions | string) {
+    super(options);
+    // The instance is the Proxy, so unknown property names become commands.
+    return commandProxy(this);
+  }
+
+  static fromUrl(url: string, options: ClientOptions = {}): ConstRedis {
+    return new ConstRedisClient({ ...options, url }) as ConstRedis;
+  }
+
+  static from_url(url: string, options: ClientOptions = {}): ConstRedis {
+    return new ConstRedisClient({ ...options, url }) as ConstRedis;
+  }
+}
+
+export const ConstRedis = ConstRedisClient as unknown as ConstRedisConstructor;

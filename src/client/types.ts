@@ -1,0 +1,220 @@
+/**
+ * Types of the reference's methods, so editors complete them; every other command is still
+ * callable through the index signature and returns the reply as Redis sends it.
+ */
+import type { CommandArg } from '../resp/encode.js';
+import type { Reply } from '../resp/decode.js';
+import type { InfoValue, SlowlogEntry } from './replies.js';
+
+/** Any command: arguments as given (arrays are flattened one level), reply as sent. */
+export type CommandMethod = (...args: Array<CommandArg | readonly CommandArg[]>) => Promise<Reply>;
+
+export type Key = string | Uint8Array;
+export type Value = CommandArg;
+/** A bulk reply: string, or Buffer in buffers mode. */
+export type Bulk = string | Buffer;
+export type ScorePair = [Bulk, number];
+export type Mapping = Record<string, Value>;
+
+export interface SetOptions {
+  ex?: number | null;
+  px?: number | null;
+  exat?: number | Date | null;
+  pxat?: number | Date | null;
+  nx?: boolean;
+  xx?: boolean;
+  keepttl?: boolean;
+  get?: boolean;
+}
+
+export interface RangeOptions {
+  desc?: boolean;
+  withscores?: boolean;
+  start?: number;
+  num?: number;
+  score_cast_func?: (score: string) => unknown;
+}
+
+export interface ScanOptions {
+  match?: string;
+  count?: number;
+  type?: string;
+}
+
+export interface SortOptions {
+  start?: number;
+  num?: number;
+  by?: string;
+  get?: string | string[];
+  desc?: boolean;
+  alpha?: boolean;
+  store?: string;
+  groups?: boolean;
+}
+
+type Keys = Key | readonly Key[];
+type P<T> = Promise<T>;
+
+export interface ReferenceCommands {
+  append(key: Key, value: Value): P<number>;
+  bgrewriteaof(): P<true>;
+  bgsave(): P<true>;
+  bitcount(key: Key, start?: number, end?: number): P<number>;
+  bitop(operation: string, dest: Key, ...keys: Key[]): P<number>;
+  bitpos(key: Key, bit: 0 | 1, start?: number, end?: number): P<number>;
+  blpop(keys: Keys, timeout?: number): P<[Bulk, Bulk] | null>;
+  brpop(keys: Keys, timeout?: number): P<[Bulk, Bulk] | null>;
+  brpoplpush(src: Key, dst: Key, timeout?: number): P<Bulk | null>;
+  client_getname(): P<string | null>;
+  clientGetname(): P<string | null>;
+  client_kill(address: string): P<true>;
+  client_list(): P<Array<Record<string, string | number>>>;
+  clientList(): P<Array<Record<string, string | number>>>;
+  client_setname(name: string): P<true>;
+  clientSetname(name: string): P<true>;
+  config_get(pattern?: string): P<Record<string, Bulk>>;
+  configGet(pattern?: string): P<Record<string, Bulk>>;
+  config_resetstat(): P<true>;
+  config_rewrite(): P<true>;
+  config_set(name: string, value: Value): P<true>;
+  configSet(name: string, value: Value): P<true>;
+  dbsize(): P<number>;
+  debug_object(key: Key): P<Record<string, string | number>>;
+  decr(name: Key, amount?: number): P<number>;
+  decrby(name: Key, amount?: number): P<number>;
+  delete(...names: Array<Key | readonly Key[]>): P<number>;
+  del(...names: Array<Key | readonly Key[]>): P<number>;
+  dump(name: Key): P<Buffer | null>;
+  echo(value: Value): P<Bulk>;
+  eval(script: string, numkeys: number, ...keysAndArgs: Value[]): P<Reply>;
+  evalsha(sha: string, numkeys: number, ...keysAndArgs: Value[]): P<Reply>;
+  exists(name: Key): P<boolean>;
+  exists(...names: Key[]): P<number | boolean>;
+  expire(name: Key, time: number): P<boolean>;
+  expireat(name: Key, when: number | Date): P<boolean>;
+  flushall(options?: { asynchronous?: boolean }): P<true>;
+  flushdb(options?: { asynchronous?: boolean }): P<true>;
+  get(name: Key): P<Bulk | null>;
+  getBuffer(name: Key): P<Buffer | null>;
+  getbit(name: Key, offset: number): P<boolean>;
+  getrange(key: Key, start: number, end: number): P<Bulk>;
+  getset(name: Key, value: Value): P<Bulk | null>;
+  hdel(name: Key, ...keys: Array<Value | readonly Value[]>): P<number>;
+  hexists(name: Key, key: Value): P<boolean>;
+  hget(name: Key, key: Value): P<Bulk | null>;
+  hgetall(name: Key): P<Record<string, Bulk>>;
+  hincrby(name: Key, key: Value, amount?: number): P<number>;
+  hincrbyfloat(name: Key, key: Value, amount?: number): P<number>;
+  hkeys(name: Key): P<Bulk[]>;
+  hlen(name: Key): P<number>;
+  hmget(name: Key, keys: Value | readonly Value[], ...args: Value[]): P<Array<Bulk | null>>;
+  hmset(name: Key, mapping: Mapping): P<true>;
+  hscan(name: Key, cursor?: number, options?: ScanOptions): P<[number, Record<string, Bulk>]>;
+  hset(name: Key, key: Value, value: Value): P<number>;
+  hset(name: Key, mapping: Mapping): P<number>;
+  hsetnx(name: Key, key: Value, value: Value): P<number>;
+  hvals(name: Key): P<Bulk[]>;
+  incr(name: Key, amount?: number): P<number>;
+  incrby(name: Key, amount?: number): P<number>;
+  incrbyfloat(name: Key, amount?: number): P<number>;
+  info(section?: string): P<Record<string, InfoValue>>;
+  keys(pattern?: string): P<Bulk[]>;
+  lastsave(): P<Date>;
+  lindex(name: Key, index: number): P<Bulk | null>;
+  linsert(name: Key, where: 'BEFORE' | 'AFTER' | 'before' | 'after', refvalue: Value, value: Value): P<number>;
+  llen(name: Key): P<number>;
+  lpop(name: Key): P<Bulk | null>;
+  lpush(name: Key, ...values: Array<Value | readonly Value[]>): P<number>;
+  lpushx(name: Key, value: Value): P<number>;
+  lrange(name: Key, start: number, end: number): P<Bulk[]>;
+  lrem(name: Key, count: number, value: Value): P<number>;
+  lset(name: Key, index: number, value: Value): P<true>;
+  ltrim(name: Key, start: number, end: number): P<true>;
+  mget(keys: Keys, ...args: Key[]): P<Array<Bulk | null>>;
+  move(name: Key, db: number): P<boolean>;
+  mset(mapping: Mapping): P<true>;
+  msetnx(mapping: Mapping): P<boolean>;
+  object(infotype: string, key: Key): P<Reply>;
+  persist(name: Key): P<boolean>;
+  pexpire(name: Key, time: number): P<boolean>;
+  pexpireat(name: Key, when: number | Date): P<boolean>;
+  pfadd(name: Key, ...values: Value[]): P<number>;
+  pfcount(...sources: Key[]): P<number>;
+  pfmerge(dest: Key, ...sources: Key[]): P<true>;
+  ping(): P<boolean>;
+  psetex(name: Key, timeMs: number, value: Value): P<true>;
+  pttl(name: Key): P<number>;
+  publish(channel: string, message: Value): P<number>;
+  randomkey(): P<Bulk | null>;
+  rename(src: Key, dst: Key): P<true>;
+  renamenx(src: Key, dst: Key): P<boolean>;
+  restore(name: Key, ttl: number, value: Buffer, options?: { replace?: boolean; absttl?: boolean }): P<true>;
+  rpop(name: Key): P<Bulk | null>;
+  rpoplpush(src: Key, dst: Key): P<Bulk | null>;
+  rpush(name: Key, ...values: Array<Value | readonly Value[]>): P<number>;
+  rpushx(name: Key, value: Value): P<number>;
+  sadd(name: Key, ...values: Array<Value | readonly Value[]>): P<number>;
+  save(): P<true>;
+  scan(cursor?: number, options?: ScanOptions): P<[number, Bulk[]]>;
+  scard(name: Key): P<number>;
+  script_exists(...shas: string[]): P<boolean[]>;
+  script_flush(): P<true>;
+  script_kill(): P<true>;
+  script_load(script: string): P<string>;
+  scriptLoad(script: string): P<string>;
+  sdiff(keys: Keys, ...args: Key[]): P<Bulk[]>;
+  sdiffstore(dest: Key, keys: Keys, ...args: Key[]): P<number>;
+  set(name: Key, value: Value, options?: SetOptions): P<true | null>;
+  setbit(name: Key, offset: number, value: 0 | 1 | boolean): P<boolean>;
+  setex(name: Key, time: number, value: Value): P<true>;
+  setnx(name: Key, value: Value): P<boolean>;
+  setrange(name: Key, offset: number, value: Value): P<number>;
+  sinter(keys: Keys, ...args: Key[]): P<Bulk[]>;
+  sinterstore(dest: Key, keys: Keys, ...args: Key[]): P<number>;
+  sismember(name: Key, value: Value): P<boolean>;
+  slaveof(host?: string, port?: number): P<true>;
+  slowlog_get(num?: number): P<SlowlogEntry[]>;
+  slowlog_len(): P<number>;
+  slowlog_reset(): P<true>;
+  smembers(name: Key): P<Bulk[]>;
+  smove(src: Key, dst: Key, value: Value): P<boolean>;
+  sort(name: Key, options?: SortOptions): P<Reply>;
+  spop(name: Key): P<Bulk | null>;
+  srandmember(name: Key, number?: number): P<Bulk | Bulk[] | null>;
+  srem(name: Key, ...values: Array<Value | readonly Value[]>): P<number>;
+  sscan(name: Key, cursor?: number, options?: ScanOptions): P<[number, Bulk[]]>;
+  strlen(name: Key): P<number>;
+  substr(name: Key, start: number, end?: number): P<Bulk>;
+  sunion(keys: Keys, ...args: Key[]): P<Bulk[]>;
+  sunionstore(dest: Key, keys: Keys, ...args: Key[]): P<number>;
+  time(): P<[number, number]>;
+  ttl(name: Key): P<number>;
+  type(name: Key): P<string>;
+  unwatch(): P<true>;
+  watch(...names: Key[]): P<true>;
+  zadd(name: Key, mapping: Record<string, number>, options?: { nx?: boolean; xx?: boolean; ch?: boolean; incr?: boolean; gt?: boolean; lt?: boolean }): P<number>;
+  zadd(name: Key, ...scoreMembers: Array<number | string | Value>): P<number>;
+  zcard(name: Key): P<number>;
+  zcount(name: Key, min: number | string, max: number | string): P<number>;
+  zincrby(name: Key, value: Value, amount?: number): P<number>;
+  zinterstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: 'SUM' | 'MIN' | 'MAX'): P<number>;
+  zlexcount(name: Key, min: string, max: string): P<number>;
+  zrange(name: Key, start: number, end: number, options: RangeOptions & { withscores: true }): P<ScorePair[]>;
+  zrange(name: Key, start: number, end: number, options?: RangeOptions): P<Bulk[]>;
+  zrangebylex(name: Key, min: string, max: string, options?: { start?: number; num?: number }): P<Bulk[]>;
+  zrangebyscore(name: Key, min: number | string, max: number | string, options: RangeOptions & { withscores: true }): P<ScorePair[]>;
+  zrangebyscore(name: Key, min: number | string, max: number | string, options?: RangeOptions): P<Bulk[]>;
+  zrank(name: Key, value: Value): P<number | null>;
+  zrem(name: Key, ...values: Array<Value | readonly Value[]>): P<number>;
+  zremrangebylex(name: Key, min: string, max: string): P<number>;
+  zremrangebyrank(name: Key, min: number, max: number): P<number>;
+  zremrangebyscore(name: Key, min: number | string, max: number | string): P<number>;
+  zrevrange(name: Key, start: number, end: number, options: RangeOptions & { withscores: true }): P<ScorePair[]>;
+  zrevrange(name: Key, start: number, end: number, options?: RangeOptions): P<Bulk[]>;
+  zrevrangebyscore(name: Key, max: number | string, min: number | string, options: RangeOptions & { withscores: true }): P<ScorePair[]>;
+  zrevrangebyscore(name: Key, max: number | string, min: number | string, options?: RangeOptions): P<Bulk[]>;
+  zrevrank(name: Key, value: Value): P<number | null>;
+  zscan(name: Key, cursor?: number, options?: ScanOptions): P<[number, ScorePair[]]>;
+  zscore(name: Key, value: Value): P<number | null>;
+  zunionstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: 'SUM' | 'MIN' | 'MAX'): P<number>;
+}

@@ -1,0 +1,450 @@
+/**
+ * One socket to one server: a pipelined FIFO of commands, timeouts, reconnection, and the
+ * AUTH / SELECT / CLIENT SETNAME handshake on every (re)connect.
+ *
+ * Commands issued in one tick are written together. Replies are matched to commands in order,
+ * so anything that could desynchronise the two (a timeout, a protocol error) resets the socket.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError } from '../errors.js';
+import { Decoder, type Reply } from '../resp/decode.js';
+import { RequestWriter } from '../resp/encode.js';
+import { addressOf, type ResolvedOptions } from './options.js';
+import { Queue } from './queue.js';
+
+export interface SendOptions {
+  /** Decode this reply's bulk strings as Buffers. */
+  buffers?: boolean;
+  /**
+   * Milliseconds this command may wait for its reply, overriding socket_timeout
+   * (null: no limit; blocking commands use their own server-side timeout plus a margin).
+   */
+  timeout?: number | null;
+  /** Name used in error messages (e.g. 'CLIENT KILL'). */
+  name?: string;
+}
+
+/** A command waiting for its reply. */
+class Pending {
+  constructor(
+    readonly args: readonly unknown[],
+    readonly resolve: (r: Reply) => void,
+    readonly reject: (e: Error) => void,
+    readonly buffers: boolean,
+    /** Absolute time (ms) after which it times out, or Infinity. */
+    public deadline: number,
+    readonly timeout: number | null,
+    readonly name: string,
+  ) {}
+  retried = false;
+}
+
+type State = 'disconnected' | 'connecting' | 'ready' | 'closed';
+
+/** Called for every reply before FIFO matching; returns true when it consumed the reply. */
+export type PushHandler = (reply: Reply) => boolean;
+
+export class Connection extends EventEmitter {
+  readonly options: ResolvedOptions;
+  readonly address: string;
+  private state: State = 'disconnected';
+  private socket: net.Socket | null = null;
+  private readonly decoder: Decoder;
+  private readonly writer = new RequestWriter();
+  /** Sent, waiting for replies, in order. */
+  private readonly inflight = new Queue<Pending>();
+  /** Waiting for the connection to become ready. */
+  private readonly offline = new Queue<Pending>();
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private connecting: Promise<void> | null = null;
+  private failures = 0;
+  private pushHandler: PushHandler | null = null;
+  /** Set by close(): called when the last command in flight is answered. */
+  private drainWaiter: (() => void) | null = null;
+  private readonly flushBound = (): void => this.flush();
+  private readonly onTimerBound = (): void => this.onTimer();
+
+  constructor(options: ResolvedOptions) {
+    super();
+    this.options = options;
+    this.address = addressOf(options);
+    this.decoder = new Decoder((r) => this.onReply(r), { maxBulkLength: options.maxBulkLength });
+    this.decoder.returnBuffers = options.returnBuffers;
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Commands sent or queued and not yet answered. */
+  get pendingCount(): number {
+    return this.inflight.length + this.offline.length;
+  }
+
+  /** Lets a layer above (pub/sub) take replies that answer no command. */
+  setPushHandler(handler: PushHandler | null): void {
+    this.pushHandler = handler;
+  }
+
+  /** Sends one command; resolves with its reply, rejects with ReplyError and friends. */
+  send(args: readonly unknown[], opts?: SendOptions): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      if (this.state === 'closed') {
+        reject(new ConnectionError(`connection to ${this.address} is closed`));
+        return;
+      }
+      const name = opts?.name ?? String(args[0]);
+      const timeout = opts?.timeout !== undefined ? opts.timeout : this.options.socketTimeout;
+      const buffers = opts?.buffers ?? this.options.returnBuffers;
+      const p = new Pending(args, resolve, reject, buffers, Infinity, timeout, name);
+      if (this.state === 'ready') {
+        try {
+          this.writer.write(args, name);
+        } catch (err) {
+          reject(err as Error);
+          return;
+        }
+        this.enqueueInflight(p);
+        this.scheduleFlush();
+      } else {
+        // Validate now, so bad input fails before any waiting.
+        try {
+          new RequestWriter().write(args, name);
+        } catch (err) {
+          reject(err as Error);
+          return;
+        }
+        if (this.offline.length >= this.options.offlineQueueLimit) {
+          reject(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`));
+          return;
+        }
+        this.offline.push(p);
+        if (this.state === 'disconnected' && this.reconnectTimer === null) void this.connect().catch(() => {});
+      }
+    });
+  }
+
+  /** Opens the connection (also done on demand by send). Resolves when it is ready. */
+  connect(): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    if (this.state === 'closed') return Promise.reject(new ConnectionError(`connection to ${this.address} is closed`));
+    if (this.connecting) return this.connecting;
+    if (this.reconnectTimer !== null) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
+    this.state = 'connecting';
+    const attempt = this.open();
+    this.connecting = attempt;
+    attempt.then(
+      () => {
+        this.connecting = null;
+      },
+      (err: Error) => {
+        this.connecting = null;
+        this.onConnectFailed(err);
+      },
+    );
+    return attempt;
+  }
+
+  private open(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const o = this.options;
+      let settled = false;
+      const socket: net.Socket = o.tls
+        ? tls.connect({ ...o.tls, ...(o.path !== null ? { path: o.path } : { host: o.host, port: o.port }) })
+        : o.path !== null
+          ? net.connect({ path: o.path })
+          : net.connect({ host: o.host, port: o.port });
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 30_000);
+      this.socket = socket;
+      this.decoder.reset();
+      this.decoder.returnBuffers = this.options.returnBuffers;
+
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        // Detach first, so the close event of this socket is not taken for a lost connection.
+        if (this.socket === socket) this.socket = null;
+        socket.destroy();
+        reject(err);
+      };
+      const connectTimer = setTimeout(() => {
+        fail(new TimeoutError(`connecting to ${this.address} timed out after ${o.connectTimeout} ms`));
+      }, o.connectTimeout);
+      connectTimer.unref();
+
+      socket.once(o.tls ? 'secureConnect' : 'connect', () => {
+        if (settled) return;
+        this.handshake().then(
+          () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(connectTimer);
+            this.state = 'ready';
+            this.failures = 0;
+            this.emit('ready');
+            this.flushOffline();
+            resolve();
+          },
+          (err: Error) => fail(err),
+        );
+      });
+      socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+      socket.on('error', (err: Error) => {
+        if (!settled) fail(new ConnectionError(`cannot connect to ${this.address}: ${err.message}`));
+        else this.onSocketGone(socket, new ConnectionError(`connection to ${this.address} failed: ${err.message}`));
+      });
+      socket.on('close', () => {
+        if (!settled) fail(new ConnectionError(`connection to ${this.address} closed while connecting`));
+        else this.onSocketGone(socket, new ConnectionError(`connection to ${this.address} closed`));
+      });
+    });
+  }
+
+  /** AUTH, SELECT and CLIENT SETNAME, written together before any queued command. */
+  private handshake(): Promise<void> {
+    const o = this.options;
+    const steps: Array<Promise<Reply>> = [];
+    if (o.password !== null) {
+      const auth = o.username !== null ? ['AUTH', o.username, o.password] : ['AUTH', o.password];
+      steps.push(
+        this.sendNow(auth, 'AUTH').catch((err: Error) => {
+          // The server's message never contains the password; ours must not either.
+          const why = err instanceof ReplyError ? err.message : 'no reply';
+          throw new AuthError(`authentication to ${this.address} failed${o.username !== null ? ` for user '${o.username}'` : ''}: ${why}`);
+        }),
+      );
+    }
+    if (o.db !== 0) steps.push(this.sendNow(['SELECT', o.db], 'SELECT'));
+    if (o.name !== null) steps.push(this.sendNow(['CLIENT', 'SETNAME', o.name], 'CLIENT SETNAME'));
+    if (steps.length === 0) return Promise.resolve();
+    this.flush();
+    return Promise.all(steps).then(() => undefined);
+  }
+
+  /** Writes a command on the socket being set up, bypassing the ready check. */
+  private sendNow(args: unknown[], name: string): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      this.writer.write(args, name);
+      this.enqueueInflight(new Pending(args, resolve, reject, false, Infinity, null, name));
+    });
+  }
+
+  private onConnectFailed(err: Error): void {
+    if (this.state === 'closed') return;
+    this.state = 'disconnected';
+    this.socket = null;
+    this.failures++;
+    this.failInflight(err);
+    // Commands that waited for this attempt fail now rather than wait an unknown time.
+    for (const p of this.offline.drain()) p.reject(err);
+    this.emit('connect-failed', err);
+  }
+
+  private flushOffline(): void {
+    for (let p = this.offline.shift(); p !== undefined; p = this.offline.shift()) {
+      this.writer.write(p.args, p.name);
+      this.enqueueInflight(p);
+    }
+    this.flush();
+  }
+
+  private enqueueInflight(p: Pending): void {
+    if (p.timeout !== null) {
+      p.deadline = Date.now() + p.timeout;
+      if (this.timer === null) this.armTimer(p.deadline);
+    }
+    if (this.inflight.length === 0) this.decoder.returnBuffers = p.buffers;
+    this.inflight.push(p);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(this.flushBound);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.writer.empty || this.socket === null) return;
+    const out = this.writer.take();
+    const socket = this.socket;
+    if (typeof out === 'string') {
+      socket.write(out);
+    } else {
+      socket.cork();
+      for (const chunk of out) socket.write(chunk);
+      socket.uncork();
+    }
+  }
+
+  private onData(socket: net.Socket, chunk: Buffer): void {
+    if (socket !== this.socket) return;
+    try {
+      this.decoder.feed(chunk);
+    } catch (err) {
+      const e = err instanceof ProtocolError ? err : new ProtocolError(String(err));
+      this.resetSocket(e);
+    }
+  }
+
+  private onReply(reply: Reply): void {
+    if (this.pushHandler !== null && this.pushHandler(reply)) return;
+    const p = this.inflight.shift();
+    if (p === undefined) {
+      throw new ProtocolError(`unexpected reply from ${this.address} with no command waiting`);
+    }
+    const next = this.inflight.peek();
+    this.decoder.returnBuffers = next !== undefined ? next.buffers : this.options.returnBuffers;
+    if (reply instanceof ReplyError) {
+      reply.command = p.name;
+      p.reject(reply);
+    } else {
+      p.resolve(reply);
+    }
+    if (next === undefined && this.drainWaiter !== null) this.drainWaiter();
+  }
+
+  private armTimer(at: number): void {
+    this.timer = setTimeout(this.onTimerBound, Math.max(0, at - Date.now()));
+    this.timer.unref();
+  }
+
+  /** One timer per connection, aimed at the oldest command's deadline. */
+  private onTimer(): void {
+    this.timer = null;
+    const head = this.inflight.peek();
+    if (head === undefined) return;
+    const now = Date.now();
+    if (head.deadline <= now) {
+      const err = new TimeoutError(`${head.name} to ${this.address} timed out after ${head.timeout} ms`);
+      this.resetSocket(err, head);
+      return;
+    }
+    // The oldest command may have no deadline while a later one has: re-check soon.
+    let earliest = head.deadline;
+    if (earliest === Infinity) earliest = now + (this.options.socketTimeout ?? 1000);
+    this.armTimer(earliest);
+  }
+
+  /**
+   * Drops the socket after a timeout or protocol error: replies still in transit could
+   * otherwise be matched to the wrong commands.
+   */
+  private resetSocket(err: Error, timedOut?: Pending): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    this.socket = null;
+    socket.destroy();
+    this.afterLoss(err, timedOut);
+  }
+
+  private onSocketGone(socket: net.Socket, err: Error): void {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    this.afterLoss(err);
+  }
+
+  private afterLoss(err: Error, timedOut?: Pending): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.decoder.reset();
+    this.writer.take(); // whatever was not written belongs to a dead socket
+    const retry: Pending[] = [];
+    const lost = this.inflight.drain();
+    for (const p of lost) {
+      if (err instanceof TimeoutError && this.options.retryOnTimeout && !p.retried && p.timeout !== null) {
+        p.retried = true;
+        retry.push(p);
+      } else {
+        p.reject(p === timedOut || !(err instanceof TimeoutError) ? err : new TimeoutError(`${p.name} to ${this.address} was cut off by a timeout of an earlier command`));
+      }
+    }
+    if (this.state === 'closed') return;
+    this.state = 'disconnected';
+    this.emit('disconnect', err);
+    if (retry.length > 0) {
+      const pendingOffline = this.offline.drain();
+      for (const p of retry) this.offline.push(p);
+      for (const p of pendingOffline) this.offline.push(p);
+    }
+    if (this.offline.length > 0) this.scheduleReconnect();
+  }
+
+  private failInflight(err: Error): void {
+    for (const p of this.inflight.drain()) p.reject(err);
+    this.writer.take();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer !== null || this.connecting !== null || this.state === 'closed') return;
+    const base = Math.min(this.options.maxReconnectDelay, 25 * 2 ** Math.min(this.failures, 10));
+    const delay = this.failures === 0 ? 0 : base / 2 + Math.random() * (base / 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.state === 'disconnected') void this.connect().catch(() => {});
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  /**
+   * Ends the connection after the commands already sent are answered; later sends reject.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const socket = this.socket;
+    this.state = 'closed';
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const closed = new ConnectionError(`connection to ${this.address} is closed`);
+    for (const p of this.offline.drain()) p.reject(closed);
+    if (socket === null) return;
+    this.flush();
+    if (this.inflight.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.drainWaiter = resolve;
+        socket.once('close', () => resolve());
+      });
+      this.drainWaiter = null;
+    }
+    this.socket = null;
+    this.failInflight(closed);
+    await new Promise<void>((resolve) => {
+      if (socket.destroyed) return resolve();
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Drops the socket at once; everything pending rejects. */
+  destroy(): void {
+    const closed = new ConnectionError(`connection to ${this.address} was destroyed`);
+    this.state = 'closed';
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.reconnectTimer = null;
+    this.timer = null;
+    const socket = this.socket;
+    this.socket = null;
+    socket?.destroy();
+    this.failInflight(closed);
+    for (const p of this.offline.drain()) p.reject(closed);
+  }
+}

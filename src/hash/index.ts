@@ -1,0 +1,12 @@
+export { md5, md5FirstWord, md5FirstWordOfRange, md5Hex, md5Words } from './md5.js';
+export type { Md5Input } from './md5.js';
+export { hashTagged, hashTagSpan, validateHashTag } from './hash-tag.js';
+export { Continuum, hashRingDigestsFor, ketamaPointsFor } from './continuum.js';
+export type {
+  ContinuumNode,
+  ContinuumOptions,
+  ContinuumPoint,
+  DistributionMode,
+  HashPlacement,
+  KeyPlacement,
+} from './continuum.js';

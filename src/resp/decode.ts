@@ -1,0 +1,259 @@
+/**
+ * Streaming RESP2 reply decoder.
+ *
+ * Bytes may arrive split anywhere. Partial state is kept explicitly instead of re-parsing:
+ * a stack of arrays being filled, a partial header line, and the chunks of a bulk string whose
+ * body has not fully arrived. A bulk body is copied once, when its last byte arrives, so a
+ * declared length far beyond the data never allocates ahead of the bytes actually received.
+ */
+import { ProtocolError, ReplyError } from '../errors.js';
+
+/** A decoded reply. Error replies nested in arrays (EXEC, pipelines) stay as ReplyError values. */
+export type Reply = string | number | bigint | Buffer | null | ReplyError | Reply[];
+
+export interface DecoderOptions {
+  /** Largest bulk string accepted, in bytes (Redis's own proto-max-bulk-len default: 512 MB). */
+  maxBulkLength?: number;
+  /** Largest header or simple-string line accepted, in bytes. */
+  maxLineLength?: number;
+}
+
+interface Frame {
+  items: Reply[];
+  remaining: number;
+}
+
+const CR = 13;
+const LF = 10;
+const DEFAULT_MAX_BULK = 512 * 1024 * 1024;
+const DEFAULT_MAX_LINE = 1024 * 1024;
+
+export class Decoder {
+  /** Decode bulk strings as Buffers instead of UTF-8 strings; read at each reply's start. */
+  returnBuffers = false;
+
+  private readonly onReply: (reply: Reply) => void;
+  private readonly maxBulk: number;
+  private readonly maxLine: number;
+  private readonly stack: Frame[] = [];
+  /** Buffers mode chosen when the current top-level reply started. */
+  private buffersNow = false;
+  /** A header line cut by the end of a chunk. */
+  private partialLine: Buffer | null = null;
+  /** Body of a bulk string still arriving. */
+  private bulkChunks: Buffer[] = [];
+  private bulkLength = -1;
+  private bulkReceived = 0;
+  /** Bytes of the trailing CRLF of that bulk string still to check (2, 1 or 0). */
+  private bulkTrailer = 0;
+  private failed: ProtocolError | null = null;
+
+  constructor(onReply: (reply: Reply) => void, options: DecoderOptions = {}) {
+    this.onReply = onReply;
+    this.maxBulk = options.maxBulkLength ?? DEFAULT_MAX_BULK;
+    this.maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
+  }
+
+  /** True while a reply has started but not finished. */
+  get midReply(): boolean {
+    return this.stack.length > 0 || this.partialLine !== null || this.bulkLength >= 0;
+  }
+
+  /** Drops all partial state (after the connection is reset). */
+  reset(): void {
+    this.stack.length = 0;
+    this.partialLine = null;
+    this.bulkChunks = [];
+    this.bulkLength = -1;
+    this.bulkReceived = 0;
+    this.bulkTrailer = 0;
+    this.failed = null;
+  }
+
+  /** Feeds bytes; calls onReply for each complete reply. Throws ProtocolError on bad bytes. */
+  feed(chunk: Buffer): void {
+    if (this.failed !== null) throw this.failed;
+    try {
+      this.run(chunk);
+    } catch (err) {
+      if (err instanceof ProtocolError) this.failed = err;
+      throw err;
+    }
+  }
+
+  private fail(message: string): never {
+    throw new ProtocolError(`invalid RESP: ${message}`);
+  }
+
+  private run(chunk: Buffer): void {
+    let buf = chunk;
+    let pos = 0;
+    if (this.bulkLength >= 0) {
+      pos = this.continueBulk(buf);
+      if (pos < 0) return;
+    } else if (this.partialLine !== null) {
+      buf = Buffer.concat([this.partialLine, chunk]);
+      this.partialLine = null;
+    }
+    const len = buf.length;
+    while (pos < len) {
+      if (this.stack.length === 0) this.buffersNow = this.returnBuffers;
+      const type = buf[pos];
+      // Find the end of the header line.
+      let end = pos + 1;
+      while (end < len && buf[end] !== CR) end++;
+      if (end + 1 >= len) {
+        if (len - pos > this.maxLine) this.fail('header line too long');
+        this.partialLine = Buffer.from(buf.subarray(pos));
+        return;
+      }
+      if (buf[end + 1] !== LF) this.fail('expected LF after CR');
+      const next = end + 2;
+      switch (type) {
+        case 0x2b: // '+' simple string
+          this.emit(this.buffersNow ? Buffer.from(buf.subarray(pos + 1, end)) : buf.toString('utf8', pos + 1, end));
+          pos = next;
+          break;
+        case 0x2d: // '-' error
+          this.emit(new ReplyError(buf.toString('utf8', pos + 1, end)));
+          pos = next;
+          break;
+        case 0x3a: // ':' integer
+          this.emit(parseInteger(buf, pos + 1, end, this));
+          pos = next;
+          break;
+        case 0x24: { // '$' bulk string
+          const n = parseLength(buf, pos + 1, end, this);
+          if (n === -1) {
+            pos = next;
+            this.emit(null);
+            break;
+          }
+          if (n > this.maxBulk) this.fail(`bulk length ${n} exceeds the limit of ${this.maxBulk}`);
+          const bodyEnd = next + n;
+          if (bodyEnd + 2 <= len) {
+            if (buf[bodyEnd] !== CR || buf[bodyEnd + 1] !== LF) this.fail('bulk string not followed by CRLF');
+            const value = this.buffersNow
+              ? Buffer.from(buf.subarray(next, bodyEnd))
+              : buf.toString('utf8', next, bodyEnd);
+            pos = bodyEnd + 2;
+            this.emit(value);
+            break;
+          }
+          // The body continues in later chunks: keep only the bytes that did arrive.
+          this.bulkLength = n;
+          this.bulkReceived = 0;
+          this.bulkChunks = [];
+          this.bulkTrailer = 2;
+          const rest = this.continueBulk(buf.subarray(next));
+          if (rest >= 0) this.fail('internal: bulk completed unexpectedly');
+          return;
+        }
+        case 0x2a: { // '*' array
+          const n = parseLength(buf, pos + 1, end, this);
+          pos = next;
+          if (n === -1) this.emit(null);
+          else if (n === 0) this.emit([]);
+          else this.stack.push({ items: [], remaining: n });
+          break;
+        }
+        default:
+          this.fail(`unexpected type byte 0x${(type ?? 0).toString(16).padStart(2, '0')}`);
+      }
+    }
+  }
+
+  /**
+   * Takes bulk-string bytes from the start of `buf`. Returns the offset just after the bulk
+   * string when it completed (and emits it), or -1 when more bytes are needed.
+   */
+  private continueBulk(buf: Buffer): number {
+    let pos = 0;
+    const need = this.bulkLength - this.bulkReceived;
+    if (need > 0) {
+      const take = Math.min(need, buf.length);
+      if (take > 0) {
+        this.bulkChunks.push(take === buf.length ? buf : buf.subarray(0, take));
+        this.bulkReceived += take;
+        pos = take;
+      }
+      if (this.bulkReceived < this.bulkLength) return -1;
+    }
+    while (this.bulkTrailer > 0) {
+      if (pos >= buf.length) return -1;
+      const expected = this.bulkTrailer === 2 ? CR : LF;
+      if (buf[pos] !== expected) this.fail('bulk string not followed by CRLF');
+      this.bulkTrailer--;
+      pos++;
+    }
+    const chunks = this.bulkChunks;
+    this.bulkChunks = [];
+    this.bulkLength = -1;
+    this.bulkReceived = 0;
+    if (this.buffersNow) {
+      // concat copies already; a lone chunk is a view of a socket read and must be copied.
+      this.emit(chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks));
+    } else {
+      this.emit(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    }
+    return pos;
+  }
+
+  private emit(value: Reply): void {
+    const stack = this.stack;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      top.items.push(value);
+      if (--top.remaining > 0) return;
+      value = top.items;
+      stack.pop();
+    }
+    this.onReply(value);
+  }
+
+  /** @internal used by the number parsers */
+  protocolError(message: string): never {
+    this.fail(message);
+  }
+}
+
+/** Parses a signed decimal integer between start and end; exact beyond 2^53 (as a bigint). */
+function parseInteger(buf: Buffer, start: number, end: number, d: Decoder): number | bigint {
+  let i = start;
+  let negative = false;
+  if (buf[i] === 0x2d) {
+    negative = true;
+    i++;
+  }
+  if (i >= end) d.protocolError('empty integer');
+  if (end - i > 15) {
+    for (let j = i; j < end; j++) {
+      const c = buf[j]!;
+      if (c < 0x30 || c > 0x39) d.protocolError('bad digit in integer');
+    }
+    const big = BigInt(buf.toString('latin1', start, end));
+    const n = Number(big);
+    return Number.isSafeInteger(n) ? n : big;
+  }
+  let n = 0;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x30 || c > 0x39) d.protocolError('bad digit in integer');
+    n = n * 10 + (c - 0x30);
+  }
+  return negative ? -n : n;
+}
+
+/** A bulk or array length: -1 (null) or a non-negative integer. */
+function parseLength(buf: Buffer, start: number, end: number, d: Decoder): number {
+  if (end - start === 2 && buf[start] === 0x2d && buf[start + 1] === 0x31) return -1;
+  if (end <= start) d.protocolError('empty length');
+  if (end - start > 15) d.protocolError('length too large');
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x30 || c > 0x39) d.protocolError('bad length');
+    n = n * 10 + (c - 0x30);
+  }
+  return n;
+}
