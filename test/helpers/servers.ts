@@ -147,8 +147,9 @@ export async function startServers(count: number, extraArgs: string[] = []): Pro
 }
 
 /**
- * For a test file: N fresh servers started before its tests and stopped after them. The array
- * is filled when the `before` hook has run.
+ * For a suite: N fresh servers started before its tests and stopped after them. Call it inside
+ * `describe()` (hooks at a file's top level run too late for its suites). The array is filled
+ * when the `before` hook has run.
  */
 export function useServers(count: number, extraArgs: string[] = []): RedisServer[] {
   const servers: RedisServer[] = [];
