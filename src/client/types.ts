@@ -80,8 +80,8 @@ export interface ReferenceCommands {
   configSet(name: string, value: Value): P<true>;
   dbsize(): P<number>;
   debug_object(key: Key): P<Record<string, string | number>>;
-  decr(name: Key, amount?: number): P<number>;
-  decrby(name: Key, amount?: number): P<number>;
+  decr(name: Key, amount?: number | bigint): P<number | bigint>;
+  decrby(name: Key, amount?: number | bigint): P<number | bigint>;
   delete(...names: Array<Key | readonly Key[]>): P<number>;
   del(...names: Array<Key | readonly Key[]>): P<number>;
   dump(name: Key): P<Buffer | null>;
@@ -114,8 +114,8 @@ export interface ReferenceCommands {
   hset(name: Key, mapping: Mapping): P<number>;
   hsetnx(name: Key, key: Value, value: Value): P<number>;
   hvals(name: Key): P<Bulk[]>;
-  incr(name: Key, amount?: number): P<number>;
-  incrby(name: Key, amount?: number): P<number>;
+  incr(name: Key, amount?: number | bigint): P<number | bigint>;
+  incrby(name: Key, amount?: number | bigint): P<number | bigint>;
   incrbyfloat(name: Key, amount?: number): P<number>;
   info(section?: string): P<Record<string, InfoValue>>;
   keys(pattern?: string): P<Bulk[]>;
