@@ -1,0 +1,224 @@
+/**
+ * Django's cache API checked against real servers; run for every backend kind by the test
+ * files that import it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Cache, KeyNotFoundError } from '../../src/cache/cache.js';
+import type { CacheBackend } from '../../src/cache/target.js';
+import { ConstRedis } from '../../src/client/const-redis.js';
+import { ReplyError } from '../../src/errors.js';
+import { useServers, type RedisServer } from '../helpers/servers.js';
+
+export interface FacadeFixture {
+  backend: CacheBackend;
+  /** One raw client per server, to look at what each really holds. */
+  raw: ConstRedis[];
+}
+
+export function facadeSuite(title: string, serverCount: number, make: (servers: RedisServer[]) => CacheBackend): void {
+  describe(title, () => {
+    const servers = useServers(serverCount);
+    const fx = {} as FacadeFixture;
+    let cache: Cache;
+
+    before(() => {
+      fx.backend = make(servers);
+      fx.raw = servers.map((s) => new ConstRedis(s.url));
+      cache = new Cache(fx.backend);
+    });
+    after(async () => {
+      await fx.backend.close();
+      await Promise.all(fx.raw.map((r) => r.close()));
+    });
+    beforeEach(async () => {
+      await Promise.all(fx.raw.map((r) => r.flushdb()));
+    });
+
+    /** Where a made key is held: how many servers have it. */
+    const holders = async (key: string): Promise<number> => (await Promise.all(fx.raw.map((r) => r.exists(key)))).filter(Boolean).length;
+
+    it('makes keys as prefix:version:key', async () => {
+      await cache.set('k', 'v');
+      assert.equal(await holders(':1:k'), serverCount === 2 && title.includes('Copy') ? 2 : 1);
+      assert.equal(new Cache(fx.backend, { keyPrefix: 'app', version: 3 }).makeKey('k'), 'app:3:k');
+    });
+
+    it('get returns the default (null unless given) for a missing key', async () => {
+      assert.equal(await cache.get('nope'), null);
+      assert.equal(await cache.get('nope', 'fallback'), 'fallback');
+      await cache.set('present', 0);
+      assert.equal(await cache.get('present', 'fallback'), 0);
+    });
+
+    it('set/get round-trips values, set returns nothing', async () => {
+      const value = { when: new Date(1_700_000_000_000), tags: new Set(['a']), n: 10n, buf: Buffer.from('hi') };
+      assert.equal(await cache.set('obj', value), undefined);
+      assert.deepEqual(await cache.get('obj'), value);
+    });
+
+    it('timeout: default 300 s, null never expires, 0 and negative expire at once', async () => {
+      await cache.set('default', 1);
+      const ttl = await cache.ttl('default');
+      assert.ok(ttl !== null && ttl > 295 && ttl <= 300, `ttl ${ttl}`);
+      await cache.set('forever', 1, null);
+      assert.equal(await cache.ttl('forever'), null);
+      assert.equal(await cache.get('forever'), 1);
+      await cache.set('short', 1, 2.5);
+      const pttl = await fx.raw.map((r) => r.pttl(':1:short')).reduce(async (a, b) => Math.max(await a, await b));
+      assert.ok(pttl > 2000 && pttl <= 2500, `pttl ${pttl}`);
+      await cache.set('zero', 1, null);
+      await cache.set('zero', 2, 0);
+      assert.equal(await cache.get('zero'), null);
+      await cache.set('negative', 1, null);
+      await cache.set('negative', 2, -5);
+      assert.equal(await cache.hasKey('negative'), false);
+      assert.equal(await holders(':1:negative'), 0);
+    });
+
+    it('a default timeout of null from the options keeps values forever', async () => {
+      const forever = new Cache(fx.backend, { timeout: null });
+      await forever.set('k', 1);
+      assert.equal(await forever.ttl('k'), null);
+    });
+
+    it('add stores only absent keys and says whether it did', async () => {
+      assert.equal(await cache.add('a', 'first'), true);
+      assert.equal(await cache.add('a', 'second'), false);
+      assert.equal(await cache.get('a'), 'first');
+      // timeout 0: answers as if stored, keeps nothing
+      assert.equal(await cache.add('gone', 'x', 0), true);
+      assert.equal(await cache.hasKey('gone'), false);
+      assert.equal(await cache.add('forever', 'x', null), true);
+      assert.equal(await cache.ttl('forever'), null);
+    });
+
+    it('getOrSet returns the stored value, or stores the default (value or function)', async () => {
+      assert.equal(await cache.getOrSet('g', 'dflt'), 'dflt');
+      assert.equal(await cache.get('g'), 'dflt');
+      let calls = 0;
+      assert.equal(await cache.getOrSet('g', () => { calls++; return 'other'; }), 'dflt');
+      assert.equal(calls, 0);
+      assert.deepEqual(await cache.getOrSet('h', async () => { calls++; return [1, 2]; }, null), [1, 2]);
+      assert.equal(calls, 1);
+      assert.deepEqual(await cache.get('h'), [1, 2]);
+      assert.equal(await cache.getOrSet('z', 'not kept', 0), 'not kept');
+      assert.equal(await cache.hasKey('z'), false);
+    });
+
+    it('getMany returns found keys only; setMany returns the failed keys (none)', async () => {
+      const data: Record<string, unknown> = {};
+      for (let i = 0; i < 40; i++) data[`key${i}`] = i % 2 === 0 ? i : { i };
+      assert.deepEqual(await cache.setMany(data), []);
+      const got = await cache.getMany([...Object.keys(data), 'missing1', 'missing2']);
+      assert.deepEqual(got, data);
+      assert.deepEqual(await cache.getMany([]), {});
+      assert.deepEqual(await cache.setMany(new Map([['m', 1]]), null), []);
+      assert.equal(await cache.ttl('m'), null);
+      assert.deepEqual(await cache.setMany({ m: 2 }, 0), []);
+      assert.equal(await cache.hasKey('m'), false);
+    });
+
+    it('delete says whether the key was there; deleteMany removes them all', async () => {
+      await cache.set('d', 1);
+      assert.equal(await cache.delete('d'), true);
+      assert.equal(await cache.delete('d'), false);
+      await cache.setMany({ a: 1, b: 2, c: 3, d: 4, e: 5 });
+      assert.equal(await cache.deleteMany(['a', 'b', 'c', 'd', 'nope']), undefined);
+      assert.deepEqual(await cache.getMany(['a', 'b', 'c', 'd', 'e']), { e: 5 });
+    });
+
+    it('hasKey', async () => {
+      assert.equal(await cache.hasKey('x'), false);
+      await cache.set('x', null);
+      assert.equal(await cache.hasKey('x'), true);
+      assert.equal(await cache.get('x', 'dflt'), null);
+    });
+
+    it('incr/decr work on stored integers, keep the expiry, refuse missing keys', async () => {
+      await cache.set('n', 10, 100);
+      assert.equal(await cache.incr('n'), 11);
+      assert.equal(await cache.incr('n', 10), 21);
+      assert.equal(await cache.decr('n', 5), 16);
+      assert.equal(await cache.decr('n'), 15);
+      assert.equal(await cache.get('n'), 15);
+      const ttl = await cache.ttl('n');
+      assert.ok(ttl !== null && ttl > 90, `ttl ${ttl}`);
+      await assert.rejects(cache.incr('missing'), (e: unknown) => e instanceof KeyNotFoundError && e.key === 'missing');
+      await assert.rejects(cache.decr('missing'), KeyNotFoundError);
+      assert.equal(await cache.hasKey('missing'), false);
+      await cache.set('text', 'abc');
+      await assert.rejects(cache.incr('text'), ReplyError);
+      await assert.rejects(cache.incr('n', 1.5), TypeError);
+    });
+
+    it('touch sets a new timeout and says whether the key exists', async () => {
+      assert.equal(await cache.touch('nope', 10), false);
+      await cache.set('t', 1, 10);
+      assert.equal(await cache.touch('t', 100), true);
+      const ttl = await cache.ttl('t');
+      assert.ok(ttl !== null && ttl > 90, `ttl ${ttl}`);
+      assert.equal(await cache.touch('t', null), true);
+      assert.equal(await cache.ttl('t'), null);
+      assert.equal(await cache.touch('t', null), true);
+      assert.equal(await cache.touch('t', 0), true);
+      assert.equal(await cache.hasKey('t'), false);
+    });
+
+    it('ttl: seconds left, null without expiry, 0 when absent', async () => {
+      assert.equal(await cache.ttl('absent'), 0);
+      await cache.set('k', 1, 60);
+      const t = await cache.ttl('k');
+      assert.ok(t !== null && t > 55 && t <= 60);
+    });
+
+    it('versions isolate values; incrVersion/decrVersion move them', async () => {
+      await cache.set('v', 'one', 100);
+      await cache.set('v', 'two', null, 2);
+      assert.equal(await cache.get('v'), 'one');
+      assert.equal(await cache.get('v', null, 2), 'two');
+      const v2 = new Cache(fx.backend, { version: 2 });
+      assert.equal(await v2.get('v'), 'two');
+
+      assert.equal(await cache.incrVersion('v', 2), 3);
+      assert.equal(await cache.get('v'), null);
+      assert.equal(await cache.get('v', null, 3), 'one');
+      const ttl = await cache.ttl('v', 3);
+      assert.ok(ttl !== null && ttl > 90, 'the expiry moves with the value');
+      assert.equal(await cache.decrVersion('v', 1, 3), 2);
+      assert.equal(await cache.get('v', null, 2), 'one');
+      await assert.rejects(cache.incrVersion('none'), KeyNotFoundError);
+    });
+
+    it('clear with a prefix deletes only that prefix; without, the whole database', async () => {
+      const mine = new Cache(fx.backend, { keyPrefix: 'mine' });
+      const theirs = new Cache(fx.backend, { keyPrefix: 'mine2' });
+      const data: Record<string, number> = {};
+      for (let i = 0; i < 2500; i++) data[`k${i}`] = i;
+      await mine.setMany(data);
+      await theirs.set('k1', 'kept');
+      await cache.set('k1', 'kept too');
+      await fx.raw[0]!.set('plain', 'kept as well');
+      await mine.clear();
+      assert.deepEqual(await mine.getMany(['k1', 'k2', 'k2499']), {});
+      assert.equal(await theirs.get('k1'), 'kept');
+      assert.equal(await cache.get('k1'), 'kept too');
+      assert.equal(await fx.raw[0]!.get('plain'), 'kept as well');
+      for (const r of fx.raw) assert.equal((await r.scan(0, { match: 'mine:*', count: 10000 }))[1].length, 0);
+
+      await cache.clear();
+      for (const r of fx.raw) assert.equal(await r.dbsize(), 0);
+    });
+
+    it('bad arguments are TypeErrors, before anything is sent', async () => {
+      await assert.rejects(cache.get(5 as unknown as string), TypeError);
+      await assert.rejects(cache.set('k', 1, 'soon' as unknown as number), TypeError);
+      await assert.rejects(cache.set('k', undefined), TypeError);
+      await assert.rejects(cache.set('k', 1, Infinity), TypeError);
+      await assert.rejects(cache.get('k', null, 1.5), TypeError);
+      await assert.rejects(cache.setMany({ a: 1, b: () => 1 }), TypeError);
+      assert.equal(await cache.hasKey('a'), false, 'no part of a bad setMany is sent');
+      assert.throws(() => new Cache(fx.backend, { timout: 5 } as never), /did you mean 'timeout'/);
+    });
+  });
+}
