@@ -38,8 +38,12 @@ export class Decoder {
   private readonly stack: Frame[] = [];
   /** Buffers mode chosen when the current top-level reply started. */
   private buffersNow = false;
-  /** A header line cut by the end of a chunk. */
-  private partialLine: Buffer | null = null;
+  /**
+   * A header line cut by the end of a chunk, kept in pieces and joined once its end arrives,
+   * so a line trickling in byte by byte costs linear time, not quadratic.
+   */
+  private partialLine: Buffer[] | null = null;
+  private partialSize = 0;
   /** Body of a bulk string still arriving. */
   private bulkChunks: Buffer[] = [];
   private bulkLength = -1;
@@ -63,6 +67,7 @@ export class Decoder {
   reset(): void {
     this.stack.length = 0;
     this.partialLine = null;
+    this.partialSize = 0;
     this.bulkChunks = [];
     this.bulkLength = -1;
     this.bulkReceived = 0;
@@ -86,14 +91,29 @@ export class Decoder {
   }
 
   private run(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     let buf = chunk;
     let pos = 0;
     if (this.bulkLength >= 0) {
       pos = this.continueBulk(buf);
       if (pos < 0) return;
     } else if (this.partialLine !== null) {
-      buf = Buffer.concat([this.partialLine, chunk]);
+      const parts = this.partialLine;
+      const last = parts[parts.length - 1]!;
+      if (last[last.length - 1] !== CR) {
+        const cr = chunk.indexOf(CR);
+        if (cr === -1 || cr === chunk.length - 1) {
+          // The line's CRLF has still not arrived: keep the piece, scan nothing twice.
+          if (this.partialSize + (cr === -1 ? chunk.length : cr) > this.maxLine) this.fail('header line too long');
+          parts.push(chunk);
+          this.partialSize += chunk.length;
+          return;
+        }
+      }
+      parts.push(chunk);
+      buf = Buffer.concat(parts);
       this.partialLine = null;
+      this.partialSize = 0;
     }
     const len = buf.length;
     while (pos < len) {
@@ -102,9 +122,12 @@ export class Decoder {
       // Find the end of the header line.
       let end = pos + 1;
       while (end < len && buf[end] !== CR) end++;
+      // Measured the same way whether or not the line's end has arrived, so the verdict does
+      // not depend on how the bytes were chunked.
+      if (end - pos > this.maxLine) this.fail('header line too long');
       if (end + 1 >= len) {
-        if (len - pos > this.maxLine) this.fail('header line too long');
-        this.partialLine = Buffer.from(buf.subarray(pos));
+        this.partialLine = [Buffer.from(buf.subarray(pos))];
+        this.partialSize = len - pos;
         return;
       }
       if (buf[end + 1] !== LF) this.fail('expected LF after CR');
