@@ -1,0 +1,86 @@
+/**
+ * One small adapter per client, so every scenario runs the same code against each:
+ * set / get / a pipeline of SETs / close. Each adapter uses its library the way its own
+ * documentation shows (defaults kept), and the explicit pipeline API where it has one.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+export const CLIENTS = ['redisdb', 'node-redis5', 'node-redis6', 'ioredis'];
+export const PEERS = CLIENTS.filter((c) => c !== 'redisdb');
+
+export const LABELS = {
+  redisdb: 'redisdb',
+  'node-redis5': 'node-redis 5',
+  'node-redis6': 'node-redis 6',
+  ioredis: 'ioredis',
+  'redis-parser': 'redis-parser',
+  'node-redis5-decoder': 'node-redis 5 decoder',
+  crypto: 'node:crypto md5',
+  'redis-benchmark': 'redis-benchmark -P 100',
+};
+
+export function versions() {
+  return {
+    'node-redis5': require('redis/package.json').version,
+    'node-redis6': require('redis6/package.json').version,
+    ioredis: require('ioredis/package.json').version,
+    'redis-parser': require('redis-parser/package.json').version,
+  };
+}
+
+export async function openClient(name, port) {
+  switch (name) {
+    case 'redisdb': {
+      const { ConstRedis } = await import('../../../dist/index.js');
+      const c = new ConstRedis({ host: '127.0.0.1', port });
+      await c.connect();
+      return {
+        raw: c,
+        set: (k, v) => c.set(k, v),
+        get: (k) => c.get(k),
+        // Commands issued in one tick go out in one write: that is redisdb's pipeline.
+        pipelineSet: (keys, v) => Promise.all(keys.map((k) => c.set(k, v))),
+        close: () => c.close(),
+      };
+    }
+    case 'node-redis5':
+    case 'node-redis6': {
+      const { createClient } = await import(name === 'node-redis5' ? 'redis' : 'redis6');
+      const c = createClient({ socket: { host: '127.0.0.1', port } });
+      c.on('error', () => {});
+      await c.connect();
+      return {
+        raw: c,
+        set: (k, v) => c.set(k, v),
+        get: (k) => c.get(k),
+        pipelineSet: (keys, v) => {
+          const m = c.multi();
+          for (const k of keys) m.set(k, v);
+          return m.execAsPipeline();
+        },
+        close: () => c.close(),
+      };
+    }
+    case 'ioredis': {
+      const { Redis } = await import('ioredis');
+      const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+      c.on('error', () => {});
+      await c.connect();
+      return {
+        raw: c,
+        set: (k, v) => c.set(k, v),
+        get: (k) => c.get(k),
+        pipelineSet: (keys, v) => {
+          const p = c.pipeline();
+          for (const k of keys) p.set(k, v);
+          return p.exec();
+        },
+        close: () => c.quit(),
+      };
+    }
+    default:
+      throw new Error(`unknown client ${name}`);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Turns raw runs into medians, same-run ratios and the targets of the performance work, and
+ * prints / writes them.
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { LABELS, PEERS } from './clients.mjs';
+import { median } from './stats.mjs';
+
+export const TITLES = {
+  a: '(a) 1 caller, sequential GET',
+  b: '(b) 64 callers, SET then GET, one connection',
+  c: '(c) explicit pipelines of 1000 SETs',
+  d: '(d) 100 KB values, 16 callers, SET then GET',
+  e: '(e) decoder alone, 50 MB mixed stream in 64 KB chunks',
+  f: '(f) ketama lookups, user:NNNNNN on 4 nodes',
+  g1: '(g) RedisRing over 1 node, 64 callers SET+GET',
+  g3: '(g) RedisRing over 3 nodes, 64 callers SET+GET',
+  h: '(h) RedisCopy write to 2 nodes, 64 callers SET',
+  startup: 'startup: import + connect + first reply',
+};
+
+const label = (c) => LABELS[c] ?? c;
+
+/** The median of redisdb's value divided by `other`'s, run by run (inverted when lower is better). */
+function sameRunRatio(runs, mine, other, field = 'value') {
+  const a = runs[mine];
+  const b = runs[other];
+  const ratios = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const r = a[i][field] / b[i][field];
+    ratios.push(a[i].lowerIsBetter || field === 'p50us' || field === 'p99us' || field === 'rssMB' ? 1 / r : r);
+  }
+  return median(ratios);
+}
+
+export function summarize(raw) {
+  const out = [];
+  for (const [id, runs] of Object.entries(raw)) {
+    const clients = {};
+    for (const [client, results] of Object.entries(runs)) {
+      const first = results[0];
+      const entry = { value: median(results.map((r) => r.value)), unit: first.unit, runs: results.length };
+      for (const field of ['p50us', 'p99us', 'mbps', 'rssMB', 'wallMs']) {
+        if (first[field] !== undefined) entry[field] = median(results.map((r) => r[field]));
+      }
+      entry.lowerIsBetter = first.lowerIsBetter === true;
+      clients[client] = entry;
+    }
+    const mine = Object.keys(runs).find((c) => c === 'redisdb' || c.startsWith('ring') || c.startsWith('copy')) ?? 'redisdb';
+    const ratios = {};
+    for (const other of Object.keys(runs)) {
+      if (other !== mine) ratios[other] = sameRunRatio(runs, mine, other);
+    }
+    const peers = Object.keys(runs).filter((c) => PEERS.includes(c));
+    let best = null;
+    for (const p of peers) {
+      const better = best === null || (clients[p].lowerIsBetter ? clients[p].value < clients[best].value : clients[p].value > clients[best].value);
+      if (better) best = p;
+    }
+    const rssRatios = {};
+    for (const p of peers) if (clients[p].rssMB !== undefined) rssRatios[p] = 1 / sameRunRatio(runs, mine, p, 'rssMB');
+    const latency = {};
+    if (id === 'a') for (const p of peers) latency[p] = { p50: sameRunRatio(runs, mine, p, 'p50us'), p99: sameRunRatio(runs, mine, p, 'p99us') };
+    out.push({ id, title: TITLES[id] ?? id, mine, clients, ratios, best, rssRatios, latency });
+  }
+  return { scenarios: out, targets: targets(out) };
+}
+
+function targets(scenarios) {
+  const by = Object.fromEntries(scenarios.map((s) => [s.id, s]));
+  const list = [];
+  const add = (name, goal, measured, met, note = '') => list.push({ name, goal, measured, met, note });
+  const x = (r) => `${r.toFixed(2)}×`;
+  const s = by;
+  if (s.a) {
+    const worst = Math.min(...Object.values(s.a.ratios));
+    const worstP50 = Math.min(...Object.values(s.a.latency).map((l) => l.p50));
+    add('(a) sequential GET, ops/s vs each peer', '≥ 1.00×', x(worst), worst >= 1, 'lowest of the three ratios');
+    add('(a) sequential GET, p50 latency vs each peer', '≤ peer (≥ 1.00×)', x(worstP50), worstP50 >= 1, 'peer p50 ÷ redisdb p50, lowest');
+  }
+  if (s.b) add(`(b) 64 callers vs best peer (${label(s.b.best)})`, '≥ 1.50×', x(s.b.ratios[s.b.best]), s.b.ratios[s.b.best] >= 1.5);
+  if (s.c) {
+    add(`(c) pipelines vs best peer (${label(s.c.best)})`, '≥ 1.50×', x(s.c.ratios[s.c.best]), s.c.ratios[s.c.best] >= 1.5);
+    const ceiling = s.c.ratios['redis-benchmark'];
+    if (ceiling !== undefined) add('(c) pipelines vs redis-benchmark -P 100', '≥ 40%', `${(ceiling * 100).toFixed(0)}%`, ceiling >= 0.4);
+  }
+  if (s.d) add(`(d) 100 KB values vs best peer (${label(s.d.best)})`, '≥ 1.20×', x(s.d.ratios[s.d.best]), s.d.ratios[s.d.best] >= 1.2);
+  if (s.e) add('(e) decoder vs redis-parser (replies/s)', '≥ 1.20×', x(s.e.ratios['redis-parser']), s.e.ratios['redis-parser'] >= 1.2);
+  if (s.f) add('(f) ketama lookups vs node:crypto md5', '≥ 10×', x(s.f.ratios.crypto), s.f.ratios.crypto >= 10);
+  if (s.g1) add('(g) Ring over 1 node vs ConstRedis', '≥ 0.90×', x(s.g1.ratios.redisdb), s.g1.ratios.redisdb >= 0.9);
+  if (s.h) add('(h) Copy write (2 nodes) vs one node, time per write', '≤ 1.20×', x(1 / s.h.ratios.redisdb), 1 / s.h.ratios.redisdb <= 1.2);
+  for (const id of ['a', 'b', 'c', 'd']) {
+    if (!s[id]) continue;
+    const rs = Object.values(s[id].rssRatios);
+    if (rs.length === 0) continue;
+    // rssRatios[p] = redisdb RSS ÷ peer RSS, run by run; against the lowest peer means the largest ratio.
+    const vsLowest = Math.max(...rs);
+    add(`peak RSS in (${id}) vs the lowest peer`, '≤ 0.80×', x(vsLowest), vsLowest <= 0.8);
+  }
+  if (s.startup) {
+    const ms = s.startup.clients.redisdb.value;
+    add('startup: import + connect, CPU', '≤ 20 ms', `${ms.toFixed(1)} ms`, ms <= 20);
+  }
+  return list;
+}
+
+function fmt(v, unit) {
+  if (!Number.isFinite(v)) return 'n/a';
+  if (unit === 'ms CPU') return `${v.toFixed(1)} ms`;
+  if (v >= 1000) return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(v >= 100 ? 0 : 1);
+}
+
+function extraOf(c) {
+  if (c.p50us !== undefined) return `p50 ${c.p50us.toFixed(0)} µs, p99 ${c.p99us.toFixed(0)} µs`;
+  if (c.mbps !== undefined) return `${c.mbps.toFixed(0)} MB/s`;
+  if (c.wallMs !== undefined) return `${c.wallMs.toFixed(0)} ms wall`;
+  return '';
+}
+
+function rows(summary) {
+  const out = [];
+  for (const s of summary.scenarios) {
+    for (const [client, c] of Object.entries(s.clients)) {
+      const ratio = client === s.mine ? '—' : `${s.ratios[client].toFixed(2)}×`;
+      out.push([s.title, label(client) + (client === s.best ? ' (best peer)' : ''), `${fmt(c.value, c.unit)} ${c.unit === 'ms CPU' ? 'CPU' : c.unit}`,
+        extraOf(c), c.rssMB !== undefined ? `${c.rssMB.toFixed(0)} MB` : '', ratio]);
+    }
+  }
+  return out;
+}
+
+const HEAD = ['Scenario', 'Client', 'Median', 'Detail', 'Peak RSS', 'redisdb ÷ this'];
+
+export function printTable(summary, meta) {
+  const all = [HEAD, ...rows(summary)];
+  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  console.log(`\nredisdb benchmark: ${meta.date}, node ${meta.node}, redis ${meta.redis}, ${meta.runs} runs per client, medians`);
+  let last = '';
+  for (const r of all) {
+    const cells = r.map((c, i) => (i === 0 && c === last ? '' : String(c)).padEnd(widths[i]));
+    if (r[0] !== last && last !== '') console.log('');
+    last = r[0];
+    console.log(cells.join('  '));
+  }
+  console.log('\nTargets');
+  for (const t of summary.targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${t.measured} (goal ${t.goal})${t.note ? ` — ${t.note}` : ''}`);
+  console.log(`\ndist/: ${(meta.dist.jsBytes / 1024).toFixed(0)} KB of JavaScript (${(meta.dist.jsGzipBytes / 1024).toFixed(0)} KB gzipped), ${(meta.dist.totalBytes / 1024).toFixed(0)} KB with types and maps; bench took ${meta.seconds} s`);
+}
+
+export function markdown(summary, meta) {
+  const v = meta.versions;
+  const lines = [
+    `Measured ${meta.date.slice(0, 16).replace('T', ' ')} UTC on ${meta.machine}; Node ${meta.node}, Redis ${meta.redis}, ` +
+      `node-redis ${v['node-redis5']} and ${v['node-redis6']}, ioredis ${v.ioredis}, redis-parser ${v['redis-parser']}. ` +
+      `${meta.runs} runs per client (${meta.ms} ms each after a 300 ms warm-up), medians; ratios are medians of same-run ratios.`,
+    '',
+    '![redisdb against node-redis and ioredis](docs/bench.svg)',
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `| ${HEAD.map(() => '---').join(' | ')} |`,
+    ...rows(summary).map((r) => `| ${r.join(' | ')} |`),
+    '',
+    '| Target | Goal | Measured | Met |',
+    '| --- | --- | --- | --- |',
+    ...summary.targets.map((t) => `| ${t.name}${t.note ? ` (${t.note})` : ''} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+    '',
+    `Built \`dist/\`: ${(meta.dist.jsBytes / 1024).toFixed(0)} KB of JavaScript, ${(meta.dist.jsGzipBytes / 1024).toFixed(0)} KB gzipped ` +
+      `(${(meta.dist.totalBytes / 1024).toFixed(0)} KB with declarations and source maps).`,
+  ];
+  return lines.join('\n');
+}
+
+const START = '<!-- results:start (written by npm run bench) -->';
+const END = '<!-- results:end -->';
+
+/** Replaces the results section of BENCHMARKS.md, keeping the text around it. */
+export function updateBenchmarksMd(path, body) {
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  const next = a >= 0 && b > a
+    ? text.slice(0, a + START.length) + '\n' + body + '\n' + text.slice(b)
+    : `${text.trimEnd()}\n\n${START}\n${body}\n${END}\n`;
+  writeFileSync(path, next);
+}
+
+export function machineInfo() {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
+}

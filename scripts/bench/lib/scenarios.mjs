@@ -1,0 +1,218 @@
+/**
+ * The scenarios. Each takes { scenario, client, port, ms, warmupMs, ... } and returns
+ * { value, unit, ... } where a higher value is better.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { openClient } from './clients.mjs';
+import { quantile } from './stats.mjs';
+
+const require = createRequire(import.meta.url);
+
+export async function runScenario(config) {
+  const run = SCENARIOS[config.scenario];
+  if (run === undefined) throw new Error(`unknown scenario ${config.scenario}`);
+  return run(config);
+}
+
+/** Runs `body` for warmupMs (not counted), then for ms; returns the counted result. */
+async function timed(config, body) {
+  await body(performance.now() + config.warmupMs, false);
+  const start = performance.now();
+  const counted = await body(start + config.ms, true);
+  return { ...counted, seconds: (performance.now() - start) / 1000 };
+}
+
+const SCENARIOS = {
+  /** (a) one caller, sequential GET: throughput and latency percentiles. */
+  async a(config) {
+    const c = await openClient(config.client, config.port);
+    await c.set('bench:a', 'value-of-a-small-string');
+    const lat = new Float64Array(2_000_000);
+    let n = 0;
+    const r = await timed(config, async (until, counting) => {
+      let ops = 0;
+      for (let now = performance.now(); now < until; ) {
+        await c.get('bench:a');
+        const after = performance.now();
+        if (counting && n < lat.length) lat[n++] = after - now;
+        now = after;
+        ops++;
+      }
+      return { ops };
+    });
+    await c.close();
+    const sorted = lat.subarray(0, n).sort();
+    return {
+      value: r.ops / r.seconds, unit: 'ops/s',
+      p50us: quantile(sorted, n, 0.5) * 1000, p99us: quantile(sorted, n, 0.99) * 1000,
+    };
+  },
+
+  /** (b) 64 callers, each SET then GET on its own key, one connection. */
+  async b(config) {
+    const c = await openClient(config.client, config.port);
+    const r = await timed(config, async (until) => {
+      let ops = 0;
+      const caller = async (i) => {
+        const key = `bench:b:${i}`;
+        const value = `value-${i}`;
+        while (performance.now() < until) {
+          await c.set(key, value);
+          await c.get(key);
+          ops += 2;
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, (_, i) => caller(i)));
+      return { ops };
+    });
+    await c.close();
+    return { value: r.ops / r.seconds, unit: 'ops/s' };
+  },
+
+  /** (c) explicit pipelines of 1000 SETs, one after the other. */
+  async c(config) {
+    const c = await openClient(config.client, config.port);
+    const keys = Array.from({ length: 1000 }, (_, i) => `bench:c:${i}`);
+    const r = await timed(config, async (until) => {
+      let ops = 0;
+      while (performance.now() < until) {
+        await c.pipelineSet(keys, 'xxx');
+        ops += keys.length;
+      }
+      return { ops };
+    });
+    await c.close();
+    return { value: r.ops / r.seconds, unit: 'ops/s' };
+  },
+
+  /** (d) 100 KB values, 16 callers each SET then GET on its own key: MB/s both ways. */
+  async d(config) {
+    const c = await openClient(config.client, config.port);
+    const size = 100 * 1024;
+    const r = await timed(config, async (until) => {
+      let bytes = 0;
+      const caller = async (i) => {
+        const key = `bench:d:${i}`;
+        const value = String.fromCharCode(97 + i).repeat(size);
+        while (performance.now() < until) {
+          await c.set(key, value);
+          const got = await c.get(key);
+          if (got.length !== size) throw new Error(`(d) read back ${got.length} bytes`);
+          bytes += 2 * size;
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, (_, i) => caller(i)));
+      return { bytes };
+    });
+    await c.close();
+    return { value: r.bytes / 1e6 / r.seconds, unit: 'MB/s' };
+  },
+
+  /** (e) the reply decoder alone on a prepared stream fed in 64 KB chunks. */
+  async e(config) {
+    const data = readFileSync(config.decoderFile);
+    const chunks = [];
+    for (let i = 0; i < data.length; i += 64 * 1024) chunks.push(data.subarray(i, i + 64 * 1024));
+    const feed = await decoderFor(config.client);
+    // Warm the JIT on the first tenth with a throw-away decoder.
+    const warm = feed();
+    for (let i = 0; i < chunks.length / 10; i++) warm.write(chunks[i]);
+    const d = feed();
+    const start = performance.now();
+    for (const chunk of chunks) d.write(chunk);
+    const seconds = (performance.now() - start) / 1000;
+    if (d.count() !== config.decoderReplies) {
+      throw new Error(`(e) ${config.client} decoded ${d.count()} replies, expected ${config.decoderReplies}`);
+    }
+    return { value: d.count() / seconds, unit: 'replies/s', mbps: data.length / 1e6 / seconds };
+  },
+
+  /** (f) ketama lookups of keys like user:123456 on a 4-node continuum. */
+  async f(config) {
+    const { Continuum } = await import('../../../dist/hash/index.js');
+    const continuum = new Continuum([0, 1, 2, 3].map((i) => ({ name: `10.0.0.${i + 1}:6379`, weight: 1 })));
+    const keys = Array.from({ length: 1 << 16 }, (_, i) => `user:${100000 + ((i * 7919) % 900000)}`);
+    let lookup;
+    if (config.client === 'redisdb') {
+      lookup = (k) => continuum.nodeFor(k);
+    } else {
+      // The same continuum, searched with an MD5 from node:crypto.
+      const pts = continuum.points();
+      const points = Uint32Array.from(pts, (p) => p.point);
+      const owners = Int32Array.from(pts, (p) => p.index);
+      lookup = (k) => {
+        const h = createHash('md5').update(k).digest().readUInt32LE(0);
+        let lo = 0;
+        let hi = points.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (points[mid] < h) lo = mid + 1;
+          else hi = mid;
+        }
+        return owners[lo === points.length ? 0 : lo];
+      };
+      for (const k of keys.slice(0, 1000)) {
+        if (lookup(k) !== continuum.nodeFor(k)) throw new Error(`(f) lookups disagree on ${k}`);
+      }
+    }
+    const r = await timed(config, async (until) => {
+      let ops = 0;
+      let sink = 0;
+      while (performance.now() < until) {
+        for (let i = 0; i < keys.length; i++) sink += lookup(keys[i]);
+        ops += keys.length;
+      }
+      return { ops, sink };
+    });
+    return { value: r.ops / r.seconds, unit: 'lookups/s' };
+  },
+
+  /** Importing the client and connecting: CPU time until the first reply. */
+  async startup(config) {
+    const before = process.cpuUsage();
+    const t0 = performance.now();
+    const c = await openClient(config.client, config.port);
+    await c.get('bench:startup');
+    const cpu = process.cpuUsage(before);
+    const wallMs = performance.now() - t0;
+    await c.close();
+    return { value: (cpu.user + cpu.system) / 1000, unit: 'ms CPU', lowerIsBetter: true, wallMs };
+  },
+};
+
+/** A factory of decoders under test, each with write(chunk) and count() of top-level replies. */
+async function decoderFor(name) {
+  if (name === 'redisdb') {
+    const { Decoder } = await import('../../../dist/index.js');
+    return () => {
+      let count = 0;
+      const d = new Decoder(() => { count++; });
+      return { write: (chunk) => d.feed(chunk), count: () => count };
+    };
+  }
+  if (name === 'redis-parser') {
+    const Parser = require('redis-parser');
+    return () => {
+      let count = 0;
+      const onReply = () => { count++; };
+      const p = new Parser({
+        returnReply: onReply, returnError: onReply,
+        returnFatalError: (err) => { throw err; }, returnBuffers: false, stringNumbers: false,
+      });
+      return { write: (chunk) => p.execute(chunk), count: () => count };
+    };
+  }
+  if (name === 'node-redis5-decoder') {
+    const { Decoder } = require('@redis/client/dist/lib/RESP/decoder.js');
+    return () => {
+      let count = 0;
+      const onReply = () => { count++; };
+      const d = new Decoder({ onReply, onErrorReply: onReply, onPush: onReply, getTypeMapping: () => ({}) });
+      return { write: (chunk) => d.write(chunk), count: () => count };
+    };
+  }
+  throw new Error(`no decoder for ${name}`);
+}

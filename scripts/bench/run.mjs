@@ -1,0 +1,157 @@
+/**
+ * `npm run bench`: installs this folder's dependencies if missing, builds redisdb (the
+ * benchmark imports dist/, what users run), starts its own redis-server on a free port, and
+ * runs every scenario for every client, each measurement in a fresh process, alternating the
+ * clients' order run by run. Prints the table, writes out/results.json, docs/bench.svg and the
+ * results section of BENCHMARKS.md.
+ *
+ *   node scripts/bench/run.mjs [--runs 5] [--ms 1500] [--only a,b,c] [--no-write]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    ms: { type: 'string', default: '1500' },
+    only: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(opts.runs);
+const MS = Number(opts.ms);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new RangeError('--runs must be a positive integer');
+if (!Number.isFinite(MS) || MS < 100) throw new RangeError('--ms must be at least 100');
+
+function sh(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
+}
+
+// The peers live in this folder's own node_modules, never in redisdb's.
+if (!existsSync(join(here, 'node_modules', 'redis-parser')) || !existsSync(join(here, 'node_modules', 'redis6'))) {
+  console.log('installing the benchmark dependencies...');
+  sh('npm', ['ci', '--no-audit', '--no-fund'], here);
+}
+if (!opts['no-build']) {
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  // tsc still emits on type errors; measuring what was emitted beats measuring nothing.
+  if (r.status !== 0 && !existsSync(join(root, 'dist', 'index.js'))) throw new Error('npm run build failed');
+  if (r.status !== 0) console.warn('warning: the build reported type errors; benchmarking the emitted dist/ anyway');
+}
+
+const { CLIENTS, LABELS, versions } = await import('./lib/clients.mjs');
+const { startRedis } = await import('./lib/servers.mjs');
+const { makeStream } = await import('./lib/stream.mjs');
+const { summarize, printTable, markdown, updateBenchmarksMd, machineInfo } = await import('./lib/report.mjs');
+const { drawChart } = await import('./lib/chart.mjs');
+
+/** The scenarios, in order, with the clients each compares. */
+const PLAN = [
+  { id: 'a', clients: CLIENTS },
+  { id: 'b', clients: CLIENTS },
+  { id: 'c', clients: [...CLIENTS, 'redis-benchmark'] },
+  { id: 'd', clients: CLIENTS },
+  { id: 'e', clients: ['redisdb', 'redis-parser', 'node-redis5-decoder'] },
+  { id: 'f', clients: ['redisdb', 'crypto'], ms: 1000 },
+  { id: 'startup', clients: CLIENTS, warmupMs: 0 },
+].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
+
+function runWorker(config) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, 'worker.mjs'), JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    // Bounded: a hung client or server must not hang the benchmark.
+    const limit = setTimeout(() => child.kill('SIGKILL'), config.ms * 4 + config.warmupMs + 30_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(limit);
+      const line = out.trim().split('\n').pop();
+      if (code !== 0 || !line) reject(new Error(`${config.scenario}/${config.client} failed (${code ?? signal})`));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+function redisBenchmark(port) {
+  const r = spawnSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-P', '100', '-t', 'set', '-n', '2000000', '-q'], { encoding: 'utf8' });
+  const m = /SET: ([\d.]+) requests per second/.exec(r.stdout ?? '');
+  if (r.status !== 0 || m === null) throw new Error(`redis-benchmark failed: ${r.stderr || r.stdout}`);
+  return { value: Number(m[1]), unit: 'ops/s' };
+}
+
+const server = await startRedis();
+const started = Date.now();
+const stream = makeStream(50e6);
+const decoderFile = join(tmpdir(), `redisdb-bench-stream-${process.pid}.resp`);
+writeFileSync(decoderFile, stream.buffer);
+
+const raw = {};
+try {
+  for (const s of PLAN) {
+    raw[s.id] = {};
+    for (const c of s.clients) raw[s.id][c] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // Alternate who goes first, so drift (heat, caches, the server's memory) is shared.
+      const order = s.clients.map((_, i) => s.clients[(i + run) % s.clients.length]);
+      for (const client of order) {
+        const config = {
+          scenario: s.id, client, port: server.port, ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300,
+          decoderFile, decoderReplies: stream.replies,
+        };
+        const result = client === 'redis-benchmark' ? redisBenchmark(server.port) : await runWorker(config);
+        raw[s.id][client].push(result);
+        process.stdout.write(`  ${s.id} run ${run + 1}/${RUNS} ${LABELS[client] ?? client}: ${format(result)}\n`);
+      }
+    }
+  }
+} finally {
+  await server.stop();
+}
+
+function format(r) {
+  const v = r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value.toFixed(2);
+  return `${v} ${r.unit}${r.rssMB ? `, peak RSS ${r.rssMB.toFixed(1)} MB` : ''}`;
+}
+
+const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=([\d.]+)/)?.[1];
+const meta = {
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  node: process.version,
+  redis: redisVersion,
+  versions: versions(),
+  runs: RUNS,
+  ms: MS,
+  seconds: Math.round((Date.now() - started) / 1000),
+  stream: { bytes: stream.buffer.length, replies: stream.replies },
+  dist: distSize(),
+};
+const summary = summarize(raw);
+printTable(summary, meta);
+
+if (!opts['no-write']) {
+  mkdirSync(join(here, 'out'), { recursive: true });
+  writeFileSync(join(here, 'out', 'results.json'), JSON.stringify({ meta, summary, raw }, null, 2) + '\n');
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  writeFileSync(join(root, 'docs', 'bench.svg'), drawChart(summary, meta));
+  updateBenchmarksMd(join(root, 'BENCHMARKS.md'), markdown(summary, meta));
+  console.log('\nwrote scripts/bench/out/results.json, docs/bench.svg and BENCHMARKS.md');
+}
+
+function distSize() {
+  const r = spawnSync('du', ['-sb', join(root, 'dist')], { encoding: 'utf8' });
+  const js = spawnSync('sh', ['-c', `find "${join(root, 'dist')}" -name '*.js' -print0 | xargs -0 cat | wc -c`], { encoding: 'utf8' });
+  const gz = spawnSync('sh', ['-c', `find "${join(root, 'dist')}" -name '*.js' -print0 | xargs -0 cat | gzip -9 | wc -c`], { encoding: 'utf8' });
+  return { totalBytes: Number(r.stdout.split('\t')[0]), jsBytes: Number(js.stdout.trim()), jsGzipBytes: Number(gz.stdout.trim()) };
+}
