@@ -9,7 +9,13 @@ import type { Reply } from '../resp/decode.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
 import { blockingTimeout, conventionFor, flat, type CommandSpec } from './conventions.js';
 import { parseMethodName, type MethodName } from './method-name.js';
-import type { CommandMethod, ReferenceCommands } from './types.js';
+import type { Bulk, CommandMethod, Key, ReferenceCommands } from './types.js';
+import { Lock, type LockOptions } from './lock.js';
+import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
+import { PubSub, type PubSubOptions } from './pubsub.js';
+import { hscanIter, scanIter, sscanIter, zscanIter, type ScanIterOptions } from './scan.js';
+import { createScript, type Script } from './script.js';
+import { runTransaction, type TransactionFunction, type TransactionOptions } from './transaction.js';
 
 /** Names that must never become commands: they are probed by `await`, inspect, JSON, tests. */
 const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
@@ -208,6 +214,87 @@ export class ConstRedisBase extends EventEmitter {
     for (const c of this.allBlocking) c.destroy();
     this.allBlocking.clear();
     this.idleBlocking.length = 0;
+  }
+
+  // Pipelines, transactions, pub/sub, scans, scripts and locks: thin doors to their modules.
+
+  /** A connection of its own, from the blocking commands' pool, for state no one may share. */
+  borrowConnection(): Connection {
+    return this.idleBlocking.pop() ?? this.newBlockingConnection();
+  }
+
+  /** Gives a borrowed connection back: kept for reuse when `reusable`, else closed. */
+  releaseConnection(conn: Connection, reusable: boolean): Promise<void> {
+    if (reusable && !conn.isClosed && this.idleBlocking.length < MAX_IDLE_BLOCKING && !this.connection.isClosed && this.allBlocking.has(conn)) {
+      this.idleBlocking.push(conn);
+      return Promise.resolve();
+    }
+    this.allBlocking.delete(conn);
+    return conn.close();
+  }
+
+  /** Commands queued and sent together; MULTI/EXEC unless `transaction: false`. */
+  pipeline(options?: PipelineOptions): Pipeline {
+    return createPipeline(this, options);
+  }
+
+  /**
+   * WATCHes `watches` on a connection of its own, runs `fn`, EXECs what it queued after
+   * `pipe.multi()`, and runs it all again when a watched key changed (up to maxRetries).
+   */
+  transaction<T>(fn: TransactionFunction<T>, ...watches: Array<Key | readonly Key[] | TransactionOptions>): Promise<unknown> {
+    return runTransaction(this, fn, watches);
+  }
+
+  /** A publish/subscribe object on a connection of its own. */
+  pubsub(options?: PubSubOptions): PubSub {
+    return new PubSub(this, options);
+  }
+
+  scanIter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return scanIter((m, a) => this.command(m, a), options);
+  }
+
+  scan_iter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return this.scanIter(options);
+  }
+
+  hscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<[string, Bulk], void, undefined> {
+    return hscanIter((m, a) => this.command(m, a), name, options);
+  }
+
+  hscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<[string, Bulk], void, undefined> {
+    return this.hscanIter(name, options);
+  }
+
+  sscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return sscanIter((m, a) => this.command(m, a), name, options);
+  }
+
+  sscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return this.sscanIter(name, options);
+  }
+
+  zscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<[Bulk, unknown], void, undefined> {
+    return zscanIter((m, a) => this.command(m, a), name, options);
+  }
+
+  zscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<[Bulk, unknown], void, undefined> {
+    return this.zscanIter(name, options);
+  }
+
+  /** A callable Script: EVALSHA, loading the script when the server does not have it. */
+  registerScript(lua: string): Script {
+    return createScript(this, lua);
+  }
+
+  register_script(lua: string): Script {
+    return this.registerScript(lua);
+  }
+
+  /** A Lock on key `name`, with redis-py's semantics (timeout, sleep, blocking_timeout in seconds). */
+  lock(name: string, options?: LockOptions): Lock {
+    return new Lock(this, name, options);
   }
 }
 

@@ -1,0 +1,285 @@
+/**
+ * Pipelines: commands queued through the same `prepare` as direct calls (so the reference's
+ * conventions and reply shapes apply), sent in one batch, answered in order. With
+ * `transaction` the batch is wrapped in MULTI / EXEC and runs atomically.
+ */
+import type { Connection } from '../connection/connection.js';
+import { ReplyError, WatchError } from '../errors.js';
+import type { Reply } from '../resp/decode.js';
+import type { ConstRedisBase } from './const-redis.js';
+import type { CommandSpec } from './conventions.js';
+import type { ReferenceCommands } from './types.js';
+
+/** Names that are never commands: `await pipe`, inspection and JSON probe them. */
+const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
+
+/** Commands that manage a transaction themselves and make no sense queued in one. */
+const TRANSACTION_CONTROL = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH']);
+
+export interface PipelineOptions {
+  /** Wrap the commands in MULTI / EXEC (default true, as in the reference). */
+  transaction?: boolean;
+  /** Accepted for compatibility with the reference; one node needs no hint. */
+  shard_hint?: unknown;
+  shardHint?: unknown;
+}
+
+export interface ExecOptions {
+  /**
+   * true (default): when a command failed, exec rejects with the first failure (a
+   * ReplyError), after every command has run. false: exec resolves, and each failed
+   * command's slot holds its error instead of a reply.
+   */
+  raiseOnError?: boolean;
+  raise_on_error?: boolean;
+}
+
+/** Something a pipeline can hold besides commands: a script it must make sure is loaded. */
+export interface LoadableScript {
+  readonly sha: string;
+  readonly script: string;
+}
+
+/** A queued command: its spec, or the promise of one while a multi-word name resolves. */
+type Queued = CommandSpec | Promise<CommandSpec>;
+
+export class PipelineBase {
+  /** The commands queued so far, in order. */
+  protected queued: Queued[] = [];
+  protected readonly scripts = new Map<string, LoadableScript>();
+  protected proxy: unknown = this;
+
+  constructor(
+    readonly client: ConstRedisBase,
+    readonly transaction: boolean,
+    /** A connection of its own (a watched transaction), else the client's shared one. */
+    protected readonly connection: Connection | null = null,
+  ) {}
+
+  /** Number of queued commands. */
+  get length(): number {
+    return this.queued.length;
+  }
+
+  /** Queues a command by method name, as the client would run it; returns the pipeline. */
+  queue(method: string, args: readonly unknown[]): this {
+    const spec = this.client.prepare(method, args);
+    if (spec instanceof Promise) spec.catch(() => {}); // exec() reports it; until then it must not go unhandled
+    else this.check(spec);
+    this.queued.push(spec);
+    return this.proxy as this;
+  }
+
+  /** Queues a raw command, with no conventions and no reply shaping. */
+  call(command: string, ...args: unknown[]): this {
+    if (typeof command !== 'string' || command === '') throw new TypeError('call: the command name must be a non-empty string');
+    const spec: CommandSpec = { argv: [command, ...flatten(args)], words: 1, reply: null };
+    this.check(spec);
+    this.queued.push(spec);
+    return this.proxy as this;
+  }
+
+  /** The reference's name for call(). */
+  execute_command(...args: unknown[]): this {
+    const [command, ...rest] = flatten(args);
+    return this.call(String(command), ...rest);
+  }
+
+  /** Queues EVALSHA for a script, which exec() loads first if the server lacks it. */
+  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): this {
+    this.scripts.set(script.sha, script);
+    this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null });
+    return this.proxy as this;
+  }
+
+  /** Forgets every queued command. */
+  reset(): void {
+    this.queued = [];
+    this.scripts.clear();
+  }
+
+  /** Same as reset(): nothing was sent yet, so there is nothing to discard on the server. */
+  discard(): void {
+    this.reset();
+  }
+
+  private check(spec: CommandSpec): void {
+    if (this.transaction && TRANSACTION_CONTROL.has(String(spec.argv[0]).toUpperCase())) {
+      throw new TypeError(`${String(spec.argv[0]).toUpperCase()} cannot be queued in a transactional pipeline; use client.transaction(fn, ...keys) to watch keys`);
+    }
+  }
+
+  /**
+   * Sends every queued command and resolves to their shaped replies, in order. The pipeline
+   * is empty afterwards and may be reused.
+   */
+  async exec(options: ExecOptions = {}): Promise<unknown[]> {
+    const raise = raiseOnErrorOf(options);
+    const queued = this.queued;
+    const scripts = [...this.scripts.values()];
+    this.reset();
+    if (queued.length === 0) return [];
+    const specs = await Promise.all(queued);
+    for (const spec of specs) this.check(spec);
+    if (scripts.length > 0) await this.loadScripts(scripts);
+    const results = this.transaction ? await this.execTransaction(specs) : await this.execBatch(specs);
+    if (raise) {
+      const failed = results.find((r) => r instanceof Error);
+      if (failed !== undefined) throw failed;
+    }
+    return results;
+  }
+
+  /** The reference's name for exec(). */
+  execute(options: ExecOptions = {}): Promise<unknown[]> {
+    return this.exec(options);
+  }
+
+  /** Loads the scripts the server does not know yet, so EVALSHA cannot miss inside the batch. */
+  private async loadScripts(scripts: LoadableScript[]): Promise<void> {
+    const conn = this.connection ?? this.client.connection;
+    const exists = (await conn.send(['SCRIPT', 'EXISTS', ...scripts.map((s) => s.sha)], { name: 'SCRIPT EXISTS' })) as Reply[];
+    await Promise.all(scripts.map((s, i) => (exists[i] === 1 ? null : conn.send(['SCRIPT', 'LOAD', s.script], { name: 'SCRIPT LOAD' }))));
+  }
+
+  /** Without MULTI: every command written in the same tick, each answer in its own slot. */
+  private async execBatch(specs: CommandSpec[]): Promise<unknown[]> {
+    const conn = this.connection;
+    const sent = specs.map((spec) => (conn === null ? this.client.dispatch(spec) : sendSpec(conn, spec)));
+    const settled = await Promise.allSettled(sent);
+    return settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error)));
+  }
+
+  /**
+   * MULTI, the commands and EXEC, written together (send() only buffers, so nothing from
+   * another caller can come between them). Replies are shaped once EXEC answers.
+   */
+  private async execTransaction(specs: CommandSpec[]): Promise<unknown[]> {
+    const conn = this.connection ?? this.client.connection;
+    const buffers = specs.some((s) => s.buffers === true);
+    const multi = conn.send(['MULTI']);
+    const queued = specs.map((spec) => conn.send(spec.argv, { name: commandName(spec) }));
+    const exec = conn.send(['EXEC'], { buffers });
+    const [multiResult, execResult, ...queuedResults] = await Promise.allSettled([multi, exec, ...queued]);
+    if (multiResult!.status === 'rejected') throw multiResult!.reason;
+    if (execResult!.status === 'rejected') {
+      const err = execResult!.reason as Error;
+      // EXECABORT: a command was refused while queuing; its own error says which and why.
+      if (err instanceof ReplyError && err.code === 'EXECABORT') {
+        const index = queuedResults.findIndex((r) => r.status === 'rejected');
+        if (index >= 0) {
+          const cause = (queuedResults[index] as PromiseRejectedResult).reason as Error;
+          cause.message = `command #${index + 1} (${commandName(specs[index]!)}) of the transaction was refused, nothing ran: ${cause.message}`;
+          throw cause;
+        }
+      }
+      throw err;
+    }
+    const replies = execResult!.value;
+    if (replies === null) throw new WatchError('transaction aborted: a watched key changed before EXEC');
+    if (!Array.isArray(replies)) throw new ReplyError(`ERR unexpected EXEC reply: ${String(replies)}`);
+    return specs.map((spec, i) => shapeReply(spec, replies[i] ?? null, buffers && spec.buffers !== true && !this.client.options.returnBuffers));
+  }
+}
+
+/** The shaped reply of one slot: errors stay errors, transforms that throw become errors. */
+function shapeReply(spec: CommandSpec, reply: Reply, asText: boolean): unknown {
+  if (reply instanceof ReplyError) {
+    reply.command = commandName(spec);
+    return reply;
+  }
+  const r = asText ? buffersToText(reply) : reply;
+  if (spec.reply === null) return r;
+  try {
+    return spec.reply(r);
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/** EXEC read with Buffers for one command's sake: the others get their strings back. */
+function buffersToText(r: Reply): Reply {
+  if (Buffer.isBuffer(r)) return r.toString();
+  if (Array.isArray(r)) return r.map(buffersToText);
+  return r;
+}
+
+function raiseOnErrorOf(options: ExecOptions): boolean {
+  if (typeof options !== 'object' || options === null) throw new TypeError('exec: options must be an object');
+  const v = options.raiseOnError ?? options.raise_on_error ?? true;
+  if (typeof v !== 'boolean') throw new TypeError(`exec: raiseOnError must be true or false, got ${String(v)}`);
+  return v;
+}
+
+export function commandName(spec: CommandSpec): string {
+  return spec.words === 1 ? String(spec.argv[0]) : spec.argv.slice(0, spec.words).join(' ');
+}
+
+function flatten(args: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const a of args) {
+    if (Array.isArray(a)) for (const x of a) out.push(x);
+    else out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Sends a prepared command on a given connection (a dedicated one) and shapes its reply.
+ * Blocking commands may wait their server-side timeout, plus socket_timeout for the answer.
+ */
+export async function sendSpec(conn: Connection, spec: CommandSpec): Promise<unknown> {
+  let timeout: number | null | undefined;
+  if (spec.blockFor !== undefined) {
+    const st = conn.options.socketTimeout;
+    timeout = spec.blockFor === null || st === null ? null : spec.blockFor + st;
+  }
+  const reply = await conn.send(spec.argv, { buffers: spec.buffers, name: commandName(spec), timeout });
+  return spec.reply === null ? reply : spec.reply(reply);
+}
+
+/** A queued command method: takes the command's arguments, returns the pipeline. */
+export type PipelineMethod = (...args: unknown[]) => Pipeline;
+
+/** The argument lists of a method with up to two overloads (Parameters<> sees only the last). */
+type ArgumentsOf<F> = F extends { (...a: infer A1): unknown; (...a: infer A2): unknown } ? A1 | A2 : never;
+
+/** The reference's commands, typed by their arguments, queued instead of run. */
+export type PipelineCommands = {
+  [K in keyof ReferenceCommands]: (...args: ArgumentsOf<ReferenceCommands[K]>) => Pipeline;
+};
+
+/** A pipeline: its own members plus every Redis command as a chainable method. */
+export type Pipeline = PipelineBase & PipelineCommands & { [command: string]: PipelineMethod };
+
+/** Wraps a pipeline so that any property that is not one of its members queues a command. */
+export function pipelineProxy<T extends PipelineBase>(target: T): T {
+  const methods = new Map<string, PipelineMethod>();
+  const proxy = new Proxy(target, {
+    get(obj, prop, receiver) {
+      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
+      if (NOT_COMMANDS.has(prop)) return undefined;
+      let fn = methods.get(prop);
+      if (fn === undefined) {
+        fn = (...args: unknown[]) => obj.queue(prop, args) as unknown as Pipeline;
+        methods.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+  (target as unknown as { proxy: unknown }).proxy = proxy;
+  return proxy;
+}
+
+/** A new pipeline on a client: `client.pipeline({ transaction: false })`. */
+export function createPipeline(client: ConstRedisBase, options: PipelineOptions = {}, connection: Connection | null = null): Pipeline {
+  if (typeof options !== 'object' || options === null) throw new TypeError('pipeline: options must be an object');
+  for (const key of Object.keys(options)) {
+    if (key !== 'transaction' && key !== 'shard_hint' && key !== 'shardHint') {
+      throw new TypeError(`pipeline: unknown option '${key}'; expected transaction or shard_hint`);
+    }
+  }
+  const transaction = options.transaction ?? true;
+  if (typeof transaction !== 'boolean') throw new TypeError(`pipeline: transaction must be true or false, got ${String(transaction)}`);
+  return pipelineProxy(new PipelineBase(client, transaction, connection)) as Pipeline;
+}

@@ -1,0 +1,292 @@
+/**
+ * Publish/subscribe on a connection of its own. Messages arrive as events and through an
+ * async iterator; after a reconnect every channel and pattern is subscribed again.
+ *
+ * A (P)SUBSCRIBE or (P)UNSUBSCRIBE with n names draws n confirmations, while the connection
+ * matches one reply per command. The push handler therefore swallows all confirmations of a
+ * command but its last, which answers the command itself. Messages answer no command and are
+ * always taken by the handler.
+ */
+import { EventEmitter } from 'node:events';
+import type { Connection } from '../connection/connection.js';
+import { ConnectionError } from '../errors.js';
+import type { Reply } from '../resp/decode.js';
+import type { ConstRedisBase } from './const-redis.js';
+import { text } from './replies.js';
+
+export interface PubSubMessage {
+  type: 'message' | 'pmessage';
+  /** The pattern that matched (pmessage), else null. */
+  pattern: string | null;
+  channel: string;
+  /** The payload: a string, or a Buffer when the client returns Buffers. */
+  data: string | Buffer;
+}
+
+export type MessageHandler = (message: PubSubMessage) => void;
+
+export interface PubSubOptions {
+  /** Messages kept for a slow `for await` loop before the oldest are dropped (default 10,000). */
+  maxBuffered?: number;
+  /** redis-py's option: subscription confirmations are never surfaced here, so it is a no-op. */
+  ignore_subscribe_messages?: boolean;
+}
+
+type Kind = 'subscribe' | 'psubscribe' | 'unsubscribe' | 'punsubscribe';
+
+const CONFIRMATIONS = new Set<string>(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
+
+/** Confirmations still to come for a command already handed to the connection. */
+interface Expected {
+  kind: Kind;
+  remaining: number;
+}
+
+/** Where connection pooling lives: the client lends a connection of its own. */
+export interface ConnectionLender {
+  borrowConnection(): Connection;
+  releaseConnection(conn: Connection, reusable: boolean): Promise<void>;
+}
+
+type Names = Array<string | readonly string[] | Record<string, MessageHandler>>;
+
+export class PubSub extends EventEmitter {
+  private readonly conn: Connection;
+  private readonly lender: ConnectionLender;
+  private readonly expected: Expected[] = [];
+  /** Channels and patterns asked for, with their handlers (null: events only). */
+  private readonly channelSet = new Map<string, MessageHandler | null>();
+  private readonly patternSet = new Map<string, MessageHandler | null>();
+  private readonly buffered: PubSubMessage[] = [];
+  private readonly waiters: Array<(r: IteratorResult<PubSubMessage>) => void> = [];
+  private iterating = 0;
+  private readonly maxBuffered: number;
+  private closed = false;
+  private wasLost = false;
+  private reconnecting = false;
+
+  constructor(client: ConstRedisBase & ConnectionLender, options: PubSubOptions = {}) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new TypeError('pubsub: options must be an object');
+    for (const key of Object.keys(options)) {
+      if (key !== 'maxBuffered' && key !== 'ignore_subscribe_messages') throw new TypeError(`pubsub: unknown option '${key}'`);
+    }
+    const max = options.maxBuffered ?? 10_000;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError('pubsub: maxBuffered must be a positive integer');
+    this.maxBuffered = max;
+    this.lender = client;
+    this.conn = client.borrowConnection();
+    this.conn.setPushHandler((reply) => this.onPush(reply));
+    this.conn.on('disconnect', () => this.onLost());
+    this.conn.on('ready', () => this.onReady());
+  }
+
+  /** Channels currently subscribed (as asked; confirmed by the server in order). */
+  get channels(): string[] {
+    return [...this.channelSet.keys()];
+  }
+
+  get patterns(): string[] {
+    return [...this.patternSet.keys()];
+  }
+
+  /** True while subscribed to at least one channel or pattern. */
+  get subscribed(): boolean {
+    return this.channelSet.size + this.patternSet.size > 0;
+  }
+
+  /**
+   * Subscribes to channels: names, arrays of names, or `{ channel: handler }` objects whose
+   * handler is called for that channel's messages (instead of the 'message' event).
+   */
+  subscribe(...channels: Names): Promise<void> {
+    return this.change('subscribe', this.channelSet, channels);
+  }
+
+  /** Subscribes to glob-style patterns; their messages come as 'pmessage'. */
+  psubscribe(...patterns: Names): Promise<void> {
+    return this.change('psubscribe', this.patternSet, patterns);
+  }
+
+  /** Unsubscribes from the given channels, or from every channel when none is given. */
+  unsubscribe(...channels: Array<string | readonly string[]>): Promise<void> {
+    return this.change('unsubscribe', this.channelSet, channels);
+  }
+
+  punsubscribe(...patterns: Array<string | readonly string[]>): Promise<void> {
+    return this.change('punsubscribe', this.patternSet, patterns);
+  }
+
+  /** Checks the connection (PING is allowed while subscribed). */
+  async ping(): Promise<boolean> {
+    const r = await this.conn.send(['PING']);
+    return Array.isArray(r) ? text(r[0]).toLowerCase() === 'pong' : text(r) === 'PONG';
+  }
+
+  private change(kind: Kind, set: Map<string, MessageHandler | null>, input: Names): Promise<void> {
+    try {
+      if (this.closed) throw new ConnectionError('this pubsub is closed');
+      const names: string[] = [];
+      const handlers = new Map<string, MessageHandler | null>();
+      for (const item of input) {
+        if (typeof item === 'string') {
+          names.push(item);
+          handlers.set(item, null);
+        } else if (Array.isArray(item)) {
+          for (const n of item) {
+            if (typeof n !== 'string') throw new TypeError(`${kind}: a name must be a string, got ${typeof n}`);
+            names.push(n);
+            handlers.set(n, null);
+          }
+        } else if (typeof item === 'object' && item !== null && kind.endsWith('subscribe') && !kind.includes('un')) {
+          for (const [n, h] of Object.entries(item as Record<string, unknown>)) {
+            if (typeof h !== 'function') throw new TypeError(`${kind}: the handler for '${n}' must be a function`);
+            names.push(n);
+            handlers.set(n, h as MessageHandler);
+          }
+        } else {
+          throw new TypeError(`${kind}: expected names or arrays of names, got ${typeof item}`);
+        }
+      }
+      const unsubscribing = kind === 'unsubscribe' || kind === 'punsubscribe';
+      if (!unsubscribing && names.length === 0) throw new TypeError(`${kind}: give at least one name`);
+      // Every name explicitly, so the number of confirmations to expect is known.
+      const targets = unsubscribing && names.length === 0 ? [...set.keys()] : names;
+      if (unsubscribing) for (const n of targets) set.delete(n);
+      else for (const [n, h] of handlers) set.set(n, h);
+      if (targets.length === 0) return Promise.resolve();
+      return this.send(kind, targets);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private send(kind: Kind, names: string[]): Promise<void> {
+    const expectation: Expected = { kind, remaining: names.length };
+    this.expected.push(expectation);
+    return this.conn.send([kind.toUpperCase(), ...names], { name: kind.toUpperCase() }).then(
+      () => undefined,
+      (err: Error) => {
+        // Lost with its connection: its confirmations will never come.
+        const i = this.expected.indexOf(expectation);
+        if (i >= 0) this.expected.splice(i, 1);
+        throw err;
+      },
+    );
+  }
+
+  private onPush(reply: Reply): boolean {
+    if (!Array.isArray(reply) || reply.length < 3) return false;
+    const kind = text(reply[0]);
+    if (kind === 'message' && reply.length === 3) {
+      this.deliver({ type: 'message', pattern: null, channel: text(reply[1]), data: reply[2] as string | Buffer }, this.channelSet);
+      return true;
+    }
+    if (kind === 'pmessage' && reply.length === 4) {
+      this.deliver({ type: 'pmessage', pattern: text(reply[1]), channel: text(reply[2]), data: reply[3] as string | Buffer }, this.patternSet);
+      return true;
+    }
+    if (!CONFIRMATIONS.has(kind)) return false;
+    const head = this.expected[0];
+    // A confirmation no command of ours asked for (never expected): keep it out of the FIFO.
+    if (head === undefined || head.kind !== kind) return true;
+    head.remaining--;
+    if (head.remaining > 0) return true;
+    this.expected.shift();
+    return false;
+  }
+
+  private deliver(message: PubSubMessage, handlers: Map<string, MessageHandler | null>): void {
+    const handler = handlers.get(message.pattern ?? message.channel);
+    if (handler) handler(message);
+    else this.emit(message.type, message);
+    if (this.iterating === 0) return;
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) {
+      waiter({ value: message, done: false });
+      return;
+    }
+    if (this.buffered.length >= this.maxBuffered) this.buffered.shift();
+    this.buffered.push(message);
+  }
+
+  private onLost(): void {
+    if (this.closed) return;
+    this.wasLost = true;
+    this.emit('disconnect');
+    void this.reconnect();
+  }
+
+  /** The connection only reconnects for queued commands; a subscriber has none, so it asks. */
+  private async reconnect(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    try {
+      for (let failures = 0; !this.closed && !this.conn.isReady && !this.conn.isClosed; failures++) {
+        try {
+          await this.conn.connect();
+        } catch {
+          const base = Math.min(this.conn.options.maxReconnectDelay, 25 * 2 ** Math.min(failures, 10));
+          await new Promise((r) => setTimeout(r, base / 2 + Math.random() * (base / 2)).unref());
+        }
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private onReady(): void {
+    if (!this.wasLost || this.closed) return;
+    this.wasLost = false;
+    // After the commands queued while offline are written (they follow this event at once),
+    // so the confirmations come in the order the expectations were recorded.
+    process.nextTick(() => {
+      // Without an 'error' listener, emit('error') would throw from inside a promise.
+      const failed = (err: Error): void => {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+      };
+      if (this.channelSet.size > 0) this.send('subscribe', [...this.channelSet.keys()]).catch(failed);
+      if (this.patternSet.size > 0) this.send('psubscribe', [...this.patternSet.keys()]).catch(failed);
+      this.emit('reconnect');
+    });
+  }
+
+  /** Yields messages (both kinds) from when the loop starts until close(). */
+  [Symbol.asyncIterator](): AsyncIterator<PubSubMessage> {
+    this.iterating++;
+    let done = false;
+    const finish = (): IteratorResult<PubSubMessage> => {
+      if (!done) {
+        done = true;
+        this.iterating--;
+        if (this.iterating === 0) this.buffered.length = 0;
+      }
+      return { value: undefined, done: true };
+    };
+    return {
+      next: () => {
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        const m = this.buffered.shift();
+        if (m !== undefined) return Promise.resolve({ value: m, done: false });
+        if (this.closed) return Promise.resolve(finish());
+        return new Promise<IteratorResult<PubSubMessage>>((resolve) => this.waiters.push(resolve));
+      },
+      return: () => Promise.resolve(finish()),
+    };
+  }
+
+  /** Unsubscribes from everything and closes the connection; iterators end. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.channelSet.clear();
+    this.patternSet.clear();
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+    await this.lender.releaseConnection(this.conn, false);
+  }
+
+  /** redis-py's name for close(). */
+  reset(): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * `transaction(fn, ...watches)`: optimistic locking as the reference describes it. The keys
+ * are WATCHed on a connection of its own (WATCH state belongs to a connection, so other
+ * callers' commands must not share it); `fn` reads through that connection, then queues its
+ * writes after `multi()`; EXEC runs them, and a WatchError (a watched key changed) runs the
+ * whole function again, a bounded number of times.
+ */
+import type { Connection } from '../connection/connection.js';
+import { WatchError } from '../errors.js';
+import type { ConstRedisBase } from './const-redis.js';
+import { pipelineProxy, PipelineBase, sendSpec, type Pipeline } from './pipeline.js';
+import type { CommandMethod, Key, ReferenceCommands } from './types.js';
+
+const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
+
+export interface TransactionOptions {
+  /** Resolve to what `fn` returned instead of the EXEC replies (redis-py's value_from_callable). */
+  valueFromCallable?: boolean;
+  value_from_callable?: boolean;
+  /** How many times a WatchError runs `fn` again before it is thrown (default 10). */
+  maxRetries?: number;
+  max_retries?: number;
+  /** Seconds to wait before each retry (redis-py's watch_delay; default none). */
+  watch_delay?: number;
+  /** Milliseconds to wait before each retry. */
+  watchDelay?: number;
+}
+
+const DEFAULT_MAX_RETRIES = 10;
+
+/**
+ * What `fn` receives. Its command methods run at once on the watched connection (reads that
+ * decide what to write); `multi()` starts the MULTI block and returns the pipeline to queue the
+ * writes on. `watch()` adds keys while still before `multi()`.
+ */
+export class WatchedPipelineBase {
+  private block: PipelineBase | null = null;
+  private blockProxy: Pipeline | null = null;
+  private finished = false;
+
+  constructor(
+    readonly client: ConstRedisBase,
+    private readonly conn: Connection,
+  ) {}
+
+  /** Runs a command now on the watched connection (before multi()). */
+  command(method: string, args: readonly unknown[]): Promise<unknown> {
+    try {
+      this.usable(method);
+      if (this.block !== null) {
+        throw new TypeError(`${method}() after multi(): queue it on the pipeline that multi() returned`);
+      }
+      const spec = this.client.prepare(method, args);
+      return spec instanceof Promise ? spec.then((s) => sendSpec(this.conn, s)) : sendSpec(this.conn, spec);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** WATCHes more keys (only before multi()). */
+  watch(...keys: Array<Key | readonly Key[]>): Promise<unknown> {
+    return this.command('watch', keys);
+  }
+
+  /** Forgets the watched keys. */
+  unwatch(): Promise<unknown> {
+    return this.command('unwatch', []);
+  }
+
+  /** Starts the MULTI block: the commands queued on the returned pipeline run at EXEC. */
+  multi(): Pipeline {
+    this.usable('multi');
+    if (this.block !== null) throw new TypeError('multi() was already called in this transaction');
+    const block = new PipelineBase(this.client, true, this.conn);
+    this.block = block;
+    this.blockProxy = pipelineProxy(block) as Pipeline;
+    return this.blockProxy;
+  }
+
+  /** EXEC (or UNWATCH when fn queued nothing); afterwards this object refuses commands. */
+  async finish(): Promise<unknown[]> {
+    this.finished = true;
+    if (this.block === null || this.block.length === 0) {
+      await this.conn.send(['UNWATCH']);
+      return [];
+    }
+    return this.block.exec();
+  }
+
+  private usable(method: string): void {
+    if (this.finished) throw new TypeError(`${method}(): this transaction is already over`);
+  }
+}
+
+/** Commands run at once, with the reference's types where it has them. */
+export type WatchedPipeline = WatchedPipelineBase & ReferenceCommands & { [command: string]: CommandMethod };
+
+function watchedProxy(target: WatchedPipelineBase): WatchedPipeline {
+  const methods = new Map<string, CommandMethod>();
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
+      if (NOT_COMMANDS.has(prop)) return undefined;
+      let fn = methods.get(prop);
+      if (fn === undefined) {
+        fn = ((...args: unknown[]) => obj.command(prop, args)) as CommandMethod;
+        methods.set(prop, fn);
+      }
+      return fn;
+    },
+  }) as WatchedPipeline;
+}
+
+export type TransactionFunction<T> = (pipe: WatchedPipeline) => T | Promise<T>;
+
+function isOptions(v: unknown): v is TransactionOptions {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+interface Resolved {
+  keys: unknown[];
+  valueFromCallable: boolean;
+  maxRetries: number;
+  delayMs: number;
+}
+
+const OPTION_NAMES = ['valueFromCallable', 'value_from_callable', 'maxRetries', 'max_retries', 'watch_delay', 'watchDelay'];
+
+function resolve(watchesAndOptions: readonly unknown[]): Resolved {
+  const rest = watchesAndOptions.slice();
+  const last = rest[rest.length - 1];
+  const o: TransactionOptions = isOptions(last) ? (rest.pop() as TransactionOptions) : {};
+  for (const key of Object.keys(o)) {
+    if (!OPTION_NAMES.includes(key)) throw new TypeError(`transaction: unknown option '${key}'; expected one of: ${OPTION_NAMES.join(', ')}`);
+  }
+  const keys: unknown[] = [];
+  for (const k of rest) {
+    for (const key of Array.isArray(k) ? k : [k]) {
+      if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw new TypeError(`transaction: a watched key must be a string or a Buffer, got ${typeof key}`);
+      keys.push(key);
+    }
+  }
+  const valueFromCallable = o.valueFromCallable ?? o.value_from_callable ?? false;
+  if (typeof valueFromCallable !== 'boolean') throw new TypeError('transaction: valueFromCallable must be true or false');
+  const maxRetries = o.maxRetries ?? o.max_retries ?? DEFAULT_MAX_RETRIES;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError(`transaction: maxRetries must be a non-negative integer, got ${String(maxRetries)}`);
+  const delayMs = o.watchDelay ?? (o.watch_delay !== undefined ? o.watch_delay * 1000 : 0);
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new RangeError('transaction: watch_delay must be a non-negative number');
+  return { keys, valueFromCallable, maxRetries, delayMs };
+}
+
+/**
+ * Runs `fn` as a transaction while watching `keys`; retries on WatchError up to maxRetries
+ * times, then throws it. Resolves to the EXEC replies, or to fn's value with valueFromCallable.
+ */
+export async function runTransaction<T>(client: ConstRedisBase, fn: TransactionFunction<T>, watchesAndOptions: readonly unknown[]): Promise<unknown> {
+  if (typeof fn !== 'function') throw new TypeError('transaction: the first argument must be a function');
+  const o = resolve(watchesAndOptions);
+  for (let attempt = 0; ; attempt++) {
+    const conn = client.borrowConnection();
+    // Only a connection whose WATCH state is known to be cleared goes back to the pool.
+    let clean = false;
+    try {
+      if (o.keys.length > 0) await conn.send(['WATCH', ...o.keys]);
+      const pipe = new WatchedPipelineBase(client, conn);
+      const value = await fn(watchedProxy(pipe));
+      const results = await pipe.finish();
+      clean = true;
+      return o.valueFromCallable ? value : results;
+    } catch (err) {
+      if (!(err instanceof WatchError)) throw err;
+      clean = true; // an aborted EXEC clears the watches too
+      if (attempt >= o.maxRetries) {
+        err.message = `${err.message} (gave up after ${attempt + 1} attempts)`;
+        throw err;
+      }
+    } finally {
+      client.releaseConnection(conn, clean);
+    }
+    if (o.delayMs > 0) await new Promise((r) => setTimeout(r, o.delayMs));
+  }
+}
