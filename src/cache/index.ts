@@ -1,0 +1,4 @@
+export { Cache, KeyNotFoundError } from './cache.js';
+export { defaultKeyFunction, DEFAULT_TIMEOUT_SECONDS, type CacheOptions, type KeyFunction, type ResolvedCacheOptions } from './options.js';
+export { jsonSerializer, type Serializer } from './serializer.js';
+export { CacheTarget, type CacheBackend } from './target.js';
