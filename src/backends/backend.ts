@@ -1,0 +1,248 @@
+/**
+ * What RedisRing and RedisCopy share: one ConstRedis per node, the continuum, the routes
+ * learned from the server, running a plan and combining its replies. Each backend adds only
+ * its policy, `planFor`: where a command goes and how its replies come back.
+ */
+import { ConstRedis } from '../client/const-redis.js';
+import { flat, type CommandSpec } from '../client/conventions.js';
+import { ConnectionError } from '../errors.js';
+import { Continuum } from '../hash/index.js';
+import type { Reply } from '../resp/decode.js';
+import { backendConfig, type BackendConfig, type Hashing } from './config.js';
+import { NodesFailedError } from './errors.js';
+import { commandName, mergeReplies, type EachPlan, type MergePlan, type OnePlan, type Plan } from './plan.js';
+import { Placement } from './placement.js';
+import { RouteTable, type Route } from './routes.js';
+
+/** Any command, by method name; the result's shape depends on the backend and the command. */
+export type BackendMethod = (...args: unknown[]) => Promise<unknown>;
+
+const wrapOne = (reply: unknown): unknown[] => [reply];
+
+export abstract class Backend {
+  /** One client per node, in LOCATION order. */
+  readonly nodes: readonly ConstRedis[];
+  /** Node addresses, in LOCATION order. */
+  readonly addresses: readonly string[];
+  readonly hashing: Hashing;
+  readonly placement: Placement;
+  readonly routes: RouteTable;
+  /** Every node index, in order: where keyless commands go. */
+  protected readonly everyIndex: readonly number[];
+  protected readonly methodCache = new Map<string, BackendMethod>();
+
+  protected constructor(kind: string, first: unknown, params: unknown) {
+    const config: BackendConfig = backendConfig(kind, first, params);
+    const continuum = new Continuum(
+      config.nodes.map((n) => ({ name: n.name, weight: n.weight })),
+      config.hashTag === undefined ? { mode: config.hashing } : { mode: config.hashing, hashTag: config.hashTag },
+    );
+    this.hashing = config.hashing;
+    this.placement = new Placement(continuum);
+    this.nodes = Object.freeze(config.nodes.map((n) => new ConstRedis(n.options)));
+    this.addresses = Object.freeze(config.nodes.map((n) => n.address));
+    this.everyIndex = Object.freeze(this.nodes.map((_, i) => i));
+    // Commands are prepared on the first node, so it is told the command table once learned.
+    this.routes = new RouteTable(this.nodes, this.nodes[0]!);
+  }
+
+  get continuum(): Continuum {
+    return this.placement.continuum;
+  }
+
+  /** Index in `nodes` of the node a key belongs to (where it is read from). */
+  nodeIndexFor(key: string | Uint8Array | number): number {
+    return this.placement.nodeOf(key);
+  }
+
+  /** The client of the node a key belongs to (where it is read from). */
+  nodeFor(key: string | Uint8Array | number): ConstRedis {
+    return this.nodes[this.placement.nodeOf(key)]!;
+  }
+
+  /** The reference's name for `nodeFor`. */
+  get_node(key: string | Uint8Array | number): ConstRedis {
+    return this.nodeFor(key);
+  }
+
+  getNode(key: string | Uint8Array | number): ConstRedis {
+    return this.nodeFor(key);
+  }
+
+  /** The backend's policy: where a prepared command goes and how its replies come back. */
+  abstract planFor(spec: CommandSpec, route: Route): Plan;
+
+  /**
+   * Turns a method call into the command to send, with the reference's conventions. Pure
+   * except for multi-word names, which may need the command table (then it is a Promise).
+   */
+  prepare(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
+    return this.nodes[0]!.prepare(method, args);
+  }
+
+  /** The plan for a method call, for callers that send in batches (pipelines). */
+  async plan(method: string, args: readonly unknown[]): Promise<Plan> {
+    const spec = await this.prepare(method, args);
+    const route = await this.routes.routeFor(spec);
+    return this.planFor(spec, route);
+  }
+
+  /** Runs a method by name (what the Proxy calls). */
+  command(method: string, args: readonly unknown[]): Promise<unknown> {
+    let spec: CommandSpec | Promise<CommandSpec>;
+    try {
+      spec = this.nodes[0]!.prepare(method, args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (spec instanceof Promise) return spec.then((s) => this.run(s));
+    return this.run(spec);
+  }
+
+  /** Routes and runs a prepared command. */
+  run(spec: CommandSpec): Promise<unknown> {
+    const route = this.routes.routeFor(spec);
+    if (route instanceof Promise) return route.then((r) => this.execute(this.planFor(spec, r)));
+    let plan: Plan;
+    try {
+      plan = this.planFor(spec, route);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.execute(plan);
+  }
+
+  /** Sends a raw command, routed like any other, with no conventions and no reply shaping. */
+  call(command: string, ...args: unknown[]): Promise<unknown> {
+    return this.run({ argv: [command, ...flat(args)], words: 1, reply: null });
+  }
+
+  /** The reference's name for `call`. */
+  execute_command(...args: unknown[]): Promise<unknown> {
+    const argv = flat(args);
+    if (argv.length === 0) return Promise.reject(new TypeError('execute_command: give the command and its arguments'));
+    return this.run({ argv, words: 1, reply: null });
+  }
+
+  executeCommand(...args: unknown[]): Promise<unknown> {
+    return this.execute_command(...args);
+  }
+
+  /** Runs a plan and shapes its result. */
+  execute(plan: Plan): Promise<unknown> {
+    switch (plan.kind) {
+      case 'one':
+        return this.runOne(plan);
+      case 'each':
+        return this.runEach(plan);
+      case 'merge':
+        return this.runMerge(plan);
+    }
+  }
+
+  private runOne(plan: OnePlan): Promise<unknown> {
+    const reply = this.nodes[plan.node]!.dispatch(plan.spec);
+    if (plan.failoverHash >= 0) return reply.catch((err: unknown) => this.failover(plan, err));
+    return plan.wrap ? reply.then(wrapOne) : reply;
+  }
+
+  /**
+   * A read whose node could not be reached goes to the next node holding the key, in the
+   * order the continuum gives. Errors the server sent (ReplyError) are final.
+   */
+  private async failover(plan: OnePlan, first: unknown): Promise<unknown> {
+    if (!(first instanceof ConnectionError)) throw first;
+    const tried = [this.addresses[plan.node]!];
+    const errors: Error[] = [first];
+    for (const node of this.placement.failoverOrder(plan.failoverHash)) {
+      if (node === plan.node) continue;
+      try {
+        return await this.nodes[node]!.dispatch(plan.spec);
+      } catch (err) {
+        if (!(err instanceof ConnectionError)) throw err;
+        tried.push(this.addresses[node]!);
+        errors.push(err);
+      }
+    }
+    throw new NodesFailedError(tried, errors, commandName(plan.spec));
+  }
+
+  /**
+   * One result per node. A node's failure takes its slot as an Error; the call rejects only
+   * when every node failed (with that one node's own error when there is only one).
+   */
+  private runEach(plan: EachPlan): Promise<unknown> {
+    const { nodes, specs } = plan;
+    if (nodes.length === 1) return this.nodes[nodes[0]!]!.dispatch(specs[0]!).then(wrapOne);
+    const pending: Promise<unknown>[] = new Array<Promise<unknown>>(nodes.length);
+    for (let i = 0; i < nodes.length; i++) pending[i] = this.nodes[nodes[i]!]!.dispatch(specs[i]!);
+    return Promise.allSettled(pending).then((settled) => {
+      const results: unknown[] = new Array<unknown>(settled.length);
+      let failed = 0;
+      for (let i = 0; i < settled.length; i++) {
+        const s = settled[i]!;
+        if (s.status === 'fulfilled') {
+          results[i] = s.value;
+        } else {
+          results[i] = s.reason instanceof Error ? s.reason : new Error(String(s.reason));
+          failed++;
+        }
+      }
+      if (failed === results.length) {
+        throw new NodesFailedError(nodes.map((n) => this.addresses[n]!), results as Error[], commandName(specs[0]!));
+      }
+      return results;
+    });
+  }
+
+  /** A split read needs every part: any node's failure fails the call. */
+  private runMerge(plan: MergePlan): Promise<unknown> {
+    const pending = plan.nodes.map((n, i) => this.nodes[n]!.dispatch(plan.specs[i]!) as Promise<Reply>);
+    return Promise.all(pending).then((replies) => mergeReplies(plan, replies));
+  }
+
+  /** Every node: one result each (a single node's result is still a list of one). */
+  protected everyNode(spec: CommandSpec): Plan {
+    if (this.nodes.length === 1) return { kind: 'one', node: 0, spec, wrap: true, failoverHash: -1 };
+    return { kind: 'each', nodes: this.everyIndex, specs: this.everyIndex.map(() => spec) };
+  }
+
+  /** Connects every node now instead of on first use. */
+  async connect(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.connect()));
+  }
+
+  /** Ends every node's connections after the commands already sent are answered. */
+  async close(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.close()));
+  }
+
+  quit(): Promise<void> {
+    return this.close();
+  }
+
+  /** Drops every node's connections at once; pending commands reject. */
+  disconnect(): void {
+    for (const n of this.nodes) n.disconnect();
+  }
+}
+
+/** Names that must never become commands: probed by `await`, inspect, JSON and test tools. */
+const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
+
+/** Wraps a backend so that any property that is not one of its members runs that command. */
+export function backendProxy<T extends Backend>(target: T): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
+      if (NOT_COMMANDS.has(prop)) return undefined;
+      const cache = obj['methodCache'];
+      let fn = cache.get(prop);
+      if (fn === undefined) {
+        fn = (...args: unknown[]) => obj.command(prop, args);
+        cache.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * Keys (strings, numbers or raw bytes) to node indices on a continuum, and the order in which
+ * other nodes stand in for a key's node (the next distinct owners going round the continuum).
+ */
+import { Continuum, md5FirstWord } from '../hash/index.js';
+
+export class Placement {
+  readonly continuum: Continuum;
+  /** The tag's two characters as UTF-8, to find it in keys given as bytes. */
+  private readonly tagBytes: [Buffer, Buffer] | null;
+  /** The continuum's points and owners, kept for walking round it after a failure. */
+  private ring: { points: Uint32Array; owners: Int32Array } | null = null;
+
+  constructor(continuum: Continuum) {
+    this.continuum = continuum;
+    const tag = continuum.hashTag;
+    this.tagBytes = tag === null ? null : [Buffer.from(tag.charAt(0)), Buffer.from(tag.charAt(1))];
+  }
+
+  get size(): number {
+    return this.continuum.nodes.length;
+  }
+
+  /** The 32-bit hash of a key (hash tags applied); bytes are hashed exactly as given. */
+  hashOf(key: unknown): number {
+    if (typeof key === 'string') return this.continuum.hashOf(key);
+    if (key instanceof Uint8Array) return this.hashOfBytes(key);
+    return this.continuum.hashOf(String(key));
+  }
+
+  /** Index (in LOCATION order) of the node a key belongs to. */
+  nodeOf(key: unknown): number {
+    if (typeof key === 'string') return this.continuum.nodeFor(key);
+    return this.continuum.nodeForHash(this.hashOf(key));
+  }
+
+  private hashOfBytes(bytes: Uint8Array): number {
+    if (bytes.length === 0) return this.continuum.hashOf('');
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (this.tagBytes !== null) {
+      const [open, close] = this.tagBytes;
+      const start = buf.indexOf(open);
+      if (start >= 0) {
+        const from = start + open.length;
+        const end = buf.indexOf(close, from);
+        // As with strings, an empty tag does not count.
+        if (end > from) return md5FirstWord(buf.subarray(from, end));
+      }
+    }
+    return md5FirstWord(buf);
+  }
+
+  /**
+   * Every node, in the order they should serve a key with this hash: its own node first,
+   * then each other node in the order its points follow round the continuum.
+   */
+  failoverOrder(hash: number): number[] {
+    const { points, owners } = this.walkable();
+    const start = this.continuum.locateHash(hash).point;
+    // The claiming point is on the continuum, so this search finds it exactly.
+    let lo = 0;
+    let hi = points.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (points[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const order: number[] = [];
+    const seen = new Set<number>();
+    const live = this.size - this.continuum.excluded.length;
+    for (let i = 0; i < points.length && order.length < live; i++) {
+      const owner = owners[(lo + i) % points.length]!;
+      if (!seen.has(owner)) {
+        seen.add(owner);
+        order.push(owner);
+      }
+    }
+    return order;
+  }
+
+  private walkable(): { points: Uint32Array; owners: Int32Array } {
+    if (this.ring === null) {
+      const all = this.continuum.points();
+      const points = new Uint32Array(all.length);
+      const owners = new Int32Array(all.length);
+      all.forEach((p, i) => {
+        points[i] = p.point;
+        owners[i] = p.index;
+      });
+      this.ring = { points, owners };
+    }
+    return this.ring;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * RedisRing: every key lives on one node, chosen on the continuum. A read returns the reply;
+ * a write returns one result per node written; a command without keys runs on every node.
+ * Keys on several nodes are split per node when the server says the command allows it
+ * (MGET, MSET, DEL...), and otherwise rejected before anything is sent.
+ */
+import type { ReferenceParams, BackendOptions } from './config.js';
+import type { CommandSpec } from '../client/conventions.js';
+import { Backend, backendProxy, type BackendMethod } from './backend.js';
+import { crossNodeError, splitByNode, type Plan } from './plan.js';
+import { keysOf, type Route } from './routes.js';
+
+export class RedisRingBase extends Backend {
+  /** new RedisRing(['host:port', ...], { DB, OPTIONS }) or new RedisRing({ nodes, db, ...options }). */
+  constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
+    super('RedisRing', location, params);
+  }
+
+  planFor(spec: CommandSpec, route: Route): Plan {
+    const at = keysOf(route, spec);
+    if (typeof at === 'number') {
+      const node = this.nodes.length === 1 ? 0 : this.placement.nodeOf(spec.argv[at]);
+      return { kind: 'one', node, spec, wrap: route.writes, failoverHash: -1 };
+    }
+    if (at.length === 0) return this.everyNode(spec);
+    const argv = spec.argv;
+    const owners = new Array<number>(at.length);
+    let together = true;
+    for (let i = 0; i < at.length; i++) {
+      owners[i] = this.nodes.length === 1 ? 0 : this.placement.nodeOf(argv[at[i]!]);
+      if (owners[i] !== owners[0]) together = false;
+    }
+    if (together) return { kind: 'one', node: owners[0]!, spec, wrap: route.writes, failoverHash: -1 };
+    const split = route.splittable ? splitByNode(spec, at, owners, route.keyStep, route.writes) : null;
+    if (split === null) throw crossNodeError(spec, at.map((p) => argv[p]), owners, this.addresses);
+    if (route.writes) return { kind: 'each', nodes: split.nodes, specs: split.specs };
+    return {
+      kind: 'merge', nodes: split.nodes, specs: split.specs, merge: route.merge, order: split.order, total: at.length, finish: spec.reply,
+    };
+  }
+}
+
+/** A RedisRing: the backend plus every Redis command as a method. */
+export type RedisRing = RedisRingBase & { [command: string]: BackendMethod };
+
+export interface RedisRingConstructor {
+  new (location: readonly (string | object)[] | string, params?: ReferenceParams): RedisRing;
+  new (options: BackendOptions): RedisRing;
+}
+
+class RedisRingClient extends RedisRingBase {
+  constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
+    super(location, params);
+    // The instance is the Proxy, so unknown property names become commands.
+    return backendProxy(this);
+  }
+}
+
+export const RedisRing = RedisRingClient as unknown as RedisRingConstructor;
