@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ConstRedis } from '../../src/client/const-redis.js';
+import type { PubSubMessage } from '../../src/client/pubsub.js';
+import { useServers } from '../helpers/servers.js';
+
+/** Polls `check` until it holds, failing after `ms`. */
+async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function nextEvent<T>(emitter: { once(e: string, f: (v: T) => void): unknown }, event: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, resolve));
+}
+
+describe('pub/sub on one node', () => {
+  const servers = useServers(1);
+  let client: ConstRedis;
+
+  before(() => {
+    client = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
+  });
+  after(async () => {
+    await client.close();
+  });
+
+  it('delivers messages as events, and publish returns the receiver count', async () => {
+    const ps = client.pubsub();
+    const ps2 = client.pubsub();
+    try {
+      await ps.subscribe('news', ['sport']);
+      await ps2.subscribe('news');
+      assert.deepEqual(ps.channels.sort(), ['news', 'sport']);
+      const got = nextEvent<PubSubMessage>(ps, 'message');
+      assert.equal(await client.publish('news', 'hello'), 2);
+      assert.deepEqual(await got, { type: 'message', pattern: null, channel: 'news', data: 'hello' });
+      assert.equal(await client.publish('nobody-listens', 'x'), 0);
+    } finally {
+      await ps.close();
+      await ps2.close();
+    }
+  });
+
+  it('matches patterns (pmessage) and calls per-channel handlers', async () => {
+    const ps = client.pubsub();
+    try {
+      const handled: PubSubMessage[] = [];
+      await ps.psubscribe('user.*');
+      await ps.subscribe({ direct: (m) => handled.push(m) });
+      const got = nextEvent<PubSubMessage>(ps, 'pmessage');
+      assert.equal(await client.publish('user.42', 'joined'), 1);
+      assert.deepEqual(await got, { type: 'pmessage', pattern: 'user.*', channel: 'user.42', data: 'joined' });
+      await client.publish('direct', 'to-handler');
+      await until(() => handled.length === 1, 2000, 'the handler');
+      assert.equal(handled[0]!.data, 'to-handler');
+    } finally {
+      await ps.close();
+    }
+  });
+
+  it('yields messages through for await, in order, until close()', async () => {
+    const ps = client.pubsub();
+    await ps.subscribe('stream');
+    const received: string[] = [];
+    const loop = (async () => {
+      for await (const m of ps) {
+        received.push(String(m.data));
+        if (received.length === 100) break;
+      }
+    })();
+    for (let i = 0; i < 100; i++) await client.publish('stream', i);
+    await loop;
+    assert.deepEqual(received, Array.from({ length: 100 }, (_, i) => String(i)));
+    // A loop waiting when close() is called ends.
+    const waiting = (async () => {
+      for await (const _ of ps) return 'got a message';
+      return 'ended';
+    })();
+    await ps.close();
+    assert.equal(await waiting, 'ended');
+  });
+
+  it('unsubscribes by name and from everything, and stays usable (PING) meanwhile', async () => {
+    const ps = client.pubsub();
+    try {
+      await ps.subscribe('a', 'b', 'c');
+      await ps.psubscribe('p.*', 'q.*');
+      assert.equal(await ps.ping(), true);
+      await ps.unsubscribe('a');
+      assert.equal(await client.publish('a', 'x'), 0);
+      assert.equal(await client.publish('b', 'x'), 1);
+      await ps.unsubscribe();
+      await ps.punsubscribe('p.*');
+      assert.equal(await client.publish('b', 'x'), 0);
+      assert.equal(await client.publish('p.1', 'x'), 0);
+      assert.equal(await client.publish('q.1', 'x'), 1);
+      assert.deepEqual(ps.channels, []);
+      assert.deepEqual(ps.patterns, ['q.*']);
+      const numsub = (await client.call('PUBSUB', 'NUMPAT')) as number;
+      assert.equal(numsub, 1);
+    } finally {
+      await ps.close();
+    }
+  });
+
+  it('refuses bad input before sending', async () => {
+    const ps = client.pubsub();
+    try {
+      await assert.rejects(ps.subscribe(), TypeError);
+      await assert.rejects(ps.subscribe(42 as never), TypeError);
+      await assert.rejects(ps.subscribe({ ch: 'not a function' } as never), TypeError);
+      assert.throws(() => client.pubsub({ maxBuffered: 0 }), RangeError);
+      assert.throws(() => client.pubsub({ nope: 1 } as never), TypeError);
+    } finally {
+      await ps.close();
+    }
+    await assert.rejects(ps.subscribe('x'), /closed/);
+  });
+
+  it('keeps receiving after its server restarts: it re-subscribes to everything', async () => {
+    const server = servers[0]!;
+    const ps = client.pubsub();
+    try {
+      await ps.subscribe('before-restart');
+      await ps.psubscribe('pat.*');
+      const messages: PubSubMessage[] = [];
+      ps.on('message', (m: PubSubMessage) => messages.push(m));
+      ps.on('pmessage', (m: PubSubMessage) => messages.push(m));
+      const reconnected = nextEvent<void>(ps, 'reconnect');
+      await server.restart();
+      await reconnected;
+      // The re-subscription is confirmed when publishing reaches a receiver again.
+      await until(async () => (await client.publish('before-restart', 'after')) === 1, 5000, 're-subscription');
+      await until(async () => (await client.publish('pat.x', 'after')) === 1, 5000, 'pattern re-subscription');
+      await until(() => messages.length >= 2, 2000, 'messages');
+      assert.deepEqual(messages.map((m) => [m.type, m.channel, m.data]), [
+        ['message', 'before-restart', 'after'],
+        ['pmessage', 'pat.x', 'after'],
+      ]);
+      // New subscriptions work on the new connection too.
+      await ps.subscribe('after-restart');
+      assert.equal(await client.publish('after-restart', 'y'), 1);
+    } finally {
+      await ps.close();
+    }
+  });
+});
