@@ -5,6 +5,9 @@
  * nodes. This module hides both differences from the facade.
  */
 
+import { NodesFailedError } from '../backends/errors.js';
+import { ReplyError } from '../errors.js';
+
 type CommandFn = (...args: unknown[]) => Promise<unknown>;
 
 /** What the facade needs from a backend: commands by name, and optionally its nodes. */
@@ -60,7 +63,12 @@ export class CacheTarget {
    * only matter when that node gave none.
    */
   async write(method: string, key: string, ...args: unknown[]): Promise<unknown> {
-    const reply = await this.run(method, key, ...args);
+    let reply: unknown;
+    try {
+      reply = await this.run(method, key, ...args);
+    } catch (err) {
+      throw this.serverVerdict(err, key);
+    }
     if (!Array.isArray(reply)) return reply; // one ConstRedis: these writes never answer with a list
     const read = this.readIndex(key);
     const own = read >= 0 ? reply[read] : undefined;
@@ -68,6 +76,16 @@ export class CacheTarget {
     const other = reply.find((r) => r !== undefined && !(r instanceof Error));
     if (other !== undefined) return other;
     throw own instanceof Error ? own : (reply.find((r) => r instanceof Error) as Error | undefined) ?? new Error(`${method}: no node answered`);
+  }
+
+  /**
+   * When every node refused a write with the same kind of server error (WRONGTYPE, not an
+   * integer), that error is the answer, as from one server; failures to reach nodes stay whole.
+   */
+  private serverVerdict(err: unknown, key: string): unknown {
+    if (!(err instanceof NodesFailedError) || !err.errors.every((e) => e instanceof ReplyError)) return err;
+    const read = this.readIndex(key);
+    return err.errors[read >= 0 && read < err.errors.length ? read : 0] ?? err;
   }
 
   /** Index of the key's read node in `servers`, or -1 when the backend does not say. */

@@ -2,6 +2,7 @@
  * The BACKEND names a CACHES entry may use, and how each kind is built from its LOCATION and
  * parameters. Long names are the reference's (`redisdb.backends.RedisRing`); short names work too.
  */
+import { RedisCopy, RedisRing, type ReferenceParams } from '../backends/index.js';
 import { ConstRedis } from '../client/const-redis.js';
 import type { ClientOptions } from '../connection/options.js';
 import type { CacheBackend } from '../cache/target.js';
@@ -45,7 +46,19 @@ export function registerBackendKind(kind: BackendKind): void {
   kinds.set(`redisdb.backends.${kind.name}`, kind);
 }
 
+/** Ring and Copy read LOCATION and { DB, OPTIONS } themselves, as the reference's constructors do. */
+function nodesKind(name: string, Backend: new (location: readonly (string | object)[], params: ReferenceParams) => CacheBackend): BackendKind {
+  return {
+    name,
+    extraOptions: ['hashing', 'hash_tag', 'hashTag'],
+    maxNodes: Infinity,
+    create: (location, params) => new Backend(location as (string | object)[], params as ReferenceParams),
+  };
+}
+
 registerBackendKind(constRedisKind);
+registerBackendKind(nodesKind('RedisRing', RedisRing));
+registerBackendKind(nodesKind('RedisCopy', RedisCopy));
 
 export function backendKind(name: unknown, where: string): BackendKind {
   if (typeof name !== 'string') throw new ConfigError(`${where}.BACKEND must be a string such as 'redisdb.backends.RedisRing'`);

@@ -5,6 +5,8 @@
  */
 import { Cache, type KeyFunction } from '../cache/index.js';
 import type { CacheBackend } from '../cache/target.js';
+import type { RedisCopyBase, RedisRingBase } from '../backends/index.js';
+import type { ConstRedisBase } from '../client/const-redis.js';
 import { CLIENT_OPTION_NAMES } from '../connection/options.js';
 import { ConfigError } from '../errors.js';
 import { suggestion } from '../util/did-you-mean.js';
@@ -27,11 +29,17 @@ export interface CacheConfig {
 
 export type CachesConfig = Record<string, CacheConfig>;
 
-/** A backend made from configuration: its commands, plus `.cache`, the Django-style facade. */
-export type ConfiguredBackend = CacheBackend & { readonly cache: Cache } & Record<string, unknown>;
+/** Any command by method name, as the backends run them. */
+type CommandFn = (...args: unknown[]) => Promise<unknown>;
 
-export interface Caches {
-  readonly [alias: string]: ConfiguredBackend | (() => Promise<void>) | readonly string[];
+/**
+ * A backend made from configuration: a RedisRing, RedisCopy or ConstRedis (narrow it with a
+ * cast when its own members matter), every command as a method, and `.cache`, the
+ * Django-style facade configured by TIMEOUT, KEY_PREFIX, VERSION and KEY_FUNCTION.
+ */
+export type ConfiguredBackend = (RedisRingBase | RedisCopyBase | ConstRedisBase) & { readonly cache: Cache } & { [command: string]: CommandFn };
+
+export interface CachesMembers {
   /** Closes every connection of every alias. */
   closeAll(): Promise<void>;
   /** Django's name for closeAll. */
@@ -39,6 +47,9 @@ export interface Caches {
   /** The configured aliases. */
   readonly aliases: readonly string[];
 }
+
+/** The backends by alias: `caches['redis_ring']`. An unknown alias is a ConfigError. */
+export type Caches = { readonly [alias: string]: ConfiguredBackend } & CachesMembers;
 
 const ALIAS_KEYS = ['BACKEND', 'LOCATION', 'DB', 'OPTIONS', 'TIMEOUT', 'KEY_PREFIX', 'VERSION', 'KEY_FUNCTION'];
 const RESERVED = new Set(['closeAll', 'close_all', 'aliases']);

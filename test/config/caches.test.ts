@@ -64,6 +64,17 @@ describe('createCaches: configuration errors name the alias and the key', () => 
     expectConfigError({ main: 'redis://x' }, /CACHES\['main'\] must be an object/);
     expectConfigError({ closeAll: ok }, /'closeAll' is reserved/);
   });
+  it('RedisRing and RedisCopy: their own checks, prefixed with the alias', () => {
+    const ring = { BACKEND: 'redisdb.backends.RedisRing', LOCATION: ['127.0.0.1:7001', '127.0.0.1:7002'] };
+    expectConfigError({ r: { ...ring, LOCATION: ['127.0.0.1:7001', '127.0.0.1:7001'] } }, /^CACHES\['r'\]: .*is the same as node 0/);
+    expectConfigError({ r: { ...ring, OPTIONS: { hashing: 'md5' } } }, /^CACHES\['r'\]: .*hashing must be 'ketama' or 'hash_ring'/);
+    expectConfigError({ r: { ...ring, OPTIONS: { hash_tagg: '{}' } } }, /CACHES\['r'\]\.OPTIONS: unknown option 'hash_tagg' \(did you mean 'hash_tag'\?\)/);
+    expectConfigError({ c: { ...ring, BACKEND: 'RedisCopy', LOCATION: ['127.0.0.1:7001', '[::1]:99999'] } }, /CACHES\['c'\]\.LOCATION\[1\] \('\[::1\]:99999'\): port 99999 is out of range/);
+    expectConfigError({ c: { ...ring, BACKEND: 'RedisCopy', LOCATION: ['127.0.0.1:7001', { host: 'h', prot: 1 }] } }, /^CACHES\['c'\]: .*unknown option 'prot' \(did you mean 'port'\?\)/);
+    const made = createCaches({ r: { ...ring, OPTIONS: { hashing: 'hash_ring' } }, short: { ...ring, BACKEND: 'RedisCopy' } });
+    void made.closeAll();
+  });
+
   it('checks every alias before making any backend', () => {
     expectConfigError({ good: ok, bad: { ...ok, LOCATION: ['x:0'] } }, /CACHES\['bad'\]/);
   });
@@ -77,7 +88,7 @@ describe('createCaches with real servers', () => {
     const caches = createCaches({
       single: { BACKEND: 'ConstRedis', DB: 3, LOCATION: [servers[0]!.address], OPTIONS: { socket_timeout: 5 }, TIMEOUT: 60, KEY_PREFIX: 'site', VERSION: 2 },
     });
-    const backend = caches['single'] as ConstRedis & { cache: Cache };
+    const backend = caches['single'] as unknown as ConstRedis & { cache: Cache };
     assert.deepEqual(caches.aliases, ['single']);
     assert.equal(backend.options.db, 3);
     assert.equal(backend.options.socketTimeout, 5000);
@@ -104,8 +115,8 @@ describe('createCaches with real servers', () => {
   it('closeAll() ends the connections of every createCaches, so the process can exit', async () => {
     const a = createCaches({ x: { BACKEND: 'ConstRedis', LOCATION: [servers[0]!.address] } });
     const b = createCaches({ y: { BACKEND: 'ConstRedis', LOCATION: [servers[0]!.url] } });
-    const x = a['x'] as ConstRedis;
-    const y = b['y'] as ConstRedis;
+    const x = a['x'] as unknown as ConstRedis;
+    const y = b['y'] as unknown as ConstRedis;
     assert.equal(await x.ping(), true);
     assert.equal(await y.ping(), true);
     await closeAll();
@@ -135,7 +146,7 @@ describe('CACHES from a JSON file or REDISDB_CACHES', () => {
     process.env['REDISDB_CACHES'] = JSON.stringify(setting);
     try {
       const caches = createCaches();
-      assert.equal((caches['default'] as ConstRedis).options.port, 7001);
+      assert.equal((caches['default'] as unknown as ConstRedis).options.port, 7001);
       await caches.closeAll();
     } finally {
       if (before === undefined) delete process.env['REDISDB_CACHES'];

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RedisRing } from '../../src/backends/index.js';
+import { Cache } from '../../src/cache/cache.js';
+import { ConstRedis } from '../../src/client/const-redis.js';
+import { useServers } from '../helpers/servers.js';
+import { facadeSuite } from './facade-suite.js';
+
+facadeSuite('Cache over a RedisRing of three nodes', 3, (servers) => new RedisRing(servers.map((s) => s.address)));
+
+/** How many times each server ran a command, from INFO commandstats. */
+async function calls(raw: ConstRedis[], command: string): Promise<number[]> {
+  return Promise.all(raw.map(async (r) => {
+    const info = await r.call('INFO', 'commandstats') as string;
+    const m = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info);
+    return m === null ? 0 : Number(m[1]);
+  }));
+}
+
+describe('Cache over a RedisRing: multi-key calls grouped per node', () => {
+  const servers = useServers(3);
+  let ring: RedisRing;
+  let raw: ConstRedis[];
+  before(() => {
+    ring = new RedisRing(servers.map((s) => s.address));
+    raw = servers.map((s) => new ConstRedis(s.url));
+  });
+  after(async () => {
+    await ring.close();
+    await Promise.all(raw.map((r) => r.close()));
+  });
+
+  it('setMany puts each key on its node; getMany reads them with one MGET per node', async () => {
+    const cache = new Cache(ring);
+    const data: Record<string, number> = {};
+    for (let i = 0; i < 300; i++) data[`user:${i}`] = i;
+    assert.deepEqual(await cache.setMany(data), []);
+    const perNode = [0, 0, 0];
+    for (const key of Object.keys(data)) {
+      const i = ring.nodeIndexFor(cache.makeKey(key));
+      perNode[i]!++;
+      assert.equal(await raw[i]!.get(cache.makeKey(key)), String(data[key]), `${key} is on its node`);
+    }
+    assert.ok(perNode.every((n) => n > 50), `keys spread over the nodes: ${perNode}`);
+    await Promise.all(raw.map((r) => r.call('CONFIG', 'RESETSTAT')));
+    assert.deepEqual(await cache.getMany(Object.keys(data)), data);
+    assert.deepEqual(await calls(raw, 'mget'), [1, 1, 1]);
+    assert.deepEqual(await calls(raw, 'get'), [0, 0, 0]);
+  });
+});
