@@ -15,3 +15,32 @@ export {
   RedisError, ReplyError, ProtocolError, ConnectionError, TimeoutError, AuthError, WatchError,
   CrossNodeError, NodeDownError, LockError, ConfigError,
 } from './errors.js';
+
+// Pipelines, transactions, pub/sub, scripts, locks, scans (one node).
+export type { Pipeline, PipelineOptions, ExecOptions } from './client/pipeline.js';
+export type { WatchedPipeline, TransactionOptions, TransactionFunction } from './client/transaction.js';
+export { PubSub, type PubSubMessage, type PubSubOptions, type MessageHandler } from './client/pubsub.js';
+export { Lock, type LockOptions, type AcquireOptions } from './client/lock.js';
+export type { Script, ScriptArg } from './client/script.js';
+export type { ScanIterOptions } from './client/scan.js';
+
+// Backends: a ring of shards and client-side copies.
+export {
+  RedisRing, RedisRingBase, RedisCopy, RedisCopyBase, Backend, NodesFailedError,
+  type RedisRingConstructor, type RedisCopyConstructor, type BackendMethod,
+  type BackendOptions, type NodeOptions, type NodeSpec, type PlacementOptions, type ReferenceParams, type Hashing,
+} from './backends/index.js';
+export {
+  Continuum, md5, md5Hex, hashTagged,
+  type ContinuumNode, type ContinuumOptions, type DistributionMode, type KeyPlacement,
+} from './hash/index.js';
+
+// The cache facade and Django-style configuration.
+export {
+  Cache, KeyNotFoundError, jsonSerializer, DEFAULT_TIMEOUT_SECONDS,
+  type CacheOptions, type KeyFunction, type Serializer, type CacheBackend,
+} from './cache/index.js';
+export {
+  createCaches, closeAll, cachesFromEnv, readCachesFile, parseLocation,
+  type Caches, type CacheConfig, type CachesConfig,
+} from './config/index.js';
