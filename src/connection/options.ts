@@ -153,6 +153,10 @@ export function resolveOptions(input: ClientOptions = {}, where = 'redisdb optio
   const port = int(where, 'port', o.port, 1, 65535) ?? 6379;
   const db = int(where, 'db', o.db ?? o.DB, 0, 1 << 30) ?? 0;
   const username = str(where, 'username', o.username) ?? null;
+  // Checked here rather than by str(), whose message would show the value.
+  if (o.password !== undefined && o.password !== null && typeof o.password !== 'string') {
+    fail(where, `password must be a string, got a value of type ${typeof o.password}`);
+  }
   const password = str(where, 'password', o.password) ?? null;
 
   const socketTimeout = o.socketTimeout !== undefined
@@ -297,13 +301,15 @@ function setCredentials(out: ClientOptions, creds: string): void {
   if (pass) out.password = decodeURIComponent(pass);
 }
 
-/** The URL with any password replaced, for messages. */
+/** The URL with any password (before the host's '@', or as a query option) replaced, for messages. */
 export function redactUrl(url: unknown): string {
   if (typeof url !== 'string') return String(url);
-  return url.replace(/^([a-z]+:\/\/)([^@/]*)@/i, (_m, scheme: string, creds: string) => {
-    const colon = creds.indexOf(':');
-    return colon >= 0 ? `${scheme}${creds.slice(0, colon)}:***@` : `${scheme}***@`;
-  });
+  return url
+    .replace(/^([a-z]+:\/\/)([^?#]*)@/i, (_m, scheme: string, creds: string) => {
+      const colon = creds.indexOf(':');
+      return colon >= 0 ? `${scheme}${creds.slice(0, colon)}:***@` : `${scheme}***@`;
+    })
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /** "host:port" or the socket path: how a node is named in messages and on the ring. */

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { ConstRedis } from '../../src/client/const-redis.js';
+import { parseRedisUrl, resolveOptions, type ClientOptions } from '../../src/connection/options.js';
+import { AuthError, ConfigError, ReplyError } from '../../src/errors.js';
+import { useServers } from '../helpers/servers.js';
+
+/** Characters that need escaping in a URL, so the URL forms are tested for real. */
+const PASSWORD = 'Pa55:w@rd/?#%';
+const ALICE_PASSWORD = 'alice-s3cret!';
+
+/** Everything a caller could print about a failure. */
+function allTextOf(err: unknown): string {
+  const e = err as Error;
+  return [String(e), e.message, e.stack ?? '', inspect(e, { depth: Infinity }), JSON.stringify(e)].join('\n');
+}
+
+describe('AUTH with a password and with an ACL user', () => {
+  const servers = useServers(1, ['--requirepass', PASSWORD]);
+  let admin: ConstRedis;
+  const clients: ConstRedis[] = [];
+  const client = (options: ClientOptions | string): ConstRedis => {
+    const c = new ConstRedis(options);
+    clients.push(c);
+    return c;
+  };
+  before(async () => {
+    admin = new ConstRedis({ port: servers[0]!.port, password: PASSWORD });
+    assert.equal(await admin.call('ACL', 'SETUSER', 'alice', 'on', `>${ALICE_PASSWORD}`, '~app:*', '+@all'), 'OK');
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.disconnect();
+  });
+  after(async () => {
+    await admin.close();
+  });
+
+  it('connects with the right password, given as an option or in a URL', async () => {
+    const port = servers[0]!.port;
+    assert.equal(await client({ port, password: PASSWORD }).ping(), true);
+    const url = `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/0`;
+    assert.equal(await client(url).ping(), true);
+    assert.equal(await client(`redis://127.0.0.1:${port}?password=${encodeURIComponent(PASSWORD)}`).ping(), true);
+  });
+
+  it('rejects a wrong password with AuthError that never shows the password', async () => {
+    const wrong = 'not-the-Pa55word-42';
+    const r = client({ port: servers[0]!.port, password: wrong });
+    const err = await r.ping().then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof AuthError, String(err));
+    assert.match((err as Error).message, /authentication to 127\.0\.0\.1:\d+ failed: WRONGPASS/);
+    assert.ok(!allTextOf(err).includes(wrong));
+    // A second command fails the same way rather than hang.
+    await assert.rejects(r.ping(), AuthError);
+  });
+
+  it('without a password, commands are refused by the server with NOAUTH', async () => {
+    const err = await client({ port: servers[0]!.port }).get('x').then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof ReplyError && err.code === 'NOAUTH', String(err));
+  });
+
+  it('an ACL user gets exactly its permissions; a wrong password names the user, not the password', async () => {
+    const port = servers[0]!.port;
+    const alice = client({ port, username: 'alice', password: ALICE_PASSWORD });
+    assert.equal(await alice.set('app:1', 'v'), true);
+    assert.equal(await alice.call('ACL', 'WHOAMI'), 'alice');
+    const denied = await alice.set('other:1', 'v').then(() => null, (e: unknown) => e);
+    assert.ok(denied instanceof ReplyError && denied.code === 'NOPERM', String(denied));
+    assert.equal(await client(`redis://alice:${ALICE_PASSWORD}@127.0.0.1:${port}`).get('app:1'), 'v');
+
+    const err = await client({ port, username: 'alice', password: 'guess' }).ping().then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof AuthError);
+    assert.match((err as Error).message, /for user 'alice'/);
+    assert.ok(!allTextOf(err).includes('guess'));
+  });
+
+  it('keeps passwords out of util.inspect and JSON of clients and options', async () => {
+    const port = servers[0]!.port;
+    const r = client(`redis://alice:${ALICE_PASSWORD}@127.0.0.1:${port}`);
+    assert.equal(await r.ping(), true);
+    assert.equal(r.options.password, ALICE_PASSWORD); // still there for whoever needs it
+    for (const text of [
+      inspect(r, { depth: 6 }), inspect(r.options, { showHidden: false }), JSON.stringify(r.options),
+      inspect(r.connection, { depth: 6 }), inspect(resolveOptions({ password: PASSWORD })),
+    ]) {
+      assert.ok(!text.includes(ALICE_PASSWORD) && !text.includes(PASSWORD), text.slice(0, 300));
+    }
+  });
+});
+
+describe('configuration errors never show a password', () => {
+  const secret = 'hunter2-very-secret';
+  const cases: Array<[string, () => unknown]> = [
+    ['a URL with a bad port', () => new ConstRedis(`redis://user:${secret}@localhost:99999/0`)],
+    ['a URL with a bad database', () => new ConstRedis(`redis://:${secret}@localhost:6379/zero`)],
+    ['a URL with an unknown query option', () => new ConstRedis(`redis://localhost:6379/0?password=${secret}&sokcet_timeout=1`)],
+    ['a URL with a bad query value', () => new ConstRedis(`redis://:${secret}@localhost?db=x`)],
+    ['a unix URL with a relative path', () => new ConstRedis(`unix://:${secret}@relative.sock`)],
+    ['a URL of the wrong scheme', () => new ConstRedis(`http://:${secret}@localhost`)],
+    ['a password that is not a string', () => new ConstRedis({ password: 98765432 as unknown as string })],
+    ['a bad option next to a password', () => new ConstRedis({ password: secret, port: -1 })],
+  ];
+  for (const [what, make] of cases) {
+    it(what, () => {
+      let thrown: unknown = null;
+      try {
+        make();
+      } catch (err) {
+        thrown = err;
+      }
+      assert.ok(thrown instanceof ConfigError, `expected a ConfigError, got ${String(thrown)}`);
+      const text = allTextOf(thrown);
+      assert.ok(!text.includes(secret) && !text.includes('98765432'), (thrown as Error).message);
+    });
+  }
+
+  it('parseRedisUrl errors too', () => {
+    assert.throws(() => parseRedisUrl(`rediss://bob:${secret}@host:1/1?db=1&nope=1`), (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(!allTextOf(err).includes(secret), err.message);
+      assert.match(err.message, /bob:\*\*\*@host/);
+      return true;
+    });
+  });
+});
