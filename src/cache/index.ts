@@ -2,3 +2,4 @@ export { Cache, KeyNotFoundError } from './cache.js';
 export { defaultKeyFunction, DEFAULT_TIMEOUT_SECONDS, type CacheOptions, type KeyFunction, type ResolvedCacheOptions } from './options.js';
 export { jsonSerializer, type Serializer } from './serializer.js';
 export { CacheTarget, type CacheBackend } from './target.js';
+export { RedisdbKeyvStore, redisdbKeyvStore, type KeyvEntry, type KeyvStoreOptions } from './keyv-store.js';
