@@ -13,6 +13,19 @@ import { NodesFailedError } from './errors.js';
 import { commandName, mergeReplies, type EachPlan, type MergePlan, type OnePlan, type Plan } from './plan.js';
 import { Placement } from './placement.js';
 import { RouteTable, type Route } from './routes.js';
+import type { LockOptions } from '../client/lock.js';
+import { Lock } from '../client/lock.js';
+import type { PipelineOptions } from '../client/pipeline.js';
+import type { PubSubOptions } from '../client/pubsub.js';
+import type { ScanIterOptions } from '../client/scan.js';
+import type { Script } from '../client/script.js';
+import type { TransactionFunction, TransactionOptions } from '../client/transaction.js';
+import type { Bulk, Key } from '../client/types.js';
+import { createBackendPipeline, runBackendTransaction, type BackendPipeline } from './pipeline.js';
+import { BackendPubSub, publish } from './pubsub.js';
+import { Redlock } from './redlock.js';
+import { backendHscanIter, backendScanIter, backendSscanIter, backendZscanIter } from './scan.js';
+import { createBackendScript } from './script.js';
 
 /** Any command, by method name; the result's shape depends on the backend and the command. */
 export type BackendMethod = (...args: unknown[]) => Promise<unknown>;
@@ -30,8 +43,11 @@ export abstract class Backend {
   /** Every node index, in order: where keyless commands go. */
   protected readonly everyIndex: readonly number[];
   protected readonly methodCache = new Map<string, BackendMethod>();
+  /** 'RedisRing' or 'RedisCopy'. */
+  readonly kind: string;
 
   protected constructor(kind: string, first: unknown, params: unknown) {
+    this.kind = kind;
     const config: BackendConfig = backendConfig(kind, first, params);
     const continuum = new Continuum(
       config.nodes.map((n) => ({ name: n.name, weight: n.weight })),
@@ -224,6 +240,81 @@ export abstract class Backend {
   /** Drops every node's connections at once; pending commands reject. */
   disconnect(): void {
     for (const n of this.nodes) n.disconnect();
+  }
+
+  // Pipelines, transactions, pub/sub, scans, scripts and locks: thin doors to their modules.
+
+  /** RedisCopy: every node holds every key. */
+  private get copiesEveryKey(): boolean {
+    return this.kind === 'RedisCopy';
+  }
+
+  /** Commands grouped per node, sent in parallel; MULTI/EXEC on one node unless `transaction: false`. */
+  pipeline(options?: PipelineOptions): BackendPipeline {
+    return createBackendPipeline(this, this.copiesEveryKey, options);
+  }
+
+  /** WATCH/MULTI/EXEC with retries: on the watched keys' node (Ring), on every node (Copy). */
+  transaction<T>(fn: TransactionFunction<T>, ...watches: Array<Key | readonly Key[] | TransactionOptions>): Promise<unknown> {
+    return runBackendTransaction(this, this.copiesEveryKey, fn, watches);
+  }
+
+  /** PUBLISH on the channel's node only; resolves to the number of receivers. */
+  publish(channel: string | Buffer, message: unknown): Promise<unknown> {
+    return publish(this, channel, message);
+  }
+
+  /** Subscriptions on each channel's node (patterns on every node). */
+  pubsub(options?: PubSubOptions): BackendPubSub {
+    return new BackendPubSub(this, options);
+  }
+
+  scanIter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return backendScanIter(this, this.copiesEveryKey, options);
+  }
+
+  scan_iter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return this.scanIter(options);
+  }
+
+  hscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<[string, Bulk], void, undefined> {
+    return backendHscanIter(this, name, options);
+  }
+
+  hscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<[string, Bulk], void, undefined> {
+    return this.hscanIter(name, options);
+  }
+
+  sscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return backendSscanIter(this, name, options);
+  }
+
+  sscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return this.sscanIter(name, options);
+  }
+
+  zscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<[Bulk, unknown], void, undefined> {
+    return backendZscanIter(this, name, options);
+  }
+
+  zscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<[Bulk, unknown], void, undefined> {
+    return this.zscanIter(name, options);
+  }
+
+  /** A callable Script routed by its keys (Ring) or run on every node (Copy, when it may write). */
+  registerScript(lua: string): Script {
+    return createBackendScript(this, lua);
+  }
+
+  register_script(lua: string): Script {
+    return this.registerScript(lua);
+  }
+
+  /** Ring: a Lock on the node of its name. Copy: Redlock across the nodes. */
+  lock(name: string, options?: LockOptions): Lock | Redlock {
+    if (this.copiesEveryKey) return new Redlock(this.nodes, name, options);
+    if (typeof name !== 'string' || name === '') throw new TypeError('lock: the name must be a non-empty string');
+    return new Lock(this.nodeFor(name), name, options);
   }
 }
 

@@ -43,6 +43,12 @@ export interface LoadableScript {
 /** A queued command: its spec, or the promise of one while a multi-word name resolves. */
 type Queued = CommandSpec | Promise<CommandSpec>;
 
+/**
+ * Checks a prepared command before it is sent (a backend refusing keys of another node);
+ * throws to refuse it.
+ */
+export type SpecCheck = (spec: CommandSpec) => void | Promise<void>;
+
 export class PipelineBase {
   /** The commands queued so far, in order. */
   protected queued: Queued[] = [];
@@ -54,6 +60,8 @@ export class PipelineBase {
     readonly transaction: boolean,
     /** A connection of its own (a watched transaction), else the client's shared one. */
     protected readonly connection: Connection | null = null,
+    /** Run on every command at exec(), before anything is sent. */
+    protected readonly checkSpec: SpecCheck | null = null,
   ) {}
 
   /** Number of queued commands. */
@@ -83,6 +91,18 @@ export class PipelineBase {
   execute_command(...args: unknown[]): this {
     const [command, ...rest] = flatten(args);
     return this.call(String(command), ...rest);
+  }
+
+  /** Queues a command already prepared (by a backend that routed it here). */
+  queueSpec(spec: CommandSpec): this {
+    this.check(spec);
+    this.queued.push(spec);
+    return this.proxy as this;
+  }
+
+  /** Makes exec() load a script first if the server lacks it. */
+  needScript(script: LoadableScript): void {
+    this.scripts.set(script.sha, script);
   }
 
   /** Queues EVALSHA for a script, which exec() loads first if the server lacks it. */
@@ -121,6 +141,7 @@ export class PipelineBase {
     if (queued.length === 0) return [];
     const specs = await Promise.all(queued);
     for (const spec of specs) this.check(spec);
+    if (this.checkSpec !== null) for (const spec of specs) await this.checkSpec(spec);
     if (scripts.length > 0) await this.loadScripts(scripts);
     const results = this.transaction ? await this.execTransaction(specs) : await this.execBatch(specs);
     if (raise) {
@@ -238,37 +259,43 @@ export async function sendSpec(conn: Connection, spec: CommandSpec): Promise<unk
   return spec.reply === null ? reply : spec.reply(reply);
 }
 
-/** A queued command method: takes the command's arguments, returns the pipeline. */
-export type PipelineMethod = (...args: unknown[]) => Pipeline;
-
 /** The argument lists of a method with up to two overloads (Parameters<> sees only the last). */
 type ArgumentsOf<F> = F extends { (...a: infer A1): unknown; (...a: infer A2): unknown } ? A1 | A2 : never;
 
-/** The reference's commands, typed by their arguments, queued instead of run. */
-export type PipelineCommands = {
-  [K in keyof ReferenceCommands]: (...args: ArgumentsOf<ReferenceCommands[K]>) => Pipeline;
-};
+/**
+ * A pipeline of some kind (one node's, a backend's): its own members plus every Redis command
+ * as a chainable method, the reference's typed by their arguments.
+ */
+export type PipelineOf<B> = B &
+  { [K in keyof ReferenceCommands]: (...args: ArgumentsOf<ReferenceCommands[K]>) => PipelineOf<B> } &
+  { [command: string]: (...args: unknown[]) => PipelineOf<B> };
 
-/** A pipeline: its own members plus every Redis command as a chainable method. */
-export type Pipeline = PipelineBase & PipelineCommands & { [command: string]: PipelineMethod };
+/** A pipeline on one node. */
+export type Pipeline = PipelineOf<PipelineBase>;
+
+/** What the pipeline Proxy needs: a way to queue a command by name, and to learn its Proxy. */
+export interface Queueing {
+  queue(method: string, args: readonly unknown[]): unknown;
+}
 
 /** Wraps a pipeline so that any property that is not one of its members queues a command. */
-export function pipelineProxy<T extends PipelineBase>(target: T): T {
-  const methods = new Map<string, PipelineMethod>();
+export function pipelineProxy<T extends Queueing>(target: T): PipelineOf<T> {
+  const methods = new Map<string, (...args: unknown[]) => unknown>();
   const proxy = new Proxy(target, {
     get(obj, prop, receiver) {
       if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
       if (NOT_COMMANDS.has(prop)) return undefined;
       let fn = methods.get(prop);
       if (fn === undefined) {
-        fn = (...args: unknown[]) => obj.queue(prop, args) as unknown as Pipeline;
+        fn = (...args: unknown[]) => obj.queue(prop, args);
         methods.set(prop, fn);
       }
       return fn;
     },
   });
+  // queue() returns this Proxy, so calls chain with command methods.
   (target as unknown as { proxy: unknown }).proxy = proxy;
-  return proxy;
+  return proxy as PipelineOf<T>;
 }
 
 /** A new pipeline on a client: `client.pipeline({ transaction: false })`. */
@@ -281,5 +308,5 @@ export function createPipeline(client: ConstRedisBase, options: PipelineOptions 
   }
   const transaction = options.transaction ?? true;
   if (typeof transaction !== 'boolean') throw new TypeError(`pipeline: transaction must be true or false, got ${String(transaction)}`);
-  return pipelineProxy(new PipelineBase(client, transaction, connection)) as Pipeline;
+  return pipelineProxy(new PipelineBase(client, transaction, connection));
 }

@@ -196,10 +196,19 @@ export class PubSub extends EventEmitter {
     return false;
   }
 
+  /** Every message, handled or not, also goes to these (a layer above merging several nodes). */
+  private readonly taps: MessageHandler[] = [];
+
+  /** Calls `listener` for every message this object receives, whoever else handles it. */
+  tap(listener: MessageHandler): void {
+    this.taps.push(listener);
+  }
+
   private deliver(message: PubSubMessage, handlers: Map<string, MessageHandler | null>): void {
     const handler = handlers.get(message.pattern ?? message.channel);
     if (handler) handler(message);
     else this.emit(message.type, message);
+    for (const t of this.taps) t(message);
     if (this.iterating === 0) return;
     const waiter = this.waiters.shift();
     if (waiter !== undefined) {

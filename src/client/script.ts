@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
-import { PipelineBase } from './pipeline.js';
+import type { LoadableScript } from './pipeline.js';
 
 /** Anything that runs commands by method name: a ConstRedis, or a backend. */
 export interface CommandRunner {
@@ -16,11 +16,16 @@ export interface CommandRunner {
 
 export type ScriptArg = string | number | bigint | Buffer | Uint8Array;
 
+/** A pipeline (a node's or a backend's): it queues EVALSHA and loads the script before exec. */
+export interface ScriptQueue {
+  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): unknown;
+}
+
 export interface Script {
   /** Runs the script on the client it was registered with (or on `client`). */
   (keys?: readonly ScriptArg[], args?: readonly ScriptArg[], client?: CommandRunner): Promise<Reply>;
   /** Queues the script on a pipeline; its reply comes with the pipeline's. */
-  <P extends PipelineBase>(keys: readonly ScriptArg[], args: readonly ScriptArg[], pipeline: P): P;
+  <P extends ScriptQueue>(keys: readonly ScriptArg[], args: readonly ScriptArg[], pipeline: P): P;
   /** SHA1 of the script, as the server names it. */
   readonly sha: string;
   readonly script: string;
@@ -57,10 +62,11 @@ export async function evalScript(runner: CommandRunner, sha: string, lua: string
 export function createScript(owner: CommandRunner, lua: string): Script {
   if (typeof lua !== 'string' || lua === '') throw new TypeError('register_script: the script must be a non-empty string');
   const sha = scriptSha(lua);
-  function run(keys?: readonly ScriptArg[], args?: readonly ScriptArg[], target?: CommandRunner | PipelineBase): Promise<Reply> | PipelineBase {
+  function run(keys?: readonly ScriptArg[], args?: readonly ScriptArg[], target?: CommandRunner | ScriptQueue): Promise<Reply> | unknown {
     const k = checkList('keys', keys);
     const a = checkList('args', args);
-    if (target instanceof PipelineBase) return target.queueScript({ sha, script: lua }, k, a);
+    // `in` sees only real members, not the command names a pipeline's Proxy makes up.
+    if (typeof target === 'object' && target !== null && 'queueScript' in target) return target.queueScript({ sha, script: lua }, k, a);
     if (target !== undefined && (typeof target !== 'object' || typeof (target as CommandRunner).command !== 'function')) {
       throw new TypeError('script: the third argument must be a client or a pipeline');
     }

@@ -8,7 +8,8 @@
 import type { Connection } from '../connection/connection.js';
 import { WatchError } from '../errors.js';
 import type { ConstRedisBase } from './const-redis.js';
-import { pipelineProxy, PipelineBase, sendSpec, type Pipeline } from './pipeline.js';
+import type { CommandSpec } from './conventions.js';
+import { pipelineProxy, PipelineBase, sendSpec, type Pipeline, type SpecCheck } from './pipeline.js';
 import type { CommandMethod, Key, ReferenceCommands } from './types.js';
 
 const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
@@ -41,6 +42,7 @@ export class WatchedPipelineBase {
   constructor(
     readonly client: ConstRedisBase,
     private readonly conn: Connection,
+    private readonly checkSpec: SpecCheck | null = null,
   ) {}
 
   /** Runs a command now on the watched connection (before multi()). */
@@ -51,10 +53,15 @@ export class WatchedPipelineBase {
         throw new TypeError(`${method}() after multi(): queue it on the pipeline that multi() returned`);
       }
       const spec = this.client.prepare(method, args);
-      return spec instanceof Promise ? spec.then((s) => sendSpec(this.conn, s)) : sendSpec(this.conn, spec);
+      return spec instanceof Promise ? spec.then((s) => this.send(s)) : this.send(spec);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  private async send(spec: CommandSpec): Promise<unknown> {
+    if (this.checkSpec !== null) await this.checkSpec(spec);
+    return sendSpec(this.conn, spec);
   }
 
   /** WATCHes more keys (only before multi()). */
@@ -71,9 +78,9 @@ export class WatchedPipelineBase {
   multi(): Pipeline {
     this.usable('multi');
     if (this.block !== null) throw new TypeError('multi() was already called in this transaction');
-    const block = new PipelineBase(this.client, true, this.conn);
+    const block = new PipelineBase(this.client, true, this.conn, this.checkSpec);
     this.block = block;
-    this.blockProxy = pipelineProxy(block) as Pipeline;
+    this.blockProxy = pipelineProxy(block);
     return this.blockProxy;
   }
 
@@ -119,7 +126,7 @@ function isOptions(v: unknown): v is TransactionOptions {
   return proto === Object.prototype || proto === null;
 }
 
-interface Resolved {
+export interface TransactionArguments {
   keys: unknown[];
   valueFromCallable: boolean;
   maxRetries: number;
@@ -128,7 +135,8 @@ interface Resolved {
 
 const OPTION_NAMES = ['valueFromCallable', 'value_from_callable', 'maxRetries', 'max_retries', 'watch_delay', 'watchDelay'];
 
-function resolve(watchesAndOptions: readonly unknown[]): Resolved {
+/** Splits `...watches, options?` into the watched keys and the checked options. */
+export function transactionArguments(watchesAndOptions: readonly unknown[]): TransactionArguments {
   const rest = watchesAndOptions.slice();
   const last = rest[rest.length - 1];
   const o: TransactionOptions = isOptions(last) ? (rest.pop() as TransactionOptions) : {};
@@ -155,16 +163,18 @@ function resolve(watchesAndOptions: readonly unknown[]): Resolved {
  * Runs `fn` as a transaction while watching `keys`; retries on WatchError up to maxRetries
  * times, then throws it. Resolves to the EXEC replies, or to fn's value with valueFromCallable.
  */
-export async function runTransaction<T>(client: ConstRedisBase, fn: TransactionFunction<T>, watchesAndOptions: readonly unknown[]): Promise<unknown> {
+export async function runTransaction<T>(
+  client: ConstRedisBase, fn: TransactionFunction<T>, watchesAndOptions: readonly unknown[], checkSpec: SpecCheck | null = null,
+): Promise<unknown> {
   if (typeof fn !== 'function') throw new TypeError('transaction: the first argument must be a function');
-  const o = resolve(watchesAndOptions);
+  const o = transactionArguments(watchesAndOptions);
   for (let attempt = 0; ; attempt++) {
     const conn = client.borrowConnection();
     // Only a connection whose WATCH state is known to be cleared goes back to the pool.
     let clean = false;
     try {
       if (o.keys.length > 0) await conn.send(['WATCH', ...o.keys]);
-      const pipe = new WatchedPipelineBase(client, conn);
+      const pipe = new WatchedPipelineBase(client, conn, checkSpec);
       const value = await fn(watchedProxy(pipe));
       const results = await pipe.finish();
       clean = true;

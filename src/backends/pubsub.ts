@@ -1,0 +1,178 @@
+/**
+ * Pub/sub on a backend: a channel lives on the node its name hashes to, so `publish` and
+ * `subscribe` meet there, and each message is published once (on RedisCopy too: a channel is
+ * not data to copy). A pattern can match channels of any node, so it is subscribed on every
+ * node; a message is still delivered once, since it was published on one node only.
+ */
+import { EventEmitter } from 'node:events';
+import type { CommandSpec } from '../client/conventions.js';
+import { PubSub, type MessageHandler, type PubSubMessage, type PubSubOptions } from '../client/pubsub.js';
+import { ConnectionError } from '../errors.js';
+import type { Backend } from './backend.js';
+import type { Plan } from './plan.js';
+
+const CHANNEL_COMMANDS = new Set(['PUBLISH', 'SPUBLISH']);
+
+/**
+ * The plan for a prepared command, with channels routed like keys: PUBLISH goes to its
+ * channel's node only, where that channel's subscribers are.
+ */
+export async function planOf(backend: Backend, spec: CommandSpec): Promise<Plan> {
+  const name = String(spec.argv[0]).toUpperCase();
+  if (CHANNEL_COMMANDS.has(name) && spec.argv.length >= 2) {
+    return { kind: 'one', node: channelNode(backend, spec.argv[1]), spec, wrap: false, failoverHash: -1 };
+  }
+  return backend.planFor(spec, await backend.routes.routeFor(spec));
+}
+
+/** Index of the node a channel lives on. */
+export function channelNode(backend: Backend, channel: unknown): number {
+  return backend.nodes.length === 1 ? 0 : backend.placement.nodeOf(channel);
+}
+
+/** PUBLISH on the channel's node; resolves to the number of receivers. */
+export function publish(backend: Backend, channel: string | Uint8Array, message: unknown): Promise<unknown> {
+  if (typeof channel !== 'string' && !(channel instanceof Uint8Array)) return Promise.reject(new TypeError('publish: the channel must be a string'));
+  return backend.nodes[channelNode(backend, channel)]!.command('publish', [channel, message]);
+}
+
+type Names = Array<string | readonly string[] | Record<string, MessageHandler>>;
+
+/** One PubSub per node, opened when a channel or pattern first needs it. */
+export class BackendPubSub extends EventEmitter {
+  private readonly perNode = new Map<number, PubSub>();
+  private readonly buffered: PubSubMessage[] = [];
+  private readonly waiters: Array<(r: IteratorResult<PubSubMessage>) => void> = [];
+  private iterating = 0;
+  private closed = false;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly options: PubSubOptions = {},
+  ) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new TypeError('pubsub: options must be an object');
+  }
+
+  private node(index: number): PubSub {
+    let ps = this.perNode.get(index);
+    if (ps === undefined) {
+      ps = new PubSub(this.backend.nodes[index]!, this.options);
+      ps.on('message', (m: PubSubMessage) => this.emit('message', m));
+      ps.on('pmessage', (m: PubSubMessage) => this.emit('pmessage', m));
+      ps.on('reconnect', () => this.emit('reconnect', this.backend.addresses[index]));
+      ps.on('error', (err: Error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+      });
+      ps.tap((m) => this.queue(m));
+      this.perNode.set(index, ps);
+    }
+    return ps;
+  }
+
+  get channels(): string[] {
+    return [...this.perNode.values()].flatMap((ps) => ps.channels);
+  }
+
+  get patterns(): string[] {
+    const seen = new Set<string>();
+    for (const ps of this.perNode.values()) for (const p of ps.patterns) seen.add(p);
+    return [...seen];
+  }
+
+  /** Subscribes each channel on its own node. */
+  subscribe(...channels: Names): Promise<void> {
+    return this.byChannel(channels, (ps, names) => ps.subscribe(...names), 'subscribe');
+  }
+
+  unsubscribe(...channels: Array<string | readonly string[]>): Promise<void> {
+    if (channels.length === 0) return this.onEvery((ps) => ps.unsubscribe());
+    return this.byChannel(channels, (ps, names) => ps.unsubscribe(...(names as string[])), 'unsubscribe');
+  }
+
+  /** Subscribes patterns on every node: a matching channel may live on any of them. */
+  psubscribe(...patterns: Names): Promise<void> {
+    if (this.closed) return Promise.reject(new ConnectionError('this pubsub is closed'));
+    return Promise.all(this.backend.nodes.map((_, i) => this.node(i).psubscribe(...patterns))).then(() => undefined);
+  }
+
+  punsubscribe(...patterns: Array<string | readonly string[]>): Promise<void> {
+    return this.onEvery((ps) => ps.punsubscribe(...patterns));
+  }
+
+  private onEvery(fn: (ps: PubSub) => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new ConnectionError('this pubsub is closed'));
+    return Promise.all([...this.perNode.values()].map(fn)).then(() => undefined);
+  }
+
+  private byChannel(input: Names, fn: (ps: PubSub, names: Names) => Promise<void>, what: string): Promise<void> {
+    try {
+      if (this.closed) throw new ConnectionError('this pubsub is closed');
+      const groups = new Map<number, Names>();
+      const add = (node: number, item: string | Record<string, MessageHandler>): void => {
+        let g = groups.get(node);
+        if (g === undefined) groups.set(node, (g = []));
+        g.push(item);
+      };
+      for (const item of input) {
+        if (typeof item === 'string') add(channelNode(this.backend, item), item);
+        else if (Array.isArray(item)) {
+          for (const n of item) {
+            if (typeof n !== 'string') throw new TypeError(`${what}: a channel must be a string, got ${typeof n}`);
+            add(channelNode(this.backend, n), n);
+          }
+        } else if (typeof item === 'object' && item !== null) {
+          for (const [n, h] of Object.entries(item as Record<string, MessageHandler>)) add(channelNode(this.backend, n), { [n]: h });
+        } else {
+          throw new TypeError(`${what}: expected channel names, got ${typeof item}`);
+        }
+      }
+      if (groups.size === 0 && what === 'subscribe') throw new TypeError('subscribe: give at least one channel');
+      return Promise.all([...groups].map(([node, names]) => fn(this.node(node), names))).then(() => undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private queue(m: PubSubMessage): void {
+    if (this.iterating === 0) return;
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) waiter({ value: m, done: false });
+    else this.buffered.push(m);
+  }
+
+  /** Messages from every node, from when the loop starts until close(). */
+  [Symbol.asyncIterator](): AsyncIterator<PubSubMessage> {
+    this.iterating++;
+    let done = false;
+    const finish = (): IteratorResult<PubSubMessage> => {
+      if (!done) {
+        done = true;
+        this.iterating--;
+        if (this.iterating === 0) this.buffered.length = 0;
+      }
+      return { value: undefined, done: true };
+    };
+    return {
+      next: () => {
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        const m = this.buffered.shift();
+        if (m !== undefined) return Promise.resolve({ value: m, done: false });
+        if (this.closed) return Promise.resolve(finish());
+        return new Promise<IteratorResult<PubSubMessage>>((resolve) => this.waiters.push(resolve));
+      },
+      return: () => Promise.resolve(finish()),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+    await Promise.all([...this.perNode.values()].map((ps) => ps.close()));
+  }
+
+  reset(): Promise<void> {
+    return this.close();
+  }
+}
