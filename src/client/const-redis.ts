@@ -122,11 +122,12 @@ export class ConstRedisBase extends EventEmitter {
   /** Sends a prepared command and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown> {
     if (spec.blockFor !== undefined) return this.dispatchBlocking(spec);
-    const p = this.connection.send(spec.argv, {
+    const opts = {
       buffers: spec.buffers,
       name: spec.words === 1 ? (spec.argv[0] as string) : spec.argv.slice(0, spec.words).join(' '),
-    });
-    return spec.reply === null ? p : p.then(spec.reply);
+    };
+    // Shaped as the reply arrives: one promise per command, not two.
+    return spec.reply === null ? this.connection.send(spec.argv, opts) : this.connection.sendShaped(spec.argv, opts, spec.reply);
   }
 
   /**

@@ -140,6 +140,9 @@ function blockingPop(command: string, reply: ReplyTransform | null): Convention 
   };
 }
 
+/** SET's reply: true for OK, null when NX / XX prevented the write. */
+const setReply: ReplyTransform = (r) => (r === null ? null : okToTrue(r));
+
 const SET_OPTIONS = ['ex', 'px', 'exat', 'pxat', 'nx', 'xx', 'keepttl', 'get'] as const;
 
 function zsetRange(command: string, reversed: boolean): Convention {
@@ -211,6 +214,8 @@ function mapping(command: string, reply: ReplyTransform | null): Convention {
 const CONVENTIONS = new Map<string, Convention>([
   // strings and keys
   ['set', (args, method) => {
+    // set(name, value), by far the most common call: no options to look at.
+    if (args.length === 2 && !isPlainObject(args[1])) return { argv: ['SET', args[0], args[1]], words: 1, reply: setReply };
     const a = args.slice();
     const o = takeOptions(method, a, SET_OPTIONS);
     if (a.length !== 2) throw new TypeError(`${method}: expected (name, value, options?), got ${a.length} positional arguments`);
@@ -226,7 +231,7 @@ const CONVENTIONS = new Map<string, Convention>([
       rest.push('GET');
       return spec(['SET'], rest);
     }
-    return spec(['SET'], rest, (r) => (r === null ? null : okToTrue(r)));
+    return spec(['SET'], rest, setReply);
   }],
   ['setex', shaped('SETEX', okToTrue)],
   ['psetex', shaped('PSETEX', okToTrue)],

@@ -6,13 +6,28 @@
  * so anything that could desynchronise the two (a timeout, a protocol error) resets the socket.
  */
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import tls from 'node:tls';
 import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError } from '../errors.js';
 import { Decoder, type Reply } from '../resp/decode.js';
-import { RequestWriter } from '../resp/encode.js';
+import { RequestWriter, validateArgs } from '../resp/encode.js';
 import { addressOf, type ResolvedOptions } from './options.js';
 import { Queue } from './queue.js';
+
+// node:tls (and the crypto it pulls in) is half the cost of importing this library; only
+// TLS connections load it.
+const require = createRequire(import.meta.url);
+let tlsModule: typeof import('node:tls') | null = null;
+function tls(): typeof import('node:tls') {
+  tlsModule ??= require('node:tls') as typeof import('node:tls');
+  return tlsModule;
+}
+
+/**
+ * A batch that grows past this many bytes within one tick is written at once rather than at
+ * the end of the tick, so the server starts on it while the rest is being encoded.
+ */
+const EARLY_WRITE_BYTES = 16 * 1024;
 
 export interface SendOptions {
   /** Decode this reply's bulk strings as Buffers. */
@@ -26,17 +41,22 @@ export interface SendOptions {
   name?: string;
 }
 
+/** Shapes a reply before the caller sees it. */
+export type ReplyShape = (reply: Reply) => unknown;
+
 /** A command waiting for its reply. */
 class Pending {
   constructor(
     readonly args: readonly unknown[],
-    readonly resolve: (r: Reply) => void,
+    readonly resolve: (r: unknown) => void,
     readonly reject: (e: Error) => void,
     readonly buffers: boolean,
     /** Absolute time (ms) after which it times out, or Infinity. */
     public deadline: number,
     readonly timeout: number | null,
     readonly name: string,
+    /** Applied to the reply before resolving (null: the reply as it is). */
+    readonly shape: ReplyShape | null,
   ) {}
   retried = false;
 }
@@ -96,7 +116,20 @@ export class Connection extends EventEmitter {
 
   /** Sends one command; resolves with its reply, rejects with ReplyError and friends. */
   send(args: readonly unknown[], opts?: SendOptions): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
+    return this.request(args, opts, null) as Promise<Reply>;
+  }
+
+  /**
+   * Sends one command and resolves with `shape(reply)`: the shaping runs as the reply is
+   * matched, so the caller's promise is the only one (no `.then` hop per command). A shape
+   * that throws rejects the promise.
+   */
+  sendShaped<T>(args: readonly unknown[], opts: SendOptions | undefined, shape: (reply: Reply) => T): Promise<T> {
+    return this.request(args, opts, shape) as Promise<T>;
+  }
+
+  private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
       if (this.state === 'closed') {
         reject(new ConnectionError(`connection to ${this.address} is closed`));
         return;
@@ -104,7 +137,7 @@ export class Connection extends EventEmitter {
       const name = opts?.name ?? String(args[0]);
       const timeout = opts?.timeout !== undefined ? opts.timeout : this.options.socketTimeout;
       const buffers = opts?.buffers ?? this.options.returnBuffers;
-      const p = new Pending(args, resolve, reject, buffers, Infinity, timeout, name);
+      const p = new Pending(args, resolve, reject, buffers, Infinity, timeout, name, shape);
       if (this.state === 'ready') {
         try {
           this.writer.write(args, name);
@@ -113,11 +146,12 @@ export class Connection extends EventEmitter {
           return;
         }
         this.enqueueInflight(p);
-        this.scheduleFlush();
+        if (this.writer.size >= EARLY_WRITE_BYTES) this.flush();
+        else this.scheduleFlush();
       } else {
         // Validate now, so bad input fails before any waiting.
         try {
-          new RequestWriter().write(args, name);
+          validateArgs(args, name);
         } catch (err) {
           reject(err as Error);
           return;
@@ -161,7 +195,7 @@ export class Connection extends EventEmitter {
       const o = this.options;
       let settled = false;
       const socket: net.Socket = o.tls
-        ? tls.connect({ ...o.tls, ...(o.path !== null ? { path: o.path } : { host: o.host, port: o.port }) })
+        ? tls().connect({ ...o.tls, ...(o.path !== null ? { path: o.path } : { host: o.host, port: o.port }) })
         : o.path !== null
           ? net.connect({ path: o.path })
           : net.connect({ host: o.host, port: o.port });
@@ -238,7 +272,7 @@ export class Connection extends EventEmitter {
   private sendNow(args: unknown[], name: string): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       this.writer.write(args, name);
-      this.enqueueInflight(new Pending(args, resolve, reject, false, Infinity, null, name));
+      this.enqueueInflight(new Pending(args, resolve as (r: unknown) => void, reject, false, Infinity, null, name, null));
     });
   }
 
@@ -281,7 +315,7 @@ export class Connection extends EventEmitter {
     if (this.writer.empty || this.socket === null) return;
     const out = this.writer.take();
     const socket = this.socket;
-    if (typeof out === 'string') {
+    if (!Array.isArray(out)) {
       socket.write(out);
     } else {
       socket.cork();
@@ -311,8 +345,18 @@ export class Connection extends EventEmitter {
     if (reply instanceof ReplyError) {
       reply.command = p.name;
       p.reject(reply);
-    } else {
+    } else if (p.shape === null) {
       p.resolve(reply);
+    } else {
+      let shaped: unknown;
+      let failed = false;
+      try {
+        shaped = p.shape(reply);
+      } catch (err) {
+        failed = true;
+        p.reject(err as Error);
+      }
+      if (!failed) p.resolve(shaped);
     }
     if (next === undefined && this.drainWaiter !== null) this.drainWaiter();
   }

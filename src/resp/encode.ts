@@ -8,7 +8,6 @@
 /** What may be sent as one argument of a command. */
 export type CommandArg = string | number | bigint | Uint8Array;
 
-const CRLF = '\r\n';
 
 /** A TypeError that names the command and the 1-based position of the faulty argument. */
 export function argumentError(command: string, position: number, value: unknown, why?: string): TypeError {
@@ -40,49 +39,60 @@ export function numberToArg(n: number): string | null {
   return String(n);
 }
 
+/** Validates a command's arguments without encoding them (for commands queued while offline). */
+export function validateArgs(args: readonly unknown[], commandName?: string): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === 'string' || typeof a === 'bigint' || a instanceof Uint8Array) continue;
+    if (typeof a === 'number') {
+      if (Number.isFinite(a)) continue;
+      throw argumentError(commandName ?? String(args[0]), i, a,
+        "expected a finite number (pass Redis's '+inf' / '-inf' as strings)");
+    }
+    throw argumentError(commandName ?? String(args[0]), i, a);
+  }
+}
+
+/** Size of a fresh slab; a command larger than this gets a slab of its own size. */
+const SLAB_SIZE = 64 * 1024;
+/** Binary arguments larger than this are sent as they are instead of being copied. */
+const COPY_LIMIT = 16 * 1024;
+/** Strings up to this length are written by a JavaScript loop when they are ASCII. */
+const SHORT_STRING = 128;
+/** Room for '$', up to 16 digits and CRLF before a body, and CRLF after it. */
+const HEADER_ROOM = 21;
+
 /**
- * Appends commands to an outgoing batch. Small commands are joined into one string (cheap in
- * V8); binary arguments are kept as separate chunks so they are never copied into a string.
+ * Appends commands to an outgoing batch, encoding them straight into bytes.
+ *
+ * Commands are written into a slab; take() hands over a view of the bytes written since the
+ * last take() and later commands go on after them, so no byte is copied twice and no string
+ * is built. A slab is never written again once a view of it is handed over: when it is full a
+ * new one is started (the socket keeps the old one alive until it is written). Large binary
+ * arguments are not copied at all: they go out as chunks of their own.
  */
 export class RequestWriter {
-  private text = '';
-  private chunks: Array<string | Uint8Array> = [];
+  private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  /** Start of the current batch in the slab. */
+  private start = 0;
+  private pos = 0;
+  /** Earlier parts of the current batch (previous slabs, large binary arguments). */
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
   /** Commands appended since the last take(). */
   count = 0;
 
   /** Encodes one command. Throws a TypeError (and appends nothing) on a bad argument. */
   write(args: readonly unknown[], commandName?: string): void {
-    let s = '*' + args.length + CRLF;
-    let parts: Array<string | Uint8Array> | null = null;
+    validateArgs(args, commandName);
+    this.reserve(1 + 11 + 2);
+    this.pos = this.writeHeader(0x2a, args.length, this.pos);
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      if (typeof a === 'string') {
-        s += '$' + Buffer.byteLength(a) + CRLF + a + CRLF;
-      } else if (typeof a === 'number') {
-        const t = numberToArg(a);
-        if (t === null) {
-          throw argumentError(commandName ?? String(args[0]), i, a,
-            "expected a finite number (pass Redis's '+inf' / '-inf' as strings)");
-        }
-        s += '$' + t.length + CRLF + t + CRLF;
-      } else if (a instanceof Uint8Array) {
-        if (parts === null) parts = [];
-        parts.push(s + '$' + a.byteLength + CRLF, a);
-        s = CRLF;
-      } else if (typeof a === 'bigint') {
-        const t = a.toString();
-        s += '$' + t.length + CRLF + t + CRLF;
-      } else {
-        throw argumentError(commandName ?? String(args[0]), i, a);
-      }
-    }
-    if (parts === null) {
-      this.text += s;
-    } else {
-      parts[0] = this.text + (parts[0] as string);
-      this.text = '';
-      for (const p of parts) this.chunks.push(p);
-      this.text = s;
+      if (typeof a === 'string') this.writeString(a);
+      else if (typeof a === 'number') this.writeAscii(numberToArg(a)!);
+      else if (typeof a === 'bigint') this.writeAscii(a.toString());
+      else this.writeBinary(a as Uint8Array);
     }
     this.count++;
   }
@@ -91,16 +101,115 @@ export class RequestWriter {
     return this.count === 0;
   }
 
-  /** Hands over everything written so far and starts a new batch. */
-  take(): string | Array<string | Uint8Array> {
-    const text = this.text;
-    this.text = '';
+  /** Bytes written since the last take(). */
+  get size(): number {
+    return this.chunkBytes + this.pos - this.start;
+  }
+
+  /**
+   * Hands over everything written so far and starts a new batch: one Buffer, or the chunks
+   * to write in order when the batch spans slabs or holds large binary arguments.
+   */
+  take(): Buffer | Uint8Array[] {
+    const tail = this.slab.subarray(this.start, this.pos);
+    this.start = this.pos;
     this.count = 0;
-    if (this.chunks.length === 0) return text;
+    if (this.chunks.length === 0) return tail;
     const chunks = this.chunks;
-    if (text.length > 0) chunks.push(text);
+    if (tail.length > 0) chunks.push(tail);
     this.chunks = [];
+    this.chunkBytes = 0;
     return chunks;
+  }
+
+  /** Makes room for `n` more bytes, starting a new slab (never growing one in place). */
+  private reserve(n: number): void {
+    if (this.pos + n <= this.slab.length) return;
+    if (this.pos > this.start) {
+      this.chunks.push(this.slab.subarray(this.start, this.pos));
+      this.chunkBytes += this.pos - this.start;
+    }
+    this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
+    this.start = 0;
+    this.pos = 0;
+  }
+
+  /** `<type><n>\r\n` at p; returns the position after it. */
+  private writeHeader(type: number, n: number, p: number): number {
+    const slab = this.slab;
+    slab[p++] = type;
+    if (n < 10) {
+      slab[p++] = 0x30 + n;
+    } else {
+      const digits = String(n);
+      for (let i = 0; i < digits.length; i++) slab[p++] = digits.charCodeAt(i);
+    }
+    slab[p++] = 0x0d;
+    slab[p++] = 0x0a;
+    return p;
+  }
+
+  private writeString(s: string): void {
+    const length = s.length;
+    if (length <= SHORT_STRING) {
+      // Most keys and small values are ASCII: copy them byte by byte, no call into C++.
+      this.reserve(length + HEADER_ROOM);
+      const slab = this.slab;
+      let p = this.writeHeader(0x24, length, this.pos);
+      let i = 0;
+      for (; i < length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        slab[p++] = c;
+      }
+      if (i === length) {
+        slab[p++] = 0x0d;
+        slab[p++] = 0x0a;
+        this.pos = p;
+        return;
+      }
+      // Not ASCII: fall through to the UTF-8 path, writing over what was started.
+    }
+    const bytes = Buffer.byteLength(s);
+    this.reserve(bytes + HEADER_ROOM);
+    let p = this.writeHeader(0x24, bytes, this.pos);
+    p += this.slab.write(s, p, bytes, 'utf8');
+    this.slab[p++] = 0x0d;
+    this.slab[p++] = 0x0a;
+    this.pos = p;
+  }
+
+  private writeAscii(t: string): void {
+    this.reserve(t.length + HEADER_ROOM);
+    const slab = this.slab;
+    let p = this.writeHeader(0x24, t.length, this.pos);
+    for (let i = 0; i < t.length; i++) slab[p++] = t.charCodeAt(i);
+    slab[p++] = 0x0d;
+    slab[p++] = 0x0a;
+    this.pos = p;
+  }
+
+  private writeBinary(a: Uint8Array): void {
+    const n = a.byteLength;
+    if (n <= COPY_LIMIT) {
+      this.reserve(n + HEADER_ROOM);
+      let p = this.writeHeader(0x24, n, this.pos);
+      this.slab.set(a, p);
+      p += n;
+      this.slab[p++] = 0x0d;
+      this.slab[p++] = 0x0a;
+      this.pos = p;
+      return;
+    }
+    this.reserve(HEADER_ROOM);
+    this.pos = this.writeHeader(0x24, n, this.pos);
+    // The slab so far, then the argument itself, uncopied.
+    this.chunks.push(this.slab.subarray(this.start, this.pos), a);
+    this.chunkBytes += this.pos - this.start + n;
+    this.start = this.pos;
+    this.reserve(2);
+    this.slab[this.pos++] = 0x0d;
+    this.slab[this.pos++] = 0x0a;
   }
 }
 
@@ -109,6 +218,5 @@ export function encodeCommand(args: readonly unknown[]): Buffer {
   const w = new RequestWriter();
   w.write(args);
   const out = w.take();
-  if (typeof out === 'string') return Buffer.from(out);
-  return Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  return Buffer.isBuffer(out) ? Buffer.from(out) : Buffer.concat(out);
 }

@@ -4,8 +4,18 @@
  * documentation shows (defaults kept), and the explicit pipeline API where it has one.
  */
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * A module of the built redisdb: dist/ at the top of the repository, or the build named by
+ * REDISDB_BENCH_DIST (to compare two builds of redisdb with each other).
+ */
+export function distUrl(path) {
+  const base = process.env.REDISDB_BENCH_DIST;
+  return base ? pathToFileURL(`${base}/${path}`).href : new URL(`../../../dist/${path}`, import.meta.url).href;
+}
 
 export const CLIENTS = ['redisdb', 'node-redis5', 'node-redis6', 'ioredis'];
 export const PEERS = CLIENTS.filter((c) => c !== 'redisdb');
@@ -33,15 +43,21 @@ export function versions() {
 export async function openClient(name, port) {
   switch (name) {
     case 'redisdb': {
-      const { ConstRedis } = await import('../../../dist/index.js');
+      const { ConstRedis } = await import(distUrl('index.js'));
       const c = new ConstRedis({ host: '127.0.0.1', port });
       await c.connect();
       return {
         raw: c,
         set: (k, v) => c.set(k, v),
         get: (k) => c.get(k),
-        // Commands issued in one tick go out in one write: that is redisdb's pipeline.
-        pipelineSet: (keys, v) => Promise.all(keys.map((k) => c.set(k, v))),
+        pipelineSet: process.env.REDISDB_BENCH_IMPLICIT
+          // Commands issued in one tick go out together anyway (the implicit pipeline).
+          ? (keys, v) => Promise.all(keys.map((k) => c.set(k, v)))
+          : (keys, v) => {
+            const p = c.pipeline({ transaction: false });
+            for (const k of keys) p.set(k, v);
+            return p.exec();
+          },
         close: () => c.close(),
       };
     }

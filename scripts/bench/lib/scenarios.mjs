@@ -2,11 +2,10 @@
  * The scenarios. Each takes { scenario, client, port, ms, warmupMs, ... } and returns
  * { value, unit, ... } where a higher value is better.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { openClient } from './clients.mjs';
+import { distUrl, openClient } from './clients.mjs';
 import { quantile } from './stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -20,9 +19,12 @@ export async function runScenario(config) {
 /** Runs `body` for warmupMs (not counted), then for ms; returns the counted result. */
 async function timed(config, body) {
   await body(performance.now() + config.warmupMs, false);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const counted = await body(start + config.ms, true);
-  return { ...counted, seconds: (performance.now() - start) / 1000 };
+  const used = process.cpuUsage(cpu);
+  // Client CPU per unit of work: steadier than throughput when other processes share the cores.
+  return { ...counted, seconds: (performance.now() - start) / 1000, cpuUs: used.user + used.system };
 }
 
 const SCENARIOS = {
@@ -46,7 +48,7 @@ const SCENARIOS = {
     await c.close();
     const sorted = lat.subarray(0, n).sort();
     return {
-      value: r.ops / r.seconds, unit: 'ops/s',
+      value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops,
       p50us: quantile(sorted, n, 0.5) * 1000, p99us: quantile(sorted, n, 0.99) * 1000,
     };
   },
@@ -69,7 +71,7 @@ const SCENARIOS = {
       return { ops };
     });
     await c.close();
-    return { value: r.ops / r.seconds, unit: 'ops/s' };
+    return { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
   },
 
   /** (c) explicit pipelines of 1000 SETs, one after the other. */
@@ -85,7 +87,7 @@ const SCENARIOS = {
       return { ops };
     });
     await c.close();
-    return { value: r.ops / r.seconds, unit: 'ops/s' };
+    return { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
   },
 
   /** (d) 100 KB values, 16 callers each SET then GET on its own key: MB/s both ways. */
@@ -108,7 +110,7 @@ const SCENARIOS = {
       return { bytes };
     });
     await c.close();
-    return { value: r.bytes / 1e6 / r.seconds, unit: 'MB/s' };
+    return { value: r.bytes / 1e6 / r.seconds, unit: 'MB/s', cpuUsPerOp: r.cpuUs / (r.bytes / 1e6) };
   },
 
   /** (e) the reply decoder alone on a prepared stream fed in 64 KB chunks. */
@@ -121,18 +123,20 @@ const SCENARIOS = {
     const warm = feed();
     for (let i = 0; i < chunks.length / 10; i++) warm.write(chunks[i]);
     const d = feed();
+    const cpu = process.cpuUsage();
     const start = performance.now();
     for (const chunk of chunks) d.write(chunk);
     const seconds = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
     if (d.count() !== config.decoderReplies) {
       throw new Error(`(e) ${config.client} decoded ${d.count()} replies, expected ${config.decoderReplies}`);
     }
-    return { value: d.count() / seconds, unit: 'replies/s', mbps: data.length / 1e6 / seconds };
+    return { value: d.count() / seconds, unit: 'replies/s', mbps: data.length / 1e6 / seconds, cpuUsPerOp: (used.user + used.system) / d.count() };
   },
 
   /** (f) ketama lookups of keys like user:123456 on a 4-node continuum. */
   async f(config) {
-    const { Continuum } = await import('../../../dist/hash/index.js');
+    const { Continuum } = await import(distUrl('hash/index.js'));
     const continuum = new Continuum([0, 1, 2, 3].map((i) => ({ name: `10.0.0.${i + 1}:6379`, weight: 1 })));
     const keys = Array.from({ length: 1 << 16 }, (_, i) => `user:${100000 + ((i * 7919) % 900000)}`);
     let lookup;
@@ -140,6 +144,7 @@ const SCENARIOS = {
       lookup = (k) => continuum.nodeFor(k);
     } else {
       // The same continuum, searched with an MD5 from node:crypto.
+      const { createHash } = await import('node:crypto');
       const pts = continuum.points();
       const points = Uint32Array.from(pts, (p) => p.point);
       const owners = Int32Array.from(pts, (p) => p.index);
@@ -167,7 +172,7 @@ const SCENARIOS = {
       }
       return { ops, sink };
     });
-    return { value: r.ops / r.seconds, unit: 'lookups/s' };
+    return { value: r.ops / r.seconds, unit: 'lookups/s', cpuUsPerOp: r.cpuUs / r.ops };
   },
 
   /** Importing the client and connecting: CPU time until the first reply. */
@@ -186,7 +191,7 @@ const SCENARIOS = {
 /** A factory of decoders under test, each with write(chunk) and count() of top-level replies. */
 async function decoderFor(name) {
   if (name === 'redisdb') {
-    const { Decoder } = await import('../../../dist/index.js');
+    const { Decoder } = await import(distUrl('index.js'));
     return () => {
       let count = 0;
       const d = new Decoder(() => { count++; });
