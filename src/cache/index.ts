@@ -1,3 +1,4 @@
+import './accessor.js';
 export { Cache, KeyNotFoundError } from './cache.js';
 export { defaultKeyFunction, DEFAULT_TIMEOUT_SECONDS, type CacheOptions, type KeyFunction, type ResolvedCacheOptions } from './options.js';
 export { jsonSerializer, type Serializer } from './serializer.js';

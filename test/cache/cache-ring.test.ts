@@ -48,3 +48,25 @@ describe('Cache over a RedisRing: multi-key calls grouped per node', () => {
     assert.deepEqual(await calls(raw, 'get'), [0, 0, 0]);
   });
 });
+
+describe('.cache on a backend made directly', () => {
+  const servers = useServers(2);
+  it('is the facade with default options, the same object each time', async () => {
+    await import('../../src/cache/index.js');
+    const ring = new RedisRing(servers.map((s) => s.address));
+    const single = new ConstRedis(servers[0]!.url);
+    try {
+      assert.ok(ring.cache instanceof Cache);
+      assert.equal(ring.cache, ring.cache);
+      assert.equal(ring.cache.options.timeout, 300);
+      await ring.cache.set('direct', { ok: true });
+      assert.deepEqual(await ring.cache.get('direct'), { ok: true });
+      assert.equal(await ring.exists(':1:direct'), true, 'commands still work beside it');
+      await single.cache.set('one', 1, null);
+      assert.equal(await single.get(':1:one'), '1');
+    } finally {
+      await ring.close();
+      await single.close();
+    }
+  });
+});

@@ -178,6 +178,5 @@ describe('redisdb command line', () => {
     const exec = promisify(execFile);
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--url', servers[0]!.address, 'ping']);
     assert.equal(stdout, 'PONG\n');
-    await assert.rejects(exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--bogus']), (e: { code?: number }) => e.code === 2);
   });
 });
