@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { deserialize, serialize } from 'node:v8';
 import { Cache, KeyNotFoundError } from '../../src/cache/cache.js';
 import type { CacheBackend } from '../../src/cache/target.js';
 import { ConstRedis } from '../../src/client/const-redis.js';
@@ -208,6 +209,17 @@ export function facadeSuite(title: string, serverCount: number, make: (servers: 
 
       await cache.clear();
       for (const r of fx.raw) assert.equal(await r.dbsize(), 0);
+    });
+
+    it('takes a pluggable serializer, binary ones included', async () => {
+      const v8cache = new Cache(fx.backend, { keyPrefix: 'v8', serializer: { dumps: (v) => serialize(v), loads: (b) => deserialize(b as Buffer), binary: true } });
+      const value = { when: new Date(5), big: 2n ** 70n, map: new Map([[1, 'one']]), bytes: new Uint8Array([0, 255]) };
+      await v8cache.set('k', value);
+      assert.deepEqual(await v8cache.get('k'), value);
+      assert.deepEqual(await v8cache.getMany(['k', 'missing']), { k: value });
+      assert.equal(await v8cache.incrVersion('k'), 2);
+      assert.deepEqual(await v8cache.get('k', null, 2), value);
+      assert.throws(() => new Cache(fx.backend, { serializer: { dumps: JSON.stringify } as never }), /dumps\(value\) and loads\(data\)/);
     });
 
     it('bad arguments are TypeErrors, before anything is sent', async () => {
