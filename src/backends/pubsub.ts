@@ -137,8 +137,13 @@ export class BackendPubSub extends EventEmitter {
   private queue(m: PubSubMessage): void {
     if (this.iterating === 0) return;
     const waiter = this.waiters.shift();
-    if (waiter !== undefined) waiter({ value: m, done: false });
-    else this.buffered.push(m);
+    if (waiter !== undefined) {
+      waiter({ value: m, done: false });
+      return;
+    }
+    // As on one node: a slow loop loses the oldest messages, not the process its memory.
+    if (this.buffered.length >= (this.options.maxBuffered ?? 10_000)) this.buffered.shift();
+    this.buffered.push(m);
   }
 
   /** Messages from every node, from when the loop starts until close(). */

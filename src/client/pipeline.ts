@@ -139,7 +139,8 @@ export class PipelineBase {
     const scripts = [...this.scripts.values()];
     this.reset();
     if (queued.length === 0) return [];
-    const specs = await Promise.all(queued);
+    // Most commands are prepared synchronously: wait only when some name needed resolving.
+    const specs = queued.some((q) => q instanceof Promise) ? await Promise.all(queued) : (queued as CommandSpec[]);
     for (const spec of specs) this.check(spec);
     if (this.checkSpec !== null) for (const spec of specs) await this.checkSpec(spec);
     if (scripts.length > 0) await this.loadScripts(scripts);
