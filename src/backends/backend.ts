@@ -3,7 +3,7 @@
  * learned from the server, running a plan and combining its replies. Each backend adds only
  * its policy, `planFor`: where a command goes and how its replies come back.
  */
-import { ConstRedis } from '../client/const-redis.js';
+import { ConstRedisBase, commandProxy, type ConstRedis } from '../client/const-redis.js';
 import { flat, type CommandSpec } from '../client/conventions.js';
 import { ConnectionError } from '../errors.js';
 import { Continuum } from '../hash/index.js';
@@ -35,6 +35,11 @@ const wrapOne = (reply: unknown): unknown[] => [reply];
 export abstract class Backend {
   /** One client per node, in LOCATION order. */
   readonly nodes: readonly ConstRedis[];
+  /**
+   * The same clients without their command Proxy, for this class's own calls: going through
+   * the Proxy on every internal property access would cost more than all the routing.
+   */
+  protected readonly clients: readonly ConstRedisBase[];
   /** Node addresses, in LOCATION order. */
   readonly addresses: readonly string[];
   readonly hashing: Hashing;
@@ -55,11 +60,12 @@ export abstract class Backend {
     );
     this.hashing = config.hashing;
     this.placement = new Placement(continuum);
-    this.nodes = Object.freeze(config.nodes.map((n) => new ConstRedis(n.options)));
+    this.clients = Object.freeze(config.nodes.map((n) => new ConstRedisBase(n.options)));
+    this.nodes = Object.freeze(this.clients.map((c) => commandProxy(c) as ConstRedis));
     this.addresses = Object.freeze(config.nodes.map((n) => n.address));
     this.everyIndex = Object.freeze(this.nodes.map((_, i) => i));
     // Commands are prepared on the first node, so it is told the command table once learned.
-    this.routes = new RouteTable(this.nodes, this.nodes[0]!);
+    this.routes = new RouteTable(this.clients, this.clients[0]!);
   }
 
   get continuum(): Continuum {
@@ -93,7 +99,7 @@ export abstract class Backend {
    * except for multi-word names, which may need the command table (then it is a Promise).
    */
   prepare(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
-    return this.nodes[0]!.prepare(method, args);
+    return this.clients[0]!.prepare(method, args);
   }
 
   /** The plan for a method call, for callers that send in batches (pipelines). */
@@ -107,7 +113,7 @@ export abstract class Backend {
   command(method: string, args: readonly unknown[]): Promise<unknown> {
     let spec: CommandSpec | Promise<CommandSpec>;
     try {
-      spec = this.nodes[0]!.prepare(method, args);
+      spec = this.clients[0]!.prepare(method, args);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -157,7 +163,7 @@ export abstract class Backend {
   }
 
   private runOne(plan: OnePlan): Promise<unknown> {
-    const reply = this.nodes[plan.node]!.dispatch(plan.spec);
+    const reply = this.clients[plan.node]!.dispatch(plan.spec);
     if (plan.failoverHash >= 0) return reply.catch((err: unknown) => this.failover(plan, err));
     return plan.wrap ? reply.then(wrapOne) : reply;
   }
@@ -173,7 +179,7 @@ export abstract class Backend {
     for (const node of this.placement.failoverOrder(plan.failoverHash)) {
       if (node === plan.node) continue;
       try {
-        return await this.nodes[node]!.dispatch(plan.spec);
+        return await this.clients[node]!.dispatch(plan.spec);
       } catch (err) {
         if (!(err instanceof ConnectionError)) throw err;
         tried.push(this.addresses[node]!);
@@ -189,9 +195,9 @@ export abstract class Backend {
    */
   private runEach(plan: EachPlan): Promise<unknown> {
     const { nodes, specs } = plan;
-    if (nodes.length === 1) return this.nodes[nodes[0]!]!.dispatch(specs[0]!).then(wrapOne);
+    if (nodes.length === 1) return this.clients[nodes[0]!]!.dispatch(specs[0]!).then(wrapOne);
     const pending: Promise<unknown>[] = new Array<Promise<unknown>>(nodes.length);
-    for (let i = 0; i < nodes.length; i++) pending[i] = this.nodes[nodes[i]!]!.dispatch(specs[i]!);
+    for (let i = 0; i < nodes.length; i++) pending[i] = this.clients[nodes[i]!]!.dispatch(specs[i]!);
     return Promise.allSettled(pending).then((settled) => {
       const results: unknown[] = new Array<unknown>(settled.length);
       let failed = 0;
@@ -213,7 +219,7 @@ export abstract class Backend {
 
   /** A split read needs every part: any node's failure fails the call. */
   private runMerge(plan: MergePlan): Promise<unknown> {
-    const pending = plan.nodes.map((n, i) => this.nodes[n]!.dispatch(plan.specs[i]!) as Promise<Reply>);
+    const pending = plan.nodes.map((n, i) => this.clients[n]!.dispatch(plan.specs[i]!) as Promise<Reply>);
     return Promise.all(pending).then((replies) => mergeReplies(plan, replies));
   }
 
@@ -225,12 +231,12 @@ export abstract class Backend {
 
   /** Connects every node now instead of on first use. */
   async connect(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.connect()));
+    await Promise.all(this.clients.map((n) => n.connect()));
   }
 
   /** Ends every node's connections after the commands already sent are answered. */
   async close(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.close()));
+    await Promise.all(this.clients.map((n) => n.close()));
   }
 
   quit(): Promise<void> {
@@ -239,7 +245,7 @@ export abstract class Backend {
 
   /** Drops every node's connections at once; pending commands reject. */
   disconnect(): void {
-    for (const n of this.nodes) n.disconnect();
+    for (const n of this.clients) n.disconnect();
   }
 
   // Pipelines, transactions, pub/sub, scans, scripts and locks: thin doors to their modules.
