@@ -46,15 +46,15 @@ export class BackendPipelineBase {
   }
 
   /** Queues a command by method name; bad arguments throw here, before anything is sent. */
-  queue(method: string, args: readonly unknown[]): this {
+  queue(method: string, args: readonly unknown[]): PipelineOf<this> {
     const spec = this.backend.prepare(method, args);
     if (spec instanceof Promise) spec.catch(() => {}); // exec() reports it
     else this.check(spec);
     this.queued.push(spec);
-    return this.proxy as this;
+    return this.proxy as PipelineOf<this>;
   }
 
-  call(command: string, ...args: unknown[]): this {
+  call(command: string, ...args: unknown[]): PipelineOf<this> {
     if (typeof command !== 'string' || command === '') throw new TypeError('call: the command name must be a non-empty string');
     const argv: unknown[] = [command];
     for (const a of args) {
@@ -64,14 +64,20 @@ export class BackendPipelineBase {
     const spec: CommandSpec = { argv, words: 1, reply: null };
     this.check(spec);
     this.queued.push(spec);
-    return this.proxy as this;
+    return this.proxy as PipelineOf<this>;
+  }
+
+  /** The reference's name for call(). */
+  execute_command(...args: unknown[]): PipelineOf<this> {
+    const [command, ...rest] = args.flatMap((a) => (Array.isArray(a) ? (a as unknown[]) : [a]));
+    return this.call(String(command), ...rest);
   }
 
   /** Queues EVALSHA for a script; exec() loads it first on the nodes that lack it. */
-  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): this {
+  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): PipelineOf<this> {
     this.scripts.set(script.sha, script);
     this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null });
-    return this.proxy as this;
+    return this.proxy as PipelineOf<this>;
   }
 
   reset(): void {

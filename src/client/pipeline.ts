@@ -70,34 +70,34 @@ export class PipelineBase {
   }
 
   /** Queues a command by method name, as the client would run it; returns the pipeline. */
-  queue(method: string, args: readonly unknown[]): this {
+  queue(method: string, args: readonly unknown[]): PipelineOf<this> {
     const spec = this.client.prepare(method, args);
     if (spec instanceof Promise) spec.catch(() => {}); // exec() reports it; until then it must not go unhandled
     else this.check(spec);
     this.queued.push(spec);
-    return this.proxy as this;
+    return this.proxy as PipelineOf<this>;
   }
 
   /** Queues a raw command, with no conventions and no reply shaping. */
-  call(command: string, ...args: unknown[]): this {
+  call(command: string, ...args: unknown[]): PipelineOf<this> {
     if (typeof command !== 'string' || command === '') throw new TypeError('call: the command name must be a non-empty string');
     const spec: CommandSpec = { argv: [command, ...flatten(args)], words: 1, reply: null };
     this.check(spec);
     this.queued.push(spec);
-    return this.proxy as this;
+    return this.proxy as PipelineOf<this>;
   }
 
   /** The reference's name for call(). */
-  execute_command(...args: unknown[]): this {
+  execute_command(...args: unknown[]): PipelineOf<this> {
     const [command, ...rest] = flatten(args);
     return this.call(String(command), ...rest);
   }
 
   /** Queues a command already prepared (by a backend that routed it here). */
-  queueSpec(spec: CommandSpec): this {
+  queueSpec(spec: CommandSpec): PipelineOf<this> {
     this.check(spec);
     this.queued.push(spec);
-    return this.proxy as this;
+    return this.proxy as PipelineOf<this>;
   }
 
   /** Makes exec() load a script first if the server lacks it. */
@@ -106,10 +106,10 @@ export class PipelineBase {
   }
 
   /** Queues EVALSHA for a script, which exec() loads first if the server lacks it. */
-  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): this {
+  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): PipelineOf<this> {
     this.scripts.set(script.sha, script);
     this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null });
-    return this.proxy as this;
+    return this.proxy as PipelineOf<this>;
   }
 
   /** Forgets every queued command. */
@@ -167,6 +167,8 @@ export class PipelineBase {
   /** Without MULTI: every command written in the same tick, each answer in its own slot. */
   private async execBatch(specs: CommandSpec[]): Promise<unknown[]> {
     const conn = this.connection;
+    // On the shared connection: one batch, one promise for all the replies.
+    if (conn === null && !specs.some((s) => s.blockFor !== undefined)) return this.client.connection.sendBatch(specs);
     const sent = specs.map((spec) => (conn === null ? this.client.dispatch(spec) : sendSpec(conn, spec)));
     const settled = await Promise.allSettled(sent);
     return settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error)));

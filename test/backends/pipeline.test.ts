@@ -52,6 +52,9 @@ describe('pipelines and transactions on backends', () => {
       assert.deepEqual(results.slice(0, 30), keys.map(() => [true]));
       assert.deepEqual(results.slice(30, 60), keys.map((k) => `v-${k}`));
       assert.deepEqual(results[60], keys.slice(0, 5).map((k) => `v-${k}`));
+      // Raw commands are routed like the others; keyless ones answer from every node.
+      const raw = await ring.pipeline({ transaction: false }).call('GET', keys[0]!).execute_command('ECHO', 'e').exec();
+      assert.deepEqual(raw, [`v-${keys[0]}`, ['e', 'e', 'e']]);
       // Each key really is on its own node only.
       for (const k of keys.slice(0, 6)) {
         const where = await Promise.all(direct.map((d) => d.exists(k)));

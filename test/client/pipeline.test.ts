@@ -39,6 +39,9 @@ describe('pipelines and transactions on one node', () => {
       const [name, echo] = await client.pipeline().client_getname().echo('hi').exec();
       assert.equal(name, null);
       assert.equal(echo, 'hi');
+      // Raw commands chain like the others.
+      const raw = await client.pipeline({ transaction: false }).call('ECHO', 'x').execute_command('ECHO', 'y').echo('z').exec();
+      assert.deepEqual(raw, ['x', 'y', 'z']);
     });
 
     it('gives a failing command its ReplyError and keeps the others (raiseOnError: false)', async () => {
