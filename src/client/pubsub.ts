@@ -30,7 +30,18 @@ export interface PubSubOptions {
   maxBuffered?: number;
   /** redis-py's option: subscription confirmations are never surfaced here, so it is a no-op. */
   ignore_subscribe_messages?: boolean;
+  /**
+   * Seconds between PINGs while subscribed (redis-py's health_check_interval; default none).
+   * A subscriber only listens, so without them a hung server looks like a quiet channel; an
+   * unanswered PING (within socket_timeout, else the interval) resets the connection, and
+   * the subscriptions are made again once the server answers.
+   */
+  health_check_interval?: number;
+  /** Milliseconds between PINGs while subscribed. */
+  healthCheckInterval?: number;
 }
+
+const OPTION_NAMES = ['maxBuffered', 'ignore_subscribe_messages', 'health_check_interval', 'healthCheckInterval'];
 
 type Kind = 'subscribe' | 'psubscribe' | 'unsubscribe' | 'punsubscribe';
 
@@ -61,6 +72,8 @@ export class PubSub extends EventEmitter {
   private readonly waiters: Array<(r: IteratorResult<PubSubMessage>) => void> = [];
   private iterating = 0;
   private readonly maxBuffered: number;
+  private readonly healthCheckMs: number | null;
+  private healthTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private wasLost = false;
   private reconnecting = false;
@@ -69,11 +82,16 @@ export class PubSub extends EventEmitter {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('pubsub: options must be an object');
     for (const key of Object.keys(options)) {
-      if (key !== 'maxBuffered' && key !== 'ignore_subscribe_messages') throw new TypeError(`pubsub: unknown option '${key}'`);
+      if (!OPTION_NAMES.includes(key)) throw new TypeError(`pubsub: unknown option '${key}'; expected one of: ${OPTION_NAMES.join(', ')}`);
     }
     const max = options.maxBuffered ?? 10_000;
     if (!Number.isInteger(max) || max < 1) throw new RangeError('pubsub: maxBuffered must be a positive integer');
     this.maxBuffered = max;
+    const health = options.healthCheckInterval ?? (options.health_check_interval !== undefined ? options.health_check_interval * 1000 : null);
+    if (health !== null && (typeof health !== 'number' || !Number.isFinite(health) || health <= 0)) {
+      throw new RangeError('pubsub: health_check_interval must be a positive number of seconds');
+    }
+    this.healthCheckMs = health;
     this.lender = client;
     this.conn = client.borrowConnection();
     this.conn.setPushHandler((reply) => this.onPush(reply));
@@ -219,6 +237,20 @@ export class PubSub extends EventEmitter {
     this.buffered.push(message);
   }
 
+  /** Keeps PINGing while the connection is up; a PING that times out resets the socket. */
+  private startHealthChecks(): void {
+    if (this.healthCheckMs === null || this.healthTimer !== null || this.closed) return;
+    const every = this.healthCheckMs;
+    const timeout = this.conn.options.socketTimeout ?? every;
+    this.healthTimer = setInterval(() => {
+      if (!this.conn.isReady || this.closed) return;
+      this.conn.send(['PING'], { timeout, name: 'PING (health check)' }).catch(() => {
+        // The connection reports the loss itself ('disconnect'), and reconnect() follows.
+      });
+    }, every);
+    this.healthTimer.unref();
+  }
+
   private onLost(): void {
     if (this.closed) return;
     this.wasLost = true;
@@ -245,6 +277,7 @@ export class PubSub extends EventEmitter {
   }
 
   private onReady(): void {
+    this.startHealthChecks();
     if (!this.wasLost || this.closed) return;
     this.wasLost = false;
     // After the commands queued while offline are written (they follow this event at once),
@@ -288,6 +321,8 @@ export class PubSub extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.healthTimer !== null) clearInterval(this.healthTimer);
+    this.healthTimer = null;
     this.channelSet.clear();
     this.patternSet.clear();
     for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });

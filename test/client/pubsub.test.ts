@@ -13,8 +13,15 @@ async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 
   }
 }
 
-function nextEvent<T>(emitter: { once(e: string, f: (v: T) => void): unknown }, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, resolve));
+/** The next `event`, or a rejection after `ms`: a missing event fails the test, never hangs it. */
+function nextEvent<T>(emitter: { once(e: string, f: (v: T) => void): unknown }, event: string, ms = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${event}' event within ${ms} ms`)), ms);
+    emitter.once(event, (v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
 }
 
 describe('pub/sub on one node', () => {
@@ -119,6 +126,30 @@ describe('pub/sub on one node', () => {
       await ps.close();
     }
     await assert.rejects(ps.subscribe('x'), /closed/);
+  });
+
+  it('notices a hung server by its health-check PINGs, and subscribes again once it answers', async () => {
+    const server = servers[0]!;
+    const quick = new ConstRedis({ port: server.port, socketTimeout: 300 });
+    const ps = quick.pubsub({ health_check_interval: 0.2 });
+    try {
+      await ps.subscribe('health');
+      const lost = nextEvent<void>(ps, 'disconnect', 3000);
+      const started = Date.now();
+      server.pause();
+      try {
+        await lost;
+      } finally {
+        server.resume();
+      }
+      const noticed = Date.now() - started;
+      assert.ok(noticed < 2000, `noticed after ${noticed} ms`);
+      await until(async () => (await client.publish('health', 'back')) === 1, 5000, 're-subscription');
+    } finally {
+      await ps.close();
+      await quick.close();
+    }
+    assert.throws(() => client.pubsub({ health_check_interval: 0 }), RangeError);
   });
 
   it('keeps receiving after its server restarts: it re-subscribes to everything', async () => {
