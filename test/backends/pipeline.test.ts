@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { CrossNodeError, ReplyError, WatchError } from '../../src/errors.js';
+import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.js';
 import { useServers } from '../helpers/servers.js';
 
 /** Two keys on different nodes of a backend. */
@@ -122,6 +122,25 @@ describe('pipelines and transactions on backends', () => {
       await assert.rejects(ring.transaction(async (pipe) => { await pipe.get(b); }, a), CrossNodeError);
       assert.equal(await ring.get(b), null);
       await assert.rejects(ring.transaction(async () => {}), TypeError);
+    });
+  });
+
+  describe('a node down', () => {
+    it('a Ring pipeline still returns the other nodes\' results; the down node\'s slots hold its error', async () => {
+      const [a, b] = apart(ring, 'rp:down');
+      const server = servers[ring.nodeIndexFor(b)]!;
+      await ring.set(a, 'alive');
+      await server.kill();
+      try {
+        const started = Date.now();
+        const results = await ring.pipeline({ transaction: false }).get(a).get(b).exec({ raiseOnError: false });
+        assert.ok(Date.now() - started < 3000);
+        assert.equal(results[0], 'alive');
+        assert.ok(results[1] instanceof ConnectionError, String(results[1]));
+        await assert.rejects(ring.pipeline({ transaction: false }).get(a).get(b).exec(), ConnectionError);
+      } finally {
+        await server.start();
+      }
     });
   });
 
