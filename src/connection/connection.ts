@@ -44,6 +44,15 @@ export interface SendOptions {
 /** Shapes a reply before the caller sees it. */
 export type ReplyShape = (reply: Reply) => unknown;
 
+/** One command of sendBatch. */
+export interface BatchCommand {
+  readonly argv: readonly unknown[];
+  /** How many leading argv entries name the command (default 1), for error messages. */
+  readonly words?: number;
+  readonly buffers?: boolean;
+  readonly reply?: ReplyShape | null;
+}
+
 /** A command waiting for its reply. */
 class Pending {
   constructor(
@@ -130,40 +139,74 @@ export class Connection extends EventEmitter {
 
   private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
-      if (this.state === 'closed') {
-        reject(new ConnectionError(`connection to ${this.address} is closed`));
+      this.enqueue(args, opts?.buffers, opts?.timeout, opts?.name, shape, resolve, reject);
+    });
+  }
+
+  /**
+   * Sends several commands in order and resolves once, when all are answered, with one slot
+   * per command: its (shaped) reply, or the Error it failed with. No promise per command.
+   */
+  sendBatch(commands: readonly BatchCommand[]): Promise<unknown[]> {
+    return new Promise<unknown[]>((resolve) => {
+      const results = new Array<unknown>(commands.length);
+      let left = commands.length;
+      if (left === 0) {
+        resolve(results);
         return;
       }
-      const name = opts?.name ?? String(args[0]);
-      const timeout = opts?.timeout !== undefined ? opts.timeout : this.options.socketTimeout;
-      const buffers = opts?.buffers ?? this.options.returnBuffers;
-      const p = new Pending(args, resolve, reject, buffers, Infinity, timeout, name, shape);
-      if (this.state === 'ready') {
-        try {
-          this.writer.write(args, name);
-        } catch (err) {
-          reject(err as Error);
-          return;
-        }
-        this.enqueueInflight(p);
-        if (this.writer.size >= EARLY_WRITE_BYTES) this.flush();
-        else this.scheduleFlush();
-      } else {
-        // Validate now, so bad input fails before any waiting.
-        try {
-          validateArgs(args, name);
-        } catch (err) {
-          reject(err as Error);
-          return;
-        }
-        if (this.offline.length >= this.options.offlineQueueLimit) {
-          reject(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`));
-          return;
-        }
-        this.offline.push(p);
-        if (this.state === 'disconnected' && this.reconnectTimer === null) void this.connect().catch(() => {});
+      for (let i = 0; i < commands.length; i++) {
+        const c = commands[i]!;
+        const put = (value: unknown): void => {
+          results[i] = value;
+          if (--left === 0) resolve(results);
+        };
+        const words = c.words ?? 1;
+        const name = words === 1 ? String(c.argv[0]) : c.argv.slice(0, words).join(' ');
+        this.enqueue(c.argv, c.buffers, undefined, name, c.reply ?? null, put, put);
       }
     });
+  }
+
+  /** Writes (or queues, while not ready) one command whose outcome goes to resolve / reject. */
+  private enqueue(
+    args: readonly unknown[], buffersOpt: boolean | undefined, timeoutOpt: number | null | undefined,
+    nameOpt: string | undefined, shape: ReplyShape | null,
+    resolve: (r: unknown) => void, reject: (e: Error) => void,
+  ): void {
+    if (this.state === 'closed') {
+      reject(new ConnectionError(`connection to ${this.address} is closed`));
+      return;
+    }
+    const name = nameOpt ?? String(args[0]);
+    const timeout = timeoutOpt !== undefined ? timeoutOpt : this.options.socketTimeout;
+    const buffers = buffersOpt ?? this.options.returnBuffers;
+    const p = new Pending(args, resolve, reject, buffers, Infinity, timeout, name, shape);
+    if (this.state === 'ready') {
+      try {
+        this.writer.write(args, name);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      this.enqueueInflight(p);
+      if (this.writer.size >= EARLY_WRITE_BYTES) this.flush();
+      else this.scheduleFlush();
+    } else {
+      // Validate now, so bad input fails before any waiting.
+      try {
+        validateArgs(args, name);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      if (this.offline.length >= this.options.offlineQueueLimit) {
+        reject(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`));
+        return;
+      }
+      this.offline.push(p);
+      if (this.state === 'disconnected' && this.reconnectTimer === null) void this.connect().catch(() => {});
+    }
   }
 
   /** Opens the connection (also done on demand by send). Resolves when it is ready. */
