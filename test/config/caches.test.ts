@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { Cache } from '../../src/cache/cache.js';
 import { ConstRedis } from '../../src/client/const-redis.js';
@@ -110,6 +113,27 @@ describe('createCaches with real servers', () => {
     const caches = createCaches({ redis_ring: { BACKEND: 'ConstRedis', LOCATION: servers[0]!.address } });
     assert.throws(() => caches['redis_rign'], /no cache alias 'redis_rign' \(did you mean 'redis_ring'\?\); configured: redis_ring/);
     assert.equal(typeof caches['redis_ring'], 'object');
+  });
+
+  it('a program that calls closeAll() exits by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redisdb-exit-'));
+    try {
+      const script = join(dir, 'program.mts');
+      const config = pathToFileURL(join(process.cwd(), 'src/config/index.ts')).href;
+      writeFileSync(script, [
+        `import { createCaches, closeAll } from ${JSON.stringify(config)};`,
+        `const caches = createCaches({ a: { BACKEND: 'RedisRing', LOCATION: [${JSON.stringify(servers[0]!.address)}] }, b: { BACKEND: 'RedisCopy', LOCATION: [${JSON.stringify(servers[0]!.address)}], DB: 1 } });`,
+        `await caches['a'].cache.set('k', 1);`,
+        `await caches['b'].set('k', 2);`,
+        `console.log(await caches['a'].cache.get('k'), JSON.stringify(await caches['b'].get('k')));`,
+        `await closeAll();`,
+      ].join('\n'));
+      // No process.exit() anywhere: the program ends only if no connection is left open.
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { timeout: 15_000 });
+      assert.equal(stdout, '1 "2"\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('closeAll() ends the connections of every createCaches, so the process can exit', async () => {
