@@ -8,7 +8,7 @@
  *   node scripts/bench/run.mjs [--runs 5] [--ms 1500] [--only a,b,c] [--no-write]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,9 @@ const PLAN = [
   { id: 'd', clients: CLIENTS },
   { id: 'e', clients: ['redisdb', 'redis-parser', 'node-redis5-decoder'] },
   { id: 'f', clients: ['redisdb', 'crypto'], ms: 1000 },
+  { id: 'g1', scenario: 'g', clients: ['ring1', 'const'], mine: 'ring1' },
+  { id: 'g3', scenario: 'g', clients: ['ring3', 'const'], mine: 'ring3' },
+  { id: 'h', clients: ['copy2', 'const'], mine: 'copy2' },
   { id: 'startup', clients: CLIENTS, warmupMs: 0 },
 ].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
 
@@ -90,7 +93,9 @@ function redisBenchmark(port) {
   return { value: Number(m[1]), unit: 'ops/s' };
 }
 
-const server = await startRedis();
+// One server for the single-node scenarios, two more for the backends (g, h).
+const servers = await Promise.all([startRedis(), startRedis(), startRedis()]);
+const server = servers[0];
 const started = Date.now();
 const stream = makeStream(50e6);
 const decoderFile = join(tmpdir(), `redisdb-bench-stream-${process.pid}.resp`);
@@ -106,7 +111,8 @@ try {
       const order = s.clients.map((_, i) => s.clients[(i + run) % s.clients.length]);
       for (const client of order) {
         const config = {
-          scenario: s.id, client, port: server.port, ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300,
+          scenario: s.scenario ?? s.id, client, port: server.port, ports: servers.map((x) => x.port),
+          ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300,
           decoderFile, decoderReplies: stream.replies,
         };
         const result = client === 'redis-benchmark' ? redisBenchmark(server.port) : await runWorker(config);
@@ -116,7 +122,8 @@ try {
     }
   }
 } finally {
-  await server.stop();
+  await Promise.all(servers.map((x) => x.stop()));
+  rmSync(decoderFile, { force: true });
 }
 
 function format(r) {
@@ -137,7 +144,7 @@ const meta = {
   stream: { bytes: stream.buffer.length, replies: stream.replies },
   dist: distSize(),
 };
-const summary = summarize(raw);
+const summary = summarize(raw, Object.fromEntries(PLAN.map((s) => [s.id, s.mine ?? 'redisdb'])));
 printTable(summary, meta);
 
 if (!opts['no-write']) {

@@ -29,7 +29,19 @@ export const LABELS = {
   'node-redis5-decoder': 'node-redis 5 decoder',
   crypto: 'node:crypto md5',
   'redis-benchmark': 'redis-benchmark -P 100',
+  const: 'ConstRedis, 1 node',
+  ring1: 'RedisRing, 1 node',
+  ring3: 'RedisRing, 3 nodes',
+  copy2: 'RedisCopy, 2 nodes',
 };
+
+/** redisdb's backends over `ports.length` local servers: set / get / close, like openClient. */
+export async function openBackend(name, ports) {
+  const { RedisRing, RedisCopy } = await import(distUrl('index.js'));
+  const nodes = ports.map((p) => `127.0.0.1:${p}`);
+  const b = name.startsWith('ring') ? new RedisRing(nodes) : new RedisCopy(nodes);
+  return { raw: b, set: (k, v) => b.set(k, v), get: (k) => b.get(k), close: () => b.close() };
+}
 
 export function versions() {
   return {
@@ -42,6 +54,7 @@ export function versions() {
 
 export async function openClient(name, port) {
   switch (name) {
+    case 'const':
     case 'redisdb': {
       const { ConstRedis } = await import(distUrl('index.js'));
       const c = new ConstRedis({ host: '127.0.0.1', port });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { distUrl, openClient } from './clients.mjs';
+import { distUrl, openBackend, openClient } from './clients.mjs';
 import { quantile } from './stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -173,6 +173,46 @@ const SCENARIOS = {
       return { ops, sink };
     });
     return { value: r.ops / r.seconds, unit: 'lookups/s', cpuUsPerOp: r.cpuUs / r.ops };
+  },
+
+  /** (g) 64 callers, SET then GET, through RedisRing over 1 or 3 nodes, or ConstRedis alone. */
+  async g(config) {
+    const c = config.client === 'const' ? await openClient('const', config.ports[0]) : await openBackend(config.client, config.ports.slice(0, config.client === 'ring3' ? 3 : 1));
+    const r = await timed(config, async (until) => {
+      let ops = 0;
+      const caller = async (i) => {
+        const key = `bench:g:${i}`;
+        const value = `value-${i}`;
+        while (performance.now() < until) {
+          await c.set(key, value);
+          await c.get(key);
+          ops += 2;
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, (_, i) => caller(i)));
+      return { ops };
+    });
+    await c.close();
+    return { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
+  },
+
+  /** (h) 64 callers writing (SET): RedisCopy to 2 nodes, or ConstRedis to one. */
+  async h(config) {
+    const c = config.client === 'const' ? await openClient('const', config.ports[0]) : await openBackend(config.client, config.ports.slice(0, 2));
+    const r = await timed(config, async (until) => {
+      let ops = 0;
+      const caller = async (i) => {
+        const key = `bench:h:${i}`;
+        for (let n = 0; performance.now() < until; n++) {
+          await c.set(key, `value-${n}`);
+          ops++;
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, (_, i) => caller(i)));
+      return { ops };
+    });
+    await c.close();
+    return { value: r.ops / r.seconds, unit: 'writes/s', cpuUsPerOp: r.cpuUs / r.ops };
   },
 
   /** Importing the client and connecting: CPU time until the first reply. */
