@@ -36,11 +36,14 @@ export {
 } from './hash/index.js';
 
 // The cache facade and Django-style configuration.
+// Importing the cache layer also gives every client and backend its `.cache` facade.
 export {
-  Cache, KeyNotFoundError, jsonSerializer, DEFAULT_TIMEOUT_SECONDS,
-  type CacheOptions, type KeyFunction, type Serializer, type CacheBackend,
+  Cache, KeyNotFoundError, jsonSerializer, DEFAULT_TIMEOUT_SECONDS, defaultKeyFunction,
+  RedisdbKeyvStore, redisdbKeyvStore,
+  type CacheOptions, type KeyFunction, type Serializer, type CacheBackend, type ResolvedCacheOptions,
+  type KeyvEntry, type KeyvStoreOptions,
 } from './cache/index.js';
 export {
-  createCaches, closeAll, cachesFromEnv, readCachesFile, parseLocation,
-  type Caches, type CacheConfig, type CachesConfig,
+  createCaches, closeAll, attachCache, cachesFromEnv, readCachesFile, parseLocation, CACHES_ENV,
+  type Caches, type CacheConfig, type CachesConfig, type ConfiguredBackend,
 } from './config/index.js';
