@@ -32,6 +32,18 @@ export type BackendMethod = (...args: unknown[]) => Promise<unknown>;
 
 const wrapOne = (reply: unknown): unknown[] => [reply];
 
+/**
+ * The spec with its reply shaped into a list of one: cheaper than a second `then` on the
+ * hot path of every single-node write.
+ */
+function listOfOne(spec: CommandSpec): CommandSpec {
+  const shape = spec.reply;
+  const out: CommandSpec = { argv: spec.argv, words: spec.words, reply: shape === null ? wrapOne : (r) => [shape(r)] };
+  if (spec.buffers !== undefined) out.buffers = spec.buffers;
+  if (spec.blockFor !== undefined) out.blockFor = spec.blockFor;
+  return out;
+}
+
 export abstract class Backend {
   /** One client per node, in LOCATION order. */
   readonly nodes: readonly ConstRedis[];
@@ -163,9 +175,9 @@ export abstract class Backend {
   }
 
   private runOne(plan: OnePlan): Promise<unknown> {
+    if (plan.wrap) return this.clients[plan.node]!.dispatch(listOfOne(plan.spec));
     const reply = this.clients[plan.node]!.dispatch(plan.spec);
-    if (plan.failoverHash >= 0) return reply.catch((err: unknown) => this.failover(plan, err));
-    return plan.wrap ? reply.then(wrapOne) : reply;
+    return plan.failoverHash >= 0 ? reply.catch((err: unknown) => this.failover(plan, err)) : reply;
   }
 
   /**
@@ -195,7 +207,7 @@ export abstract class Backend {
    */
   private runEach(plan: EachPlan): Promise<unknown> {
     const { nodes, specs } = plan;
-    if (nodes.length === 1) return this.clients[nodes[0]!]!.dispatch(specs[0]!).then(wrapOne);
+    if (nodes.length === 1) return this.clients[nodes[0]!]!.dispatch(listOfOne(specs[0]!));
     const pending: Promise<unknown>[] = new Array<Promise<unknown>>(nodes.length);
     for (let i = 0; i < nodes.length; i++) pending[i] = this.clients[nodes[i]!]!.dispatch(specs[i]!);
     return Promise.allSettled(pending).then((settled) => {
