@@ -14,16 +14,21 @@
  *   point > its hash (Python's bisect_right).
  *
  * In both, a key's hash is the little-endian uint32 of the first four bytes of
- * md5(utf8(key)), and a hash past the last point wraps to the first.
+ * md5(utf8(key)), and a hash past the last point wraps to the first. In ketama
+ * mode the empty key hashes to 0, as in twemproxy.
  */
 
 import { hashTagSpan, validateHashTag } from './hash-tag.js';
-import { md5FirstWordOfRange, md5Words } from './md5.js';
+import { md5Words, md5WordsOfRange } from './md5.js';
 
 export type DistributionMode = 'ketama' | 'hash_ring';
 
 export interface ContinuumNode {
-  /** Identifies the node; in ketama mode its points are derived from it. */
+  /**
+   * Identifies the node; in ketama mode its points are derived from it.
+   * libmemcached and twemproxy use "host:port" (just "host" when the port is
+   * 11211) unless a server is given an explicit name.
+   */
   readonly name: string;
   /** Relative share of the keys; a positive finite number. */
   readonly weight: number;
@@ -81,8 +86,13 @@ const MAX_NODES = 1 << INDEX_BITS;
 const INDEX_SCALE = 2 ** INDEX_BITS;
 
 const MAX_HASH = 0xffffffff;
+// libmemcached and twemproxy keep weights in 32-bit integers.
+const MAX_KETAMA_WEIGHT = 0xffffffff;
 
 const digest = new Uint32Array(4);
+// Key hashes travel through this array rather than as return values: V8
+// boxes numbers of 2^30 and more that cross a call it did not inline.
+const keyDigest = new Uint32Array(4);
 const tagSpan = new Int32Array(2);
 
 /**
@@ -134,7 +144,7 @@ export class Continuum {
     this.#open = this.hashTag === null ? '' : this.hashTag.charAt(0);
     this.#close = this.hashTag === null ? '' : this.hashTag.charAt(1);
     this.#strict = mode === 'hash_ring';
-    this.nodes = Object.freeze(validateNodes(nodes));
+    this.nodes = Object.freeze(validateNodes(nodes, mode));
     this.excluded = Object.freeze(validateExcluded(options.exclude, this.nodes.length));
 
     const live: number[] = [];
@@ -158,8 +168,11 @@ export class Continuum {
     const allotted = new Int32Array(this.nodes.length);
     let total = 0;
     for (const i of live) {
-      allotted[i] = ketamaPointsFor(this.nodes[i]!.weight, totalWeight, live.length);
-      total += allotted[i]!;
+      const points = ketamaPointsFor(this.nodes[i]!.weight, totalWeight, live.length);
+      // Weights beyond float32's range turn the C arithmetic into NaN.
+      if (!(points >= 0)) throw new RangeError(`continuum: weights out of range for ketama: ${this.nodes[i]!.weight}`);
+      allotted[i] = points;
+      total += points;
     }
     const keys = new Float64Array(total);
     let n = 0;
@@ -209,18 +222,40 @@ export class Continuum {
     return out;
   }
 
-  /** The 32-bit hash of `key` after hash tagging. Allocation-free. */
+  /** The 32-bit hash of `key` after hash tagging. */
   hashOf(key: string): number {
-    if (typeof key !== 'string') throw new TypeError('continuum: key must be a string');
-    if (this.#open !== '' && hashTagSpan(key, this.#open, this.#close, tagSpan)) {
-      return md5FirstWordOfRange(key, tagSpan[0]!, tagSpan[1]!);
-    }
-    return md5FirstWordOfRange(key, 0, key.length);
+    this.#hashKey(key);
+    return keyDigest[0]!;
   }
 
   /** Index into `nodes` of the node that `key` belongs to. Allocation-free. */
   nodeFor(key: string): number {
-    return this.#owners[this.#position(this.hashOf(key))]!;
+    this.#hashKey(key);
+    // The search is repeated here, not shared, so the hash stays unboxed.
+    const points = this.#points;
+    const target = this.#strict ? keyDigest[0]! + 1 : keyDigest[0]!;
+    let lo = 0;
+    let hi = points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (points[mid]! < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.#owners[lo === points.length ? 0 : lo]!;
+  }
+
+  /** Leaves the hash of `key` (after hash tagging) in keyDigest[0]. */
+  #hashKey(key: string): void {
+    if (typeof key !== 'string') throw new TypeError('continuum: key must be a string');
+    if (this.#open !== '' && hashTagSpan(key, this.#open, this.#close, tagSpan)) {
+      md5WordsOfRange(key, tagSpan[0]!, tagSpan[1]!, keyDigest);
+    } else if (key.length === 0 && !this.#strict) {
+      // twemproxy hashes an empty key to 0 rather than md5(""); memcached
+      // forbids empty keys, so libmemcached has no say. Tags are never empty.
+      keyDigest[0] = 0;
+    } else {
+      md5WordsOfRange(key, 0, key.length, keyDigest);
+    }
   }
 
   /** Index into `nodes` of the node that a raw 32-bit hash belongs to. */
@@ -302,7 +337,7 @@ function sortPoints(keys: Float64Array, lowestWins: boolean): { points: Uint32Ar
   return n === keys.length ? { points, owners } : { points: points.slice(0, n), owners: owners.slice(0, n) };
 }
 
-function validateNodes(nodes: readonly ContinuumNode[]): ContinuumNode[] {
+function validateNodes(nodes: readonly ContinuumNode[], mode: DistributionMode): ContinuumNode[] {
   if (!Array.isArray(nodes)) throw new TypeError('continuum: nodes must be an array');
   if (nodes.length === 0) throw new RangeError('continuum: at least one node is required');
   if (nodes.length > MAX_NODES) throw new RangeError(`continuum: at most ${MAX_NODES} nodes are supported`);
@@ -316,6 +351,11 @@ function validateNodes(nodes: readonly ContinuumNode[]): ContinuumNode[] {
     if (typeof weight !== 'number') throw new TypeError(`continuum: node ${i} (${name}) weight must be a number`);
     if (!Number.isFinite(weight) || weight <= 0) {
       throw new RangeError(`continuum: node ${i} (${name}) weight must be a positive finite number, got ${weight}`);
+    }
+    if (mode === 'ketama' && weight > MAX_KETAMA_WEIGHT) {
+      throw new RangeError(
+        `continuum: node ${i} (${name}) weight must be at most ${MAX_KETAMA_WEIGHT} in ketama mode, got ${weight}`,
+      );
     }
     if (seen.has(name)) throw new RangeError(`continuum: duplicate node name ${JSON.stringify(name)}`);
     seen.add(name);

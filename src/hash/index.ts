@@ -1,4 +1,4 @@
-export { md5, md5FirstWord, md5FirstWordOfRange, md5Hex, md5Words } from './md5.js';
+export { md5, md5FirstWord, md5FirstWordOfRange, md5Hex, md5Words, md5WordsOfRange } from './md5.js';
 export type { Md5Input } from './md5.js';
 export { hashTagged, hashTagSpan, validateHashTag } from './hash-tag.js';
 export { Continuum, hashRingDigestsFor, ketamaPointsFor } from './continuum.js';

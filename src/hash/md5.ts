@@ -75,137 +75,138 @@ function compress(blocks: number): void {
     const x14 = w[o + 14]!;
     const x15 = w[o + 15]!;
 
-    // 4 rounds x 16 steps, unrolled; the additive constants are floor(|sin(i + 1)| * 2^32).
-    a = (a + (d ^ (b & (c ^ d))) + x0 + 0xd76aa478) | 0;
+    // 4 rounds x 16 steps, unrolled. The additive constants, floor(|sin(i + 1)| * 2^32),
+    // are written as signed 32-bit values so the sums stay in int32 arithmetic.
+    a = (a + (d ^ (b & (c ^ d))) + x0 + (-680876936)) | 0;
     a = (((a << 7) | (a >>> 25)) + b) | 0;
-    d = (d + (c ^ (a & (b ^ c))) + x1 + 0xe8c7b756) | 0;
+    d = (d + (c ^ (a & (b ^ c))) + x1 + (-389564586)) | 0;
     d = (((d << 12) | (d >>> 20)) + a) | 0;
-    c = (c + (b ^ (d & (a ^ b))) + x2 + 0x242070db) | 0;
+    c = (c + (b ^ (d & (a ^ b))) + x2 + 606105819) | 0;
     c = (((c << 17) | (c >>> 15)) + d) | 0;
-    b = (b + (a ^ (c & (d ^ a))) + x3 + 0xc1bdceee) | 0;
+    b = (b + (a ^ (c & (d ^ a))) + x3 + (-1044525330)) | 0;
     b = (((b << 22) | (b >>> 10)) + c) | 0;
-    a = (a + (d ^ (b & (c ^ d))) + x4 + 0xf57c0faf) | 0;
+    a = (a + (d ^ (b & (c ^ d))) + x4 + (-176418897)) | 0;
     a = (((a << 7) | (a >>> 25)) + b) | 0;
-    d = (d + (c ^ (a & (b ^ c))) + x5 + 0x4787c62a) | 0;
+    d = (d + (c ^ (a & (b ^ c))) + x5 + 1200080426) | 0;
     d = (((d << 12) | (d >>> 20)) + a) | 0;
-    c = (c + (b ^ (d & (a ^ b))) + x6 + 0xa8304613) | 0;
+    c = (c + (b ^ (d & (a ^ b))) + x6 + (-1473231341)) | 0;
     c = (((c << 17) | (c >>> 15)) + d) | 0;
-    b = (b + (a ^ (c & (d ^ a))) + x7 + 0xfd469501) | 0;
+    b = (b + (a ^ (c & (d ^ a))) + x7 + (-45705983)) | 0;
     b = (((b << 22) | (b >>> 10)) + c) | 0;
-    a = (a + (d ^ (b & (c ^ d))) + x8 + 0x698098d8) | 0;
+    a = (a + (d ^ (b & (c ^ d))) + x8 + 1770035416) | 0;
     a = (((a << 7) | (a >>> 25)) + b) | 0;
-    d = (d + (c ^ (a & (b ^ c))) + x9 + 0x8b44f7af) | 0;
+    d = (d + (c ^ (a & (b ^ c))) + x9 + (-1958414417)) | 0;
     d = (((d << 12) | (d >>> 20)) + a) | 0;
-    c = (c + (b ^ (d & (a ^ b))) + x10 + 0xffff5bb1) | 0;
+    c = (c + (b ^ (d & (a ^ b))) + x10 + (-42063)) | 0;
     c = (((c << 17) | (c >>> 15)) + d) | 0;
-    b = (b + (a ^ (c & (d ^ a))) + x11 + 0x895cd7be) | 0;
+    b = (b + (a ^ (c & (d ^ a))) + x11 + (-1990404162)) | 0;
     b = (((b << 22) | (b >>> 10)) + c) | 0;
-    a = (a + (d ^ (b & (c ^ d))) + x12 + 0x6b901122) | 0;
+    a = (a + (d ^ (b & (c ^ d))) + x12 + 1804603682) | 0;
     a = (((a << 7) | (a >>> 25)) + b) | 0;
-    d = (d + (c ^ (a & (b ^ c))) + x13 + 0xfd987193) | 0;
+    d = (d + (c ^ (a & (b ^ c))) + x13 + (-40341101)) | 0;
     d = (((d << 12) | (d >>> 20)) + a) | 0;
-    c = (c + (b ^ (d & (a ^ b))) + x14 + 0xa679438e) | 0;
+    c = (c + (b ^ (d & (a ^ b))) + x14 + (-1502002290)) | 0;
     c = (((c << 17) | (c >>> 15)) + d) | 0;
-    b = (b + (a ^ (c & (d ^ a))) + x15 + 0x49b40821) | 0;
+    b = (b + (a ^ (c & (d ^ a))) + x15 + 1236535329) | 0;
     b = (((b << 22) | (b >>> 10)) + c) | 0;
 
-    a = (a + (c ^ (d & (b ^ c))) + x1 + 0xf61e2562) | 0;
+    a = (a + (c ^ (d & (b ^ c))) + x1 + (-165796510)) | 0;
     a = (((a << 5) | (a >>> 27)) + b) | 0;
-    d = (d + (b ^ (c & (a ^ b))) + x6 + 0xc040b340) | 0;
+    d = (d + (b ^ (c & (a ^ b))) + x6 + (-1069501632)) | 0;
     d = (((d << 9) | (d >>> 23)) + a) | 0;
-    c = (c + (a ^ (b & (d ^ a))) + x11 + 0x265e5a51) | 0;
+    c = (c + (a ^ (b & (d ^ a))) + x11 + 643717713) | 0;
     c = (((c << 14) | (c >>> 18)) + d) | 0;
-    b = (b + (d ^ (a & (c ^ d))) + x0 + 0xe9b6c7aa) | 0;
+    b = (b + (d ^ (a & (c ^ d))) + x0 + (-373897302)) | 0;
     b = (((b << 20) | (b >>> 12)) + c) | 0;
-    a = (a + (c ^ (d & (b ^ c))) + x5 + 0xd62f105d) | 0;
+    a = (a + (c ^ (d & (b ^ c))) + x5 + (-701558691)) | 0;
     a = (((a << 5) | (a >>> 27)) + b) | 0;
-    d = (d + (b ^ (c & (a ^ b))) + x10 + 0x02441453) | 0;
+    d = (d + (b ^ (c & (a ^ b))) + x10 + 38016083) | 0;
     d = (((d << 9) | (d >>> 23)) + a) | 0;
-    c = (c + (a ^ (b & (d ^ a))) + x15 + 0xd8a1e681) | 0;
+    c = (c + (a ^ (b & (d ^ a))) + x15 + (-660478335)) | 0;
     c = (((c << 14) | (c >>> 18)) + d) | 0;
-    b = (b + (d ^ (a & (c ^ d))) + x4 + 0xe7d3fbc8) | 0;
+    b = (b + (d ^ (a & (c ^ d))) + x4 + (-405537848)) | 0;
     b = (((b << 20) | (b >>> 12)) + c) | 0;
-    a = (a + (c ^ (d & (b ^ c))) + x9 + 0x21e1cde6) | 0;
+    a = (a + (c ^ (d & (b ^ c))) + x9 + 568446438) | 0;
     a = (((a << 5) | (a >>> 27)) + b) | 0;
-    d = (d + (b ^ (c & (a ^ b))) + x14 + 0xc33707d6) | 0;
+    d = (d + (b ^ (c & (a ^ b))) + x14 + (-1019803690)) | 0;
     d = (((d << 9) | (d >>> 23)) + a) | 0;
-    c = (c + (a ^ (b & (d ^ a))) + x3 + 0xf4d50d87) | 0;
+    c = (c + (a ^ (b & (d ^ a))) + x3 + (-187363961)) | 0;
     c = (((c << 14) | (c >>> 18)) + d) | 0;
-    b = (b + (d ^ (a & (c ^ d))) + x8 + 0x455a14ed) | 0;
+    b = (b + (d ^ (a & (c ^ d))) + x8 + 1163531501) | 0;
     b = (((b << 20) | (b >>> 12)) + c) | 0;
-    a = (a + (c ^ (d & (b ^ c))) + x13 + 0xa9e3e905) | 0;
+    a = (a + (c ^ (d & (b ^ c))) + x13 + (-1444681467)) | 0;
     a = (((a << 5) | (a >>> 27)) + b) | 0;
-    d = (d + (b ^ (c & (a ^ b))) + x2 + 0xfcefa3f8) | 0;
+    d = (d + (b ^ (c & (a ^ b))) + x2 + (-51403784)) | 0;
     d = (((d << 9) | (d >>> 23)) + a) | 0;
-    c = (c + (a ^ (b & (d ^ a))) + x7 + 0x676f02d9) | 0;
+    c = (c + (a ^ (b & (d ^ a))) + x7 + 1735328473) | 0;
     c = (((c << 14) | (c >>> 18)) + d) | 0;
-    b = (b + (d ^ (a & (c ^ d))) + x12 + 0x8d2a4c8a) | 0;
+    b = (b + (d ^ (a & (c ^ d))) + x12 + (-1926607734)) | 0;
     b = (((b << 20) | (b >>> 12)) + c) | 0;
 
-    a = (a + (b ^ c ^ d) + x5 + 0xfffa3942) | 0;
+    a = (a + (b ^ c ^ d) + x5 + (-378558)) | 0;
     a = (((a << 4) | (a >>> 28)) + b) | 0;
-    d = (d + (a ^ b ^ c) + x8 + 0x8771f681) | 0;
+    d = (d + (a ^ b ^ c) + x8 + (-2022574463)) | 0;
     d = (((d << 11) | (d >>> 21)) + a) | 0;
-    c = (c + (d ^ a ^ b) + x11 + 0x6d9d6122) | 0;
+    c = (c + (d ^ a ^ b) + x11 + 1839030562) | 0;
     c = (((c << 16) | (c >>> 16)) + d) | 0;
-    b = (b + (c ^ d ^ a) + x14 + 0xfde5380c) | 0;
+    b = (b + (c ^ d ^ a) + x14 + (-35309556)) | 0;
     b = (((b << 23) | (b >>> 9)) + c) | 0;
-    a = (a + (b ^ c ^ d) + x1 + 0xa4beea44) | 0;
+    a = (a + (b ^ c ^ d) + x1 + (-1530992060)) | 0;
     a = (((a << 4) | (a >>> 28)) + b) | 0;
-    d = (d + (a ^ b ^ c) + x4 + 0x4bdecfa9) | 0;
+    d = (d + (a ^ b ^ c) + x4 + 1272893353) | 0;
     d = (((d << 11) | (d >>> 21)) + a) | 0;
-    c = (c + (d ^ a ^ b) + x7 + 0xf6bb4b60) | 0;
+    c = (c + (d ^ a ^ b) + x7 + (-155497632)) | 0;
     c = (((c << 16) | (c >>> 16)) + d) | 0;
-    b = (b + (c ^ d ^ a) + x10 + 0xbebfbc70) | 0;
+    b = (b + (c ^ d ^ a) + x10 + (-1094730640)) | 0;
     b = (((b << 23) | (b >>> 9)) + c) | 0;
-    a = (a + (b ^ c ^ d) + x13 + 0x289b7ec6) | 0;
+    a = (a + (b ^ c ^ d) + x13 + 681279174) | 0;
     a = (((a << 4) | (a >>> 28)) + b) | 0;
-    d = (d + (a ^ b ^ c) + x0 + 0xeaa127fa) | 0;
+    d = (d + (a ^ b ^ c) + x0 + (-358537222)) | 0;
     d = (((d << 11) | (d >>> 21)) + a) | 0;
-    c = (c + (d ^ a ^ b) + x3 + 0xd4ef3085) | 0;
+    c = (c + (d ^ a ^ b) + x3 + (-722521979)) | 0;
     c = (((c << 16) | (c >>> 16)) + d) | 0;
-    b = (b + (c ^ d ^ a) + x6 + 0x04881d05) | 0;
+    b = (b + (c ^ d ^ a) + x6 + 76029189) | 0;
     b = (((b << 23) | (b >>> 9)) + c) | 0;
-    a = (a + (b ^ c ^ d) + x9 + 0xd9d4d039) | 0;
+    a = (a + (b ^ c ^ d) + x9 + (-640364487)) | 0;
     a = (((a << 4) | (a >>> 28)) + b) | 0;
-    d = (d + (a ^ b ^ c) + x12 + 0xe6db99e5) | 0;
+    d = (d + (a ^ b ^ c) + x12 + (-421815835)) | 0;
     d = (((d << 11) | (d >>> 21)) + a) | 0;
-    c = (c + (d ^ a ^ b) + x15 + 0x1fa27cf8) | 0;
+    c = (c + (d ^ a ^ b) + x15 + 530742520) | 0;
     c = (((c << 16) | (c >>> 16)) + d) | 0;
-    b = (b + (c ^ d ^ a) + x2 + 0xc4ac5665) | 0;
+    b = (b + (c ^ d ^ a) + x2 + (-995338651)) | 0;
     b = (((b << 23) | (b >>> 9)) + c) | 0;
 
-    a = (a + (c ^ (b | ~d)) + x0 + 0xf4292244) | 0;
+    a = (a + (c ^ (b | ~d)) + x0 + (-198630844)) | 0;
     a = (((a << 6) | (a >>> 26)) + b) | 0;
-    d = (d + (b ^ (a | ~c)) + x7 + 0x432aff97) | 0;
+    d = (d + (b ^ (a | ~c)) + x7 + 1126891415) | 0;
     d = (((d << 10) | (d >>> 22)) + a) | 0;
-    c = (c + (a ^ (d | ~b)) + x14 + 0xab9423a7) | 0;
+    c = (c + (a ^ (d | ~b)) + x14 + (-1416354905)) | 0;
     c = (((c << 15) | (c >>> 17)) + d) | 0;
-    b = (b + (d ^ (c | ~a)) + x5 + 0xfc93a039) | 0;
+    b = (b + (d ^ (c | ~a)) + x5 + (-57434055)) | 0;
     b = (((b << 21) | (b >>> 11)) + c) | 0;
-    a = (a + (c ^ (b | ~d)) + x12 + 0x655b59c3) | 0;
+    a = (a + (c ^ (b | ~d)) + x12 + 1700485571) | 0;
     a = (((a << 6) | (a >>> 26)) + b) | 0;
-    d = (d + (b ^ (a | ~c)) + x3 + 0x8f0ccc92) | 0;
+    d = (d + (b ^ (a | ~c)) + x3 + (-1894986606)) | 0;
     d = (((d << 10) | (d >>> 22)) + a) | 0;
-    c = (c + (a ^ (d | ~b)) + x10 + 0xffeff47d) | 0;
+    c = (c + (a ^ (d | ~b)) + x10 + (-1051523)) | 0;
     c = (((c << 15) | (c >>> 17)) + d) | 0;
-    b = (b + (d ^ (c | ~a)) + x1 + 0x85845dd1) | 0;
+    b = (b + (d ^ (c | ~a)) + x1 + (-2054922799)) | 0;
     b = (((b << 21) | (b >>> 11)) + c) | 0;
-    a = (a + (c ^ (b | ~d)) + x8 + 0x6fa87e4f) | 0;
+    a = (a + (c ^ (b | ~d)) + x8 + 1873313359) | 0;
     a = (((a << 6) | (a >>> 26)) + b) | 0;
-    d = (d + (b ^ (a | ~c)) + x15 + 0xfe2ce6e0) | 0;
+    d = (d + (b ^ (a | ~c)) + x15 + (-30611744)) | 0;
     d = (((d << 10) | (d >>> 22)) + a) | 0;
-    c = (c + (a ^ (d | ~b)) + x6 + 0xa3014314) | 0;
+    c = (c + (a ^ (d | ~b)) + x6 + (-1560198380)) | 0;
     c = (((c << 15) | (c >>> 17)) + d) | 0;
-    b = (b + (d ^ (c | ~a)) + x13 + 0x4e0811a1) | 0;
+    b = (b + (d ^ (c | ~a)) + x13 + 1309151649) | 0;
     b = (((b << 21) | (b >>> 11)) + c) | 0;
-    a = (a + (c ^ (b | ~d)) + x4 + 0xf7537e82) | 0;
+    a = (a + (c ^ (b | ~d)) + x4 + (-145523070)) | 0;
     a = (((a << 6) | (a >>> 26)) + b) | 0;
-    d = (d + (b ^ (a | ~c)) + x11 + 0xbd3af235) | 0;
+    d = (d + (b ^ (a | ~c)) + x11 + (-1120210379)) | 0;
     d = (((d << 10) | (d >>> 22)) + a) | 0;
-    c = (c + (a ^ (d | ~b)) + x2 + 0x2ad7d2bb) | 0;
+    c = (c + (a ^ (d | ~b)) + x2 + 718787259) | 0;
     c = (((c << 15) | (c >>> 17)) + d) | 0;
-    b = (b + (d ^ (c | ~a)) + x9 + 0xeb86d391) | 0;
+    b = (b + (d ^ (c | ~a)) + x9 + (-343485551)) | 0;
     b = (((b << 21) | (b >>> 11)) + c) | 0;
     a = (a + a0) | 0;
     b = (b + b0) | 0;
@@ -356,20 +357,41 @@ export function md5Words(input: Md5Input, out: Uint32Array = new Uint32Array(4))
   return out;
 }
 
-/** Little-endian unsigned 32-bit value of digest bytes 0-3: the ketama key hash. */
+/**
+ * Little-endian unsigned 32-bit value of digest bytes 0-3: the ketama key
+ * hash. Allocation-free, although V8 boxes a returned number of 2^30 or more
+ * when the call is not inlined; `md5Words` with a reused array avoids even that.
+ */
 export function md5FirstWord(input: Md5Input): number {
   hashInput(input);
   return state[0]! >>> 0;
 }
 
+function checkRange(s: string, start: number, end: number): void {
+  if (typeof s !== 'string') throw new TypeError('md5: input must be a string');
+  if (!(start >= 0 && start <= end && end <= s.length) || start !== Math.floor(start) || end !== Math.floor(end)) {
+    throw new RangeError(`md5: invalid range [${start}, ${end}) for a string of length ${s.length}`);
+  }
+}
+
 /**
- * `md5FirstWord(s.slice(start, end))` without creating the substring, so a
+ * `md5Words(s.slice(start, end), out)` without creating the substring, so a
  * hash-tagged key can be hashed allocation-free.
  */
+export function md5WordsOfRange(s: string, start: number, end: number, out: Uint32Array): Uint32Array {
+  if (out.length < 4) throw new RangeError('md5WordsOfRange: out must have room for 4 words');
+  checkRange(s, start, end);
+  hashString(s, start, end);
+  out[0] = state[0]!;
+  out[1] = state[1]!;
+  out[2] = state[2]!;
+  out[3] = state[3]!;
+  return out;
+}
+
+/** `md5FirstWord(s.slice(start, end))` without creating the substring. */
 export function md5FirstWordOfRange(s: string, start: number, end: number): number {
-  if (!(start >= 0 && start <= end && end <= s.length) || start !== Math.floor(start) || end !== Math.floor(end)) {
-    throw new RangeError(`md5FirstWordOfRange: invalid range [${start}, ${end}) for a string of length ${s.length}`);
-  }
+  checkRange(s, start, end);
   hashString(s, start, end);
   return state[0]! >>> 0;
 }
