@@ -8,6 +8,8 @@ import {
 } from '../connection/options.js';
 import { ConfigError } from '../errors.js';
 import { validateHashTag } from '../hash/index.js';
+import { HEALTH_OPTION_NAMES } from './health.js';
+import { COPY_OPTION_NAMES } from './hints.js';
 
 export type Hashing = 'ketama' | 'hash_ring';
 
@@ -65,7 +67,9 @@ export interface BackendConfig {
   readonly hashTag: string | null | undefined;
 }
 
-const PLACEMENT_NAMES = ['hashing', 'hash_tag', 'hashTag'];
+// Health and write options are read by the backends themselves (health.ts, hints.ts), never
+// passed on to the nodes' clients.
+const PLACEMENT_NAMES = ['hashing', 'hash_tag', 'hashTag', ...HEALTH_OPTION_NAMES, ...COPY_OPTION_NAMES];
 const BACKEND_NAMES = new Set([...CLIENT_OPTION_NAMES, ...PLACEMENT_NAMES, 'nodes']);
 const NODE_NAMES = new Set([...CLIENT_OPTION_NAMES, 'weight']);
 const PARAM_NAMES = new Set(['DB', 'OPTIONS', 'TIMEOUT', 'KEY_PREFIX', 'VERSION', 'KEY_FUNCTION']);

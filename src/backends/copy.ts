@@ -7,17 +7,90 @@
 import type { ReferenceParams, BackendOptions } from './config.js';
 import type { CommandSpec } from '../client/conventions.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
-import type { Plan } from './plan.js';
+import { NodeHealth, healthOptions, readFromHealthy, runGuarded, sharedOptionsOf } from './health.js';
+import { HintStore, copyOptions, quorumSize, replicateWrite, type Hint } from './hints.js';
+import { commandName, type Plan } from './plan.js';
+import { CopyRepair, type ResyncOptions } from './resync.js';
 import { keysOf, type Route } from './routes.js';
+import { NodeDownError } from '../errors.js';
 
 export class RedisCopyBase extends Backend {
+  /** Each node's health: server_failure_limit, server_retry_timeout. */
+  readonly health: NodeHealth;
+  /** Writes kept for nodes that are away (hint_limit, hint_max_bytes). */
+  readonly hints: HintStore;
+  /** Nodes that must take a write (from write_quorum). */
+  readonly writeQuorum: number;
+  private readonly repair: CopyRepair;
+  /** The write plans made by planFor, with their keys, until execute runs them. */
+  private readonly writes = new WeakMap<Plan, Hint>();
+
   /** new RedisCopy(['host:port', ...], { DB, OPTIONS }) or new RedisCopy({ nodes, db, ...options }). */
   constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
     super('RedisCopy', location, params);
+    const shared = sharedOptionsOf(location, params);
+    const copy = copyOptions('RedisCopy', shared, this.nodes.length);
+    this.health = new NodeHealth(this.nodes, this.addresses, healthOptions('RedisCopy', shared));
+    this.hints = new HintStore(this.nodes.length, copy);
+    this.writeQuorum = quorumSize(copy.writeQuorum, this.nodes.length);
+    this.repair = new CopyRepair(this, this.hints);
+  }
+
+  /**
+   * Copies every key with its TTL from a healthy node into a node (by index or address),
+   * then puts it back in service. Reads avoid it meanwhile; writes for it are kept and
+   * applied after the copy.
+   */
+  resync(node: number | string, options?: ResyncOptions): Promise<void> {
+    const index = typeof node === 'number' ? node : this.addresses.indexOf(node);
+    if (index < 0) return Promise.reject(new RangeError(`resync: no node '${String(node)}'; nodes are ${this.addresses.join(', ')}`));
+    return this.repair.resync(index, options);
+  }
+
+  /** Writes go to the healthy nodes and count toward write_quorum; reads only to healthy nodes. */
+  override execute(plan: Plan): Promise<unknown> {
+    const write = this.writes.get(plan);
+    if (write !== undefined) return this.replicate(write);
+    if (this.health.quiet) return super.execute(plan);
+    if (plan.kind === 'one' && plan.failoverHash >= 0) {
+      const order = this.placement.failoverOrder(plan.failoverHash);
+      return readFromHealthy(this.health, order, this.addresses, (n) => this.nodes[n]!.dispatch(plan.spec));
+    }
+    return runGuarded(this.health, plan, (p) => super.execute(p));
+  }
+
+  private async replicate(write: Hint): Promise<unknown> {
+    const health = this.health;
+    const target = {
+      nodes: this.nodes,
+      addresses: this.addresses,
+      writable: (i: number) => health.state(i) === 'up',
+      refusal: (i: number) => health.refusal(i) ?? new NodeDownError(this.addresses[i]!),
+    };
+    const send = (i: number, spec: CommandSpec): Promise<unknown> => {
+      const reply = this.nodes[i]!.dispatch(spec);
+      return health.isSuspect(i) ? reply.then((v) => (health.succeeded(i), v)) : reply;
+    };
+    try {
+      return await replicateWrite(target, write, commandName(write.spec), this.hints, this.writeQuorum, send);
+    } finally {
+      // A node that missed a write serves no more reads until it is repaired: by its hints
+      // when the write never reached it, by a full copy when it went unanswered (it may or
+      // may not have been applied). The repair starts as soon as the node answers a PING.
+      for (let i = 0; i < this.nodes.length; i++) {
+        if (health.state(i) === 'up' && (this.hints.needsResync(i) || this.hints.count(i) > 0)) health.markDown(i, 0);
+      }
+    }
   }
 
   planFor(spec: CommandSpec, route: Route): Plan {
-    if (route.writes) return this.everyNode(spec);
+    if (route.writes) {
+      const plan = this.everyNode(spec);
+      const at = keysOf(route, spec);
+      const keys = typeof at === 'number' ? [spec.argv[at]] : at.length > 0 ? at.map((p) => spec.argv[p]) : null;
+      this.writes.set(plan, { spec, keys });
+      return plan;
+    }
     const at = keysOf(route, spec);
     const first = typeof at === 'number' ? at : at.length > 0 ? at[0]! : -1;
     if (first < 0) return this.everyNode(spec);

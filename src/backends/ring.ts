@@ -7,19 +7,31 @@
 import type { ReferenceParams, BackendOptions } from './config.js';
 import type { CommandSpec } from '../client/conventions.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
+import { NodeHealth, healthOptions, runGuarded, sharedOptionsOf } from './health.js';
 import { crossNodeError, splitByNode, type Plan } from './plan.js';
 import { keysOf, type Route } from './routes.js';
 
 export class RedisRingBase extends Backend {
+  /** Each node's health: server_failure_limit, server_retry_timeout, auto_eject_hosts. */
+  readonly health: NodeHealth;
+
   /** new RedisRing(['host:port', ...], { DB, OPTIONS }) or new RedisRing({ nodes, db, ...options }). */
   constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
     super('RedisRing', location, params);
+    this.health = new NodeHealth(this.nodes, this.addresses, healthOptions('RedisRing', sharedOptionsOf(location, params)));
+  }
+
+  /** Commands for a node that is out reject at once with NodeDownError. */
+  override execute(plan: Plan): Promise<unknown> {
+    return runGuarded(this.health, plan, (p) => super.execute(p));
   }
 
   planFor(spec: CommandSpec, route: Route): Plan {
+    // With auto_eject_hosts, the keys of a node that is out go to the next node on the continuum.
+    const placement = this.health.placement(this.placement);
     const at = keysOf(route, spec);
     if (typeof at === 'number') {
-      const node = this.nodes.length === 1 ? 0 : this.placement.nodeOf(spec.argv[at]);
+      const node = this.nodes.length === 1 ? 0 : placement.nodeOf(spec.argv[at]);
       return { kind: 'one', node, spec, wrap: route.writes, failoverHash: -1 };
     }
     if (at.length === 0) return this.everyNode(spec);
@@ -27,7 +39,7 @@ export class RedisRingBase extends Backend {
     const owners = new Array<number>(at.length);
     let together = true;
     for (let i = 0; i < at.length; i++) {
-      owners[i] = this.nodes.length === 1 ? 0 : this.placement.nodeOf(argv[at[i]!]);
+      owners[i] = this.nodes.length === 1 ? 0 : placement.nodeOf(argv[at[i]!]);
       if (owners[i] !== owners[0]) together = false;
     }
     if (together) return { kind: 'one', node: owners[0]!, spec, wrap: route.writes, failoverHash: -1 };

@@ -1,0 +1,199 @@
+/**
+ * Repairing a RedisCopy node that comes back: replaying its hints when it kept its data and
+ * missed only what the hints hold, or copying every key with its TTL from a healthy node
+ * (SCAN + DUMP/RESTORE, pipelined) when it came back empty (a new run_id: restarted without
+ * persistence) or its hints overflowed.
+ *
+ * While a node is repaired it serves no reads, and writes for it are kept as hints. After a
+ * full copy, each hinted write's keys are copied again from the healthy node rather than the
+ * write replayed: the copy may already hold the write, and INCR applied twice would be wrong.
+ * That repeats until no hint is left; the node is then marked up in the same turn of the
+ * event loop, so no write slips between the repair and the node's return.
+ */
+import type { ConstRedis } from '../client/const-redis.js';
+import { RedisError } from '../errors.js';
+import type { NodeHealth } from './health.js';
+import { replayHints, type HintStore } from './hints.js';
+
+export interface ResyncProgress {
+  /** The node being repaired, and the node copied from. */
+  readonly node: string;
+  readonly source: string;
+  /** Keys seen by SCAN on the source so far. */
+  readonly scanned: number;
+  /** Keys written to the node (RESTORE, or DEL for keys gone meanwhile). */
+  readonly copied: number;
+  /** True on the last report. */
+  readonly done: boolean;
+}
+
+export interface ResyncOptions {
+  /** Called after every batch, and once at the end with done: true. */
+  onProgress?: (progress: ResyncProgress) => void;
+  /** Keys per SCAN call and per pipelined batch (default 500). */
+  batch?: number;
+}
+
+/**
+ * Copies keys from source to target, pipelined: DUMP and PTTL on the source, then RESTORE
+ * ... REPLACE (or DEL when the key is gone) on the target. Returns the number of keys written.
+ */
+export async function copyKeys(source: ConstRedis, target: ConstRedis, keys: readonly unknown[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  const from = source.connection;
+  const to = target.connection;
+  const reads = keys.map((k) => Promise.all([from.send(['DUMP', k], { buffers: true }), from.send(['PTTL', k])]));
+  const writes: Array<Promise<unknown>> = [];
+  for (let i = 0; i < keys.length; i++) {
+    const [dump, pttl] = await reads[i]!;
+    const key = keys[i]!;
+    if (dump === null || pttl === -2) writes.push(to.send(['DEL', key]));
+    else writes.push(to.send(['RESTORE', key, typeof pttl === 'number' && pttl > 0 ? pttl : 0, dump as Buffer, 'REPLACE']));
+  }
+  await Promise.all(writes);
+  return keys.length;
+}
+
+/** Empties target's database, then copies every key of source's into it. */
+export async function copyAll(
+  source: ConstRedis, target: ConstRedis, names: { node: string; source: string }, options: ResyncOptions = {},
+): Promise<ResyncProgress> {
+  const batch = options.batch ?? 500;
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`resync: batch must be a positive integer, got ${String(batch)}`);
+  await target.connection.send(['FLUSHDB']);
+  let cursor = '0';
+  let scanned = 0;
+  let copied = 0;
+  do {
+    const [next, keys] = (await source.connection.send(['SCAN', cursor, 'COUNT', batch], { buffers: true })) as [Buffer, Buffer[]];
+    cursor = next.toString();
+    scanned += keys.length;
+    copied += await copyKeys(source, target, keys);
+    options.onProgress?.({ ...names, scanned, copied, done: false });
+  } while (cursor !== '0');
+  const last = { ...names, scanned, copied, done: true };
+  options.onProgress?.(last);
+  return last;
+}
+
+/** No healthy node to copy from. */
+export class ResyncError extends RedisError {
+  override name = 'ResyncError';
+}
+
+/** What the repair needs from RedisCopy. */
+export interface RepairTarget {
+  readonly nodes: readonly ConstRedis[];
+  readonly addresses: readonly string[];
+  readonly health: NodeHealth;
+}
+
+/** How many hinted writes' keys are re-copied per round after a full copy. */
+const SETTLE_BATCH = 256;
+
+/** Repairs RedisCopy nodes as they come back; see the file comment. */
+export class CopyRepair {
+  /** Each node's run_id when last seen: a new one means the process restarted. */
+  private readonly runIds: Array<string | null>;
+  private readonly running = new Map<number, Promise<void>>();
+
+  constructor(private readonly copy: RepairTarget, readonly hints: HintStore) {
+    this.runIds = copy.nodes.map(() => null);
+    copy.nodes.forEach((node, i) => {
+      // Learn the run_id on every (re)connect; a change while the node looked up means it
+      // restarted between two failures and lost its data without being taken out.
+      node.connection.on('ready', () => {
+        void this.checkRunId(i).catch(() => {});
+      });
+    });
+    copy.health.setReturnHandler((node) => this.onReturn(node));
+  }
+
+  /** The node's process id as Redis names it. */
+  private async runIdOf(node: number): Promise<string> {
+    const info = (await this.copy.nodes[node]!.connection.send(['INFO', 'server'], { name: 'INFO (run_id)' })) as string;
+    return /run_id:([0-9a-f]+)/.exec(info)?.[1] ?? '';
+  }
+
+  private async checkRunId(node: number): Promise<void> {
+    const id = await this.runIdOf(node);
+    // A node that is away is judged by onReturn, which needs the old run_id to compare.
+    if (this.copy.health.state(node) !== 'up') return;
+    const known = this.runIds[node];
+    this.runIds[node] = id;
+    if (known !== null && known !== id) {
+      this.hints.markForResync(node);
+      this.copy.health.markDown(node, 0);
+    }
+  }
+
+  /** Called by the health monitor when a down node answers PING again. */
+  private async onReturn(node: number): Promise<boolean> {
+    const running = this.running.get(node);
+    if (running !== undefined) {
+      await running;
+      return false; // that resync marks it up
+    }
+    const id = await this.runIdOf(node);
+    const restarted = this.runIds[node] !== null && this.runIds[node] !== id;
+    this.runIds[node] = id;
+    if (restarted || this.hints.needsResync(node)) {
+      await this.resync(node);
+      return false; // resync marked it up
+    }
+    await replayHints(this.hints, node, this.copy.nodes[node]!);
+    // Replay drained the queue in this same turn: no write can be waiting.
+    return true;
+  }
+
+  /**
+   * Copies every key from a healthy node into `node`, then brings it back into service.
+   * Runs once per node at a time; a second call waits for the first.
+   */
+  resync(node: number, options: ResyncOptions = {}): Promise<void> {
+    const current = this.running.get(node);
+    if (current !== undefined) return current;
+    const run = this.runResync(node, options).finally(() => this.running.delete(node));
+    this.running.set(node, run);
+    return run;
+  }
+
+  private async runResync(node: number, options: ResyncOptions): Promise<void> {
+    const { nodes, addresses, health } = this.copy;
+    if (!Number.isInteger(node) || node < 0 || node >= nodes.length) {
+      throw new RangeError(`resync: node must be an index from 0 to ${nodes.length - 1}, got ${String(node)}`);
+    }
+    // Reads stop and writes turn into hints before the copy starts.
+    if (health.state(node) === 'up') health.markDown(node, 0);
+    const source = this.pickSource(node);
+    const target = nodes[node]!;
+    // Hints kept so far are superseded by the copy; the ones that arrive during it are kept.
+    this.hints.take(node, Number.MAX_SAFE_INTEGER);
+    this.hints.clearResync(node);
+    await copyAll(nodes[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
+    await this.settle(node, source);
+    health.markUp(node);
+  }
+
+  /** Copies again the keys of writes that arrived during the copy, until none is left. */
+  private async settle(node: number, source: number): Promise<void> {
+    const { nodes } = this.copy;
+    for (;;) {
+      if (this.hints.needsResync(node)) throw new ResyncError(`resync of ${this.copy.addresses[node]}: writes during the copy overflowed the hint limits`);
+      const batch = this.hints.take(node, SETTLE_BATCH);
+      if (batch.length === 0) return;
+      const keys: unknown[] = [];
+      for (const hint of batch) {
+        if (hint.keys === null) await nodes[node]!.dispatch(hint.spec); // keyless (FLUSHDB...): replay as is
+        else keys.push(...hint.keys);
+      }
+      await copyKeys(nodes[source]!, nodes[node]!, keys);
+    }
+  }
+
+  private pickSource(node: number): number {
+    const { nodes, addresses, health } = this.copy;
+    for (let i = 0; i < nodes.length; i++) if (i !== node && health.state(i) === 'up') return i;
+    throw new ResyncError(`resync of ${addresses[node]}: no healthy node to copy from`);
+  }
+}

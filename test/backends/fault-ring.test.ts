@@ -1,0 +1,155 @@
+/**
+ * RedisRing under faults: a killed node's keys fail fast with NodeDownError (or, with
+ * auto_eject_hosts, move to the next node within server_retry_timeout), a stopped node never
+ * keeps a caller longer than socket_timeout plus one retry, and a node that comes back is
+ * used again after its PING.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { RedisRing } from '../../src/backends/index.js';
+import { ConfigError, ConnectionError, NodeDownError } from '../../src/errors.js';
+import { useServers } from '../helpers/servers.js';
+
+/** Polls until `fn` resolves truthy, every few ms, for at most `ms`. */
+async function eventually(fn: () => Promise<boolean> | boolean, ms = 5000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await fn()) return performance.now() - started;
+    if (performance.now() - started > ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function keysOn(ring: RedisRing, node: number, count: number, prefix: string): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) if (ring.nodeIndexFor(`${prefix}${i}`) === node) keys.push(`${prefix}${i}`);
+  return keys;
+}
+
+describe('RedisRing node health', () => {
+  const servers = useServers(3);
+  const rings: RedisRing[] = [];
+  const ring = (options: Record<string, unknown>): RedisRing => {
+    const r = new RedisRing({ nodes: servers.map((s) => s.address), socket_connect_timeout: 1, ...options });
+    rings.push(r);
+    return r;
+  };
+  afterEach(async () => {
+    for (const r of rings.splice(0)) r.disconnect();
+    await Promise.all(servers.map((s) => (s.running ? undefined : s.start())));
+  });
+
+  it('checks the health options', () => {
+    assert.throws(() => ring({ server_failure_limit: 0 }), ConfigError);
+    assert.throws(() => ring({ server_retry_timeout: -5 }), /server_retry_timeout must be milliseconds/);
+    assert.throws(() => ring({ auto_eject_hosts: 'yes' }), /auto_eject_hosts must be true or false/);
+    assert.throws(() => ring({ server_failure_limit: 2, serverFailureLimit: 3 }), /not both/);
+    assert.throws(() => ring({ write_quorum: 2 }), /RedisCopy options/);
+    const r = ring({ serverFailureLimit: 3, serverRetryTimeout: 1500, autoEjectHosts: true });
+    assert.deepEqual(r.health.options, { failureLimit: 3, retryTimeout: 1500, autoEject: true });
+    assert.deepEqual(ring({}).health.options, { failureLimit: 2, retryTimeout: 30_000, autoEject: false });
+  });
+
+  it('without auto_eject_hosts: a dead node\'s keys fail at once with NodeDownError, the others work, and it comes back', async () => {
+    const r = ring({ server_failure_limit: 2, server_retry_timeout: 300 });
+    const dead = keysOn(r, 1, 5, 'ne:');
+    const alive = [...keysOn(r, 0, 5, 'ne0:'), ...keysOn(r, 2, 5, 'ne2:')];
+    for (const k of [...dead, ...alive]) await r.set(k, k);
+    const down = new Promise((resolve) => r.health.once('down', resolve));
+    await servers[1]!.kill();
+    // The first failures are the connection's own (refused); then the node is out.
+    for (let i = 0; i < 2; i++) await assert.rejects(r.get(dead[0]!), ConnectionError);
+    await down;
+    const started = performance.now();
+    for (const k of dead) {
+      await assert.rejects(r.get(k), (err: unknown) => err instanceof NodeDownError && err.node === servers[1]!.address);
+    }
+    assert.ok(performance.now() - started < 100, 'NodeDownError must not wait for a timeout');
+    for (const k of alive) assert.equal(await r.get(k), k);
+    // A command for every node reports the dead one in its place.
+    const pings = (await r.ping()) as unknown[];
+    assert.equal(pings[0], true);
+    assert.ok(pings[1] instanceof NodeDownError);
+    assert.equal(pings[2], true);
+
+    await servers[1]!.start();
+    await eventually(() => r.health.state(1) === 'up');
+    await r.set(dead[0]!, 'again');
+    assert.equal(await r.get(dead[0]!), 'again');
+  });
+
+  it('with auto_eject_hosts: a dead node\'s keys move to the next node within server_retry_timeout, and go back', async () => {
+    const retry = 400;
+    const r = ring({ server_failure_limit: 2, server_retry_timeout: retry, auto_eject_hosts: true });
+    const moved = keysOn(r, 2, 10, 'ae:');
+    const stay = keysOn(r, 0, 10, 'ae0:');
+    for (const k of stay) await r.set(k, k);
+    const killedAt = performance.now();
+    await servers[2]!.kill();
+    // Callers keep writing; the first writes fail (the node is only known dead by failing).
+    await eventually(async () => {
+      try {
+        await r.set(moved[0]!, 'moved');
+        return true;
+      } catch (err) {
+        assert.ok(err instanceof ConnectionError, String(err));
+        return false;
+      }
+    }, retry);
+    const movedAfter = performance.now() - killedAt;
+    assert.ok(movedAfter < retry, `traffic moved after ${movedAfter.toFixed(0)} ms`);
+    for (const k of moved) await r.set(k, `${k}-moved`);
+    for (const k of moved) assert.equal(await r.get(k), `${k}-moved`);
+    for (const k of stay) assert.equal(await r.get(k), k); // keys of live nodes never moved
+
+    await servers[2]!.start();
+    await eventually(() => r.health.state(2) === 'up');
+    // Back on their own node, which restarted empty (as with twemproxy, nothing is copied back).
+    assert.equal(await r.get(moved[0]!), null);
+    await r.set(moved[0]!, 'home');
+    assert.equal(await r.get(moved[0]!), 'home');
+  });
+
+  it('SIGSTOP under 64 callers: nobody waits longer than socket_timeout plus one retry', async () => {
+    const timeout = 300;
+    const r = ring({ socket_timeout: timeout / 1000, retry_on_timeout: true, server_failure_limit: 2, server_retry_timeout: 200 });
+    const keys = Array.from({ length: 64 }, (_, i) => `stop:${i}`);
+    for (const k of keys) await r.set(k, k);
+    let longest = 0;
+    let ok = 0;
+    const failures = new Map<string, number>();
+    let stop = false;
+    const caller = async (i: number): Promise<void> => {
+      for (let n = 0; !stop; n++) {
+        const key = keys[(i + n) % keys.length]!;
+        const started = performance.now();
+        try {
+          assert.equal(await r.get(key), key);
+          ok++;
+        } catch (err) {
+          const name = (err as Error).name;
+          failures.set(name, (failures.get(name) ?? 0) + 1);
+        }
+        longest = Math.max(longest, performance.now() - started);
+      }
+    };
+    const callers = Array.from({ length: 64 }, (_, i) => caller(i));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    servers[0]!.pause();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+    } finally {
+      servers[0]!.resume();
+    }
+    await eventually(() => r.health.state(0) === 'up', 3000);
+    stop = true;
+    await Promise.all(callers);
+    const seen = JSON.stringify(Object.fromEntries(failures));
+    // Two timeouts (the command and its one retry), plus room for a machine busy with other tests.
+    assert.ok(longest < 2 * timeout + 600, `a caller waited ${longest.toFixed(0)} ms; failures ${seen}`);
+    assert.ok((failures.get('TimeoutError') ?? 0) > 0, `the stopped node timed out; failures ${seen}`);
+    assert.ok((failures.get('NodeDownError') ?? 0) > 0, `then it was taken out; failures ${seen}`);
+    assert.deepEqual([...failures.keys()].sort(), ['NodeDownError', 'TimeoutError'], seen);
+    assert.ok(ok > 100, `${ok} reads answered`);
+  });
+});
