@@ -141,6 +141,15 @@ describe('RedisCopy with nodes going down', () => {
       const second = [0, 1, 2].find((n) => n !== victim)!;
       await servers[second]!.kill();
       for (const k of keys) assert.equal(await copy.get(k), k);
+      // A backend made now learns its routes from the node still up, whichever it is.
+      const fresh = new RedisCopy(servers.map((s) => s.address), { OPTIONS: { socket_connect_timeout: 2 } });
+      try {
+        for (const k of keys) assert.equal(await fresh.get(k), k);
+        assert.equal(await fresh.object_encoding(keys[0]!), 'embstr');
+        assert.deepEqual(await fresh.mget(keys.slice(0, 3)), keys.slice(0, 3));
+      } finally {
+        await fresh.close();
+      }
       const last = [0, 1, 2].find((n) => n !== victim && n !== second)!;
       await servers[last]!.kill();
       await assert.rejects(copy.get(keys[0]!), (err: unknown) => {
