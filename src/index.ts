@@ -17,8 +17,8 @@ export {
 } from './errors.js';
 
 // Pipelines, transactions, pub/sub, scripts, locks, scans (one node).
-export type { Pipeline, PipelineOptions, ExecOptions } from './client/pipeline.js';
-export type { WatchedPipeline, TransactionOptions, TransactionFunction } from './client/transaction.js';
+export { PipelineBase, type Pipeline, type PipelineOf, type PipelineOptions, type ExecOptions, type LoadableScript } from './client/pipeline.js';
+export { WatchedPipelineBase, type WatchedPipeline, type TransactionOptions, type TransactionFunction } from './client/transaction.js';
 export { PubSub, type PubSubMessage, type PubSubOptions, type MessageHandler } from './client/pubsub.js';
 export { Lock, type LockOptions, type AcquireOptions } from './client/lock.js';
 export type { Script, ScriptArg } from './client/script.js';
@@ -30,6 +30,9 @@ export {
   type RedisRingConstructor, type RedisCopyConstructor, type BackendMethod,
   type BackendOptions, type NodeOptions, type NodeSpec, type PlacementOptions, type ReferenceParams, type Hashing,
 } from './backends/index.js';
+export { BackendPipelineBase, type BackendPipeline } from './backends/pipeline.js';
+export { BackendPubSub } from './backends/pubsub.js';
+export { Redlock } from './backends/redlock.js';
 export {
   Continuum, md5, md5Hex, hashTagged,
   type ContinuumNode, type ContinuumOptions, type DistributionMode, type KeyPlacement,

@@ -20,6 +20,25 @@ import { runTransaction, type TransactionFunction, type TransactionOptions } fro
 /** Names that must never become commands: they are probed by `await`, inspect, JSON, tests. */
 const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
 
+/**
+ * Commands that change the state of the connection they run on. On the shared connection they
+ * would change it for every caller at once (or break the replies' order), so they are refused
+ * there, with the way to do what was meant.
+ */
+const CONNECTION_STATE = new Map<string, string>([
+  ['WATCH', 'use transaction(fn, ...keys): it WATCHes on a connection of its own'],
+  ['UNWATCH', 'use transaction(fn, ...keys): it WATCHes on a connection of its own'],
+  ['MULTI', 'use pipeline() or transaction()'],
+  ['EXEC', 'use pipeline() or transaction()'],
+  ['DISCARD', 'use pipeline() or transaction()'],
+  ['SUBSCRIBE', 'use pubsub()'],
+  ['PSUBSCRIBE', 'use pubsub()'],
+  ['SSUBSCRIBE', 'use pubsub()'],
+  ['MONITOR', 'it takes over the connection it runs on'],
+  ['SELECT', "set the 'db' option: it is selected again on every reconnect"],
+  ['RESET', 'it would undo AUTH, SELECT and CLIENT SETNAME for every caller'],
+]);
+
 /** Idle connections kept for blocking commands. */
 const MAX_IDLE_BLOCKING = 4;
 
@@ -122,6 +141,10 @@ export class ConstRedisBase extends EventEmitter {
   /** Sends a prepared command and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown> {
     if (spec.blockFor !== undefined) return this.dispatchBlocking(spec);
+    const refused = spec.words === 1 ? CONNECTION_STATE.get(spec.argv[0] as string) : undefined;
+    if (refused !== undefined) {
+      return Promise.reject(new TypeError(`${spec.argv[0] as string} is not run on the shared connection: ${refused}`));
+    }
     const opts = {
       buffers: spec.buffers,
       name: spec.words === 1 ? (spec.argv[0] as string) : spec.argv.slice(0, spec.words).join(' '),
@@ -179,16 +202,25 @@ export class ConstRedisBase extends EventEmitter {
    * `call('CLIENT', 'GETNAME')`, `call('JSON.GET', key)`.
    */
   call(command: string, ...args: unknown[]): Promise<Reply> {
-    return this.connection.send([command, ...flat(args)]);
+    return this.execute_command(command, ...args);
   }
 
-  /** The reference's name for `call`. */
+  /** The reference's name for `call`: the command's words first, then its arguments. */
   execute_command(...args: unknown[]): Promise<Reply> {
-    return this.connection.send(flat(args));
+    const argv = flat(args);
+    if (typeof argv[0] !== 'string' || argv[0] === '') {
+      return Promise.reject(new TypeError('execute_command: the first argument must be the command name'));
+    }
+    const words = argv[0].trim().split(/\s+/).map((w) => w.toUpperCase());
+    argv.splice(0, 1, ...words);
+    const spec: CommandSpec = { argv, words: words.length, reply: null };
+    const blockFor = blockingTimeout(words[0]!, argv);
+    if (blockFor !== undefined) spec.blockFor = blockFor;
+    return this.dispatch(spec) as Promise<Reply>;
   }
 
   executeCommand(...args: unknown[]): Promise<Reply> {
-    return this.connection.send(flat(args));
+    return this.execute_command(...args);
   }
 
   /** The description of a command from the server's own table (null when unknown). */

@@ -183,6 +183,27 @@ describe('ConstRedis: the reference on one node', () => {
     }
   });
 
+  it('refuses connection-state commands on the shared connection, saying what to use', async () => {
+    await assert.rejects(r.watch('k'), /WATCH is not run on the shared connection: use transaction/);
+    await assert.rejects(r.multi(), /use pipeline\(\) or transaction\(\)/);
+    await assert.rejects(r.call('select', 1), /set the 'db' option/);
+    await assert.rejects(r.subscribe('ch'), /use pubsub\(\)/);
+    assert.equal(await r.get('utf8'), 'ключ 键 🗝 \r\n\0'); // the shared connection is intact
+  });
+
+  it('runs raw blocking commands on their own connection, past socket_timeout', async () => {
+    const t = new ConstRedis({ port: servers[0]!.port, socketTimeout: 200 });
+    try {
+      const started = Date.now();
+      const [popped, value] = await Promise.all([t.call('BLPOP', 'raw:empty', 0.5), t.get('utf8')]);
+      assert.equal(popped, null);
+      assert.equal(value, 'ключ 键 🗝 \r\n\0');
+      assert.ok(Date.now() - started >= 450, 'BLPOP waited for its own timeout');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('is built from a URL as well', async () => {
     const u = ConstRedis.fromUrl(`redis://127.0.0.1:${servers[0]!.port}/2`);
     const v = ConstRedis.from_url(`redis://127.0.0.1:${servers[0]!.port}?db=3`);
