@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -97,6 +97,7 @@ function redisBenchmark(port) {
 const servers = await Promise.all([startRedis(), startRedis(), startRedis()]);
 const server = servers[0];
 const started = Date.now();
+const loadBefore = os.loadavg()[0];
 const stream = makeStream(50e6);
 const decoderFile = join(tmpdir(), `redisdb-bench-stream-${process.pid}.resp`);
 writeFileSync(decoderFile, stream.buffer);
@@ -141,6 +142,8 @@ const meta = {
   runs: RUNS,
   ms: MS,
   seconds: Math.round((Date.now() - started) / 1000),
+  // Other processes on the machine skew throughput; the 1-minute load average says how much.
+  load: { before: loadBefore, after: os.loadavg()[0] },
   stream: { bytes: stream.buffer.length, replies: stream.replies },
   dist: distSize(),
 };

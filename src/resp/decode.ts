@@ -6,6 +6,7 @@
  * body has not fully arrived. A bulk body is copied once, when its last byte arrives, so a
  * declared length far beyond the data never allocates ahead of the bytes actually received.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError, ReplyError } from '../errors.js';
 
 /** A decoded reply. Error replies nested in arrays (EXEC, pipelines) stay as ReplyError values. */
@@ -44,8 +45,14 @@ export class Decoder {
    */
   private partialLine: Buffer[] | null = null;
   private partialSize = 0;
-  /** Body of a bulk string still arriving. */
+  /** Body of a bulk string still arriving (Buffers mode). */
   private bulkChunks: Buffer[] = [];
+  /**
+   * Body of a bulk string still arriving (text mode), decoded as it comes: no joined copy of
+   * the bytes is ever made. The decoder keeps a character cut between two chunks.
+   */
+  private bulkText = '';
+  private utf8: StringDecoder | null = null;
   private bulkLength = -1;
   private bulkReceived = 0;
   /** Bytes of the trailing CRLF of that bulk string still to check (2, 1 or 0). */
@@ -69,6 +76,8 @@ export class Decoder {
     this.partialLine = null;
     this.partialSize = 0;
     this.bulkChunks = [];
+    this.bulkText = '';
+    this.utf8?.end();
     this.bulkLength = -1;
     this.bulkReceived = 0;
     this.bulkTrailer = 0;
@@ -134,7 +143,8 @@ export class Decoder {
       const next = end + 2;
       switch (type) {
         case 0x2b: // '+' simple string
-          this.emit(this.buffersNow ? Buffer.from(buf.subarray(pos + 1, end)) : buf.toString('utf8', pos + 1, end));
+          if (!this.buffersNow && end - pos === 3 && buf[pos + 1] === 0x4f && buf[pos + 2] === 0x4b) this.emit('OK'); // the commonest reply, not allocated each time
+          else this.emit(this.buffersNow ? Buffer.from(buf.subarray(pos + 1, end)) : buf.toString('utf8', pos + 1, end));
           pos = next;
           break;
         case 0x2d: // '-' error
@@ -196,7 +206,9 @@ export class Decoder {
     if (need > 0) {
       const take = Math.min(need, buf.length);
       if (take > 0) {
-        this.bulkChunks.push(take === buf.length ? buf : buf.subarray(0, take));
+        const piece = take === buf.length ? buf : buf.subarray(0, take);
+        if (this.buffersNow) this.bulkChunks.push(piece);
+        else this.bulkText += (this.utf8 ??= new StringDecoder('utf8')).write(piece);
         this.bulkReceived += take;
         pos = take;
       }
@@ -209,15 +221,17 @@ export class Decoder {
       this.bulkTrailer--;
       pos++;
     }
-    const chunks = this.bulkChunks;
-    this.bulkChunks = [];
     this.bulkLength = -1;
     this.bulkReceived = 0;
     if (this.buffersNow) {
+      const chunks = this.bulkChunks;
+      this.bulkChunks = [];
       // concat copies already; a lone chunk is a view of a socket read and must be copied.
       this.emit(chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks));
     } else {
-      this.emit(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+      const text = this.bulkText + (this.utf8?.end() ?? '');
+      this.bulkText = '';
+      this.emit(text);
     }
     return pos;
   }

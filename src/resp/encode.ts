@@ -57,6 +57,12 @@ export function validateArgs(args: readonly unknown[], commandName?: string): vo
 const SLAB_SIZE = 64 * 1024;
 /** Binary arguments larger than this are sent as they are instead of being copied. */
 const COPY_LIMIT = 16 * 1024;
+/**
+ * Strings longer than this (in UTF-16 units) are handed to the socket as they are: it encodes
+ * them into memory it frees as soon as they are written, where a slab would hold them until
+ * the garbage collector runs.
+ */
+const LARGE_STRING = 16 * 1024;
 /** Strings up to this length are written by a JavaScript loop when they are ASCII. */
 const SHORT_STRING = 128;
 /** Room for '$', up to 16 digits and CRLF before a body, and CRLF after it. */
@@ -76,8 +82,8 @@ export class RequestWriter {
   /** Start of the current batch in the slab. */
   private start = 0;
   private pos = 0;
-  /** Earlier parts of the current batch (previous slabs, large binary arguments). */
-  private chunks: Uint8Array[] = [];
+  /** Earlier parts of the current batch (previous slabs, large arguments). */
+  private chunks: Array<Uint8Array | string> = [];
   private chunkBytes = 0;
   /** Commands appended since the last take(). */
   count = 0;
@@ -108,9 +114,9 @@ export class RequestWriter {
 
   /**
    * Hands over everything written so far and starts a new batch: one Buffer, or the chunks
-   * to write in order when the batch spans slabs or holds large binary arguments.
+   * to write in order (strings as UTF-8) when the batch spans slabs or holds large arguments.
    */
-  take(): Buffer | Uint8Array[] {
+  take(): Buffer | Array<Uint8Array | string> {
     const tail = this.slab.subarray(this.start, this.pos);
     this.start = this.pos;
     this.count = 0;
@@ -171,6 +177,12 @@ export class RequestWriter {
       // Not ASCII: fall through to the UTF-8 path, writing over what was started.
     }
     const bytes = Buffer.byteLength(s);
+    if (length > LARGE_STRING) {
+      this.reserve(HEADER_ROOM);
+      this.pos = this.writeHeader(0x24, bytes, this.pos);
+      this.pushLarge(s, bytes);
+      return;
+    }
     this.reserve(bytes + HEADER_ROOM);
     let p = this.writeHeader(0x24, bytes, this.pos);
     p += this.slab.write(s, p, bytes, 'utf8');
@@ -203,9 +215,13 @@ export class RequestWriter {
     }
     this.reserve(HEADER_ROOM);
     this.pos = this.writeHeader(0x24, n, this.pos);
-    // The slab so far, then the argument itself, uncopied.
+    this.pushLarge(a, n);
+  }
+
+  /** The slab so far, then a large argument as it is (its header already written). */
+  private pushLarge(a: Uint8Array | string, bytes: number): void {
     this.chunks.push(this.slab.subarray(this.start, this.pos), a);
-    this.chunkBytes += this.pos - this.start + n;
+    this.chunkBytes += this.pos - this.start + bytes;
     this.start = this.pos;
     this.reserve(2);
     this.slab[this.pos++] = 0x0d;
@@ -218,5 +234,5 @@ export function encodeCommand(args: readonly unknown[]): Buffer {
   const w = new RequestWriter();
   w.write(args);
   const out = w.take();
-  return Buffer.isBuffer(out) ? Buffer.from(out) : Buffer.concat(out);
+  return Buffer.isBuffer(out) ? Buffer.from(out) : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
 }

@@ -16,8 +16,8 @@ function expected(args: readonly unknown[]): Buffer {
   return Buffer.concat(parts);
 }
 
-function joined(out: Buffer | Uint8Array[]): Buffer {
-  return Array.isArray(out) ? Buffer.concat(out) : Buffer.from(out);
+function joined(out: Buffer | Array<Uint8Array | string>): Buffer {
+  return Array.isArray(out) ? Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))) : Buffer.from(out);
 }
 
 const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
@@ -29,6 +29,7 @@ const SAMPLES: unknown[][] = [
   ['SET', 'emoji', '😀 and a lone surrogate \ud800 here'],
   ['SET', 'long', 'x'.repeat(129)],
   ['SET', 'long-utf8', 'é'.repeat(5000)],
+  ['SET', 'large', 'x'.repeat(20_000), 'large-utf8', '✓'.repeat(17_000) + '😀'],
   ['SET', 'ascii-then-not', 'a'.repeat(100) + 'ß'],
   ['INCRBY', 'n', 0, -0, 42, -7, 1.5, 1e21, -1e22, 2 ** 53 + 2],
   ['INCRBY', 'big', 123456789012345678901234567890n, -5n],
@@ -50,7 +51,9 @@ describe('RequestWriter', () => {
     const w = new RequestWriter();
     const all: unknown[][] = [];
     for (let i = 0; i < 3000; i++) {
-      const args = i % 500 === 7 ? ['SET', `k${i}`, bytes(20_000 + i, i)] : ['SET', `k${i}`, `v${i}`.repeat(i % 50)];
+      const args = i % 500 === 7 ? ['SET', `k${i}`, bytes(20_000 + i, i)]
+        : i % 500 === 9 ? ['SET', `k${i}`, 'ü'.repeat(30_000 + i)]
+          : ['SET', `k${i}`, `v${i}`.repeat(i % 50)];
       w.write(args);
       all.push(args);
     }
@@ -96,7 +99,7 @@ describe('encoding against a real server', () => {
 
   it('what is written is what Redis stores, for every kind of argument', async () => {
     const values: Array<[string, string | Uint8Array]> = [
-      ['ascii', 'plain'], ['utf8', 'héllo wörld ✓ 😀'], ['long', 'é'.repeat(70_000)],
+      ['ascii', 'plain'], ['utf8', 'héllo wörld ✓ 😀'], ['long', 'é'.repeat(70_000)], ['mid', 'ß'.repeat(9000)],
       ['bin', bytes(1000, 3)], ['bin-large', bytes(100_000, 4)], ['empty', ''],
     ];
     await Promise.all(values.map(([k, v]) => client.set(`enc:${k}`, v)));

@@ -42,7 +42,7 @@ export function summarize(raw, mines) {
     for (const [client, results] of Object.entries(runs)) {
       const first = results[0];
       const entry = { value: median(results.map((r) => r.value)), unit: first.unit, runs: results.length };
-      for (const field of ['p50us', 'p99us', 'mbps', 'rssMB', 'wallMs']) {
+      for (const field of ['p50us', 'p99us', 'mbps', 'rssMB', 'wallMs', 'cpuUsPerOp']) {
         if (first[field] !== undefined) entry[field] = median(results.map((r) => r[field]));
       }
       entry.lowerIsBetter = first.lowerIsBetter === true;
@@ -115,10 +115,15 @@ function fmt(v, unit) {
 }
 
 function extraOf(c) {
-  if (c.p50us !== undefined) return `p50 ${c.p50us.toFixed(0)} µs, p99 ${c.p99us.toFixed(0)} µs`;
-  if (c.mbps !== undefined) return `${c.mbps.toFixed(0)} MB/s`;
-  if (c.wallMs !== undefined) return `${c.wallMs.toFixed(0)} ms wall`;
-  return '';
+  const parts = [];
+  if (c.p50us !== undefined) parts.push(`p50 ${c.p50us.toFixed(0)} µs, p99 ${c.p99us.toFixed(0)} µs`);
+  if (c.mbps !== undefined) parts.push(`${c.mbps.toFixed(0)} MB/s`);
+  if (c.wallMs !== undefined) parts.push(`${c.wallMs.toFixed(0)} ms wall`);
+  if (c.cpuUsPerOp !== undefined) {
+    const per = c.unit === 'MB/s' ? 'MB' : c.unit === 'replies/s' ? 'reply' : c.unit === 'lookups/s' ? 'lookup' : 'op';
+    parts.push(`client CPU ${c.cpuUsPerOp < 0.1 ? (c.cpuUsPerOp * 1000).toFixed(0) + ' ns' : c.cpuUsPerOp.toFixed(2) + ' µs'}/${per}`);
+  }
+  return parts.join(', ');
 }
 
 function rows(summary) {
@@ -138,7 +143,7 @@ const HEAD = ['Scenario', 'Client', 'Median', 'Detail', 'Peak RSS', 'first row �
 export function printTable(summary, meta) {
   const all = [HEAD, ...rows(summary)];
   const widths = HEAD.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
-  console.log(`\nredisdb benchmark: ${meta.date}, node ${meta.node}, redis ${meta.redis}, ${meta.runs} runs per client, medians`);
+  console.log(`\nredisdb benchmark: ${meta.date}, node ${meta.node}, redis ${meta.redis}, ${meta.runs} runs per client, medians; load average ${meta.load.before.toFixed(1)} → ${meta.load.after.toFixed(1)}`);
   let last = '';
   for (const r of all) {
     const cells = r.map((c, i) => (i === 0 && c === last ? '' : String(c)).padEnd(widths[i]));
@@ -156,7 +161,8 @@ export function markdown(summary, meta) {
   const lines = [
     `Measured ${meta.date.slice(0, 16).replace('T', ' ')} UTC on ${meta.machine}; Node ${meta.node}, Redis ${meta.redis}, ` +
       `node-redis ${v['node-redis5']} and ${v['node-redis6']}, ioredis ${v.ioredis}, redis-parser ${v['redis-parser']}. ` +
-      `${meta.runs} runs per client (${meta.ms} ms each after a 300 ms warm-up), medians; ratios are medians of same-run ratios.`,
+      `${meta.runs} runs per client (${meta.ms} ms each after a 300 ms warm-up), medians; ratios are medians of same-run ratios. ` +
+      `Load average (1 min) ${meta.load.before.toFixed(1)} before and ${meta.load.after.toFixed(1)} after the run.`,
     '',
     '![redisdb against node-redis and ioredis](docs/bench.svg)',
     '',
