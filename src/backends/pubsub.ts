@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { CommandSpec } from '../client/conventions.js';
 import { PubSub, type MessageHandler, type PubSubMessage, type PubSubOptions } from '../client/pubsub.js';
+import { MessageStream } from '../client/message-stream.js';
 import { ConnectionError } from '../errors.js';
 import type { Backend } from './backend.js';
 import type { Plan } from './plan.js';
@@ -41,9 +42,7 @@ type Names = Array<string | readonly string[] | Record<string, MessageHandler>>;
 /** One PubSub per node, opened when a channel or pattern first needs it. */
 export class BackendPubSub extends EventEmitter {
   private readonly perNode = new Map<number, PubSub>();
-  private readonly buffered: PubSubMessage[] = [];
-  private readonly waiters: Array<(r: IteratorResult<PubSubMessage>) => void> = [];
-  private iterating = 0;
+  private readonly stream: MessageStream<PubSubMessage>;
   private closed = false;
 
   constructor(
@@ -52,6 +51,7 @@ export class BackendPubSub extends EventEmitter {
   ) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('pubsub: options must be an object');
+    this.stream = new MessageStream<PubSubMessage>(options.maxBuffered ?? 10_000);
   }
 
   private node(index: number): PubSub {
@@ -135,45 +135,18 @@ export class BackendPubSub extends EventEmitter {
   }
 
   private queue(m: PubSubMessage): void {
-    if (this.iterating === 0) return;
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) {
-      waiter({ value: m, done: false });
-      return;
-    }
-    // As on one node: a slow loop loses the oldest messages, not the process its memory.
-    if (this.buffered.length >= (this.options.maxBuffered ?? 10_000)) this.buffered.shift();
-    this.buffered.push(m);
+    this.stream.push(m);
   }
 
   /** Messages from every node, from when the loop starts until close(). */
   [Symbol.asyncIterator](): AsyncIterator<PubSubMessage> {
-    this.iterating++;
-    let done = false;
-    const finish = (): IteratorResult<PubSubMessage> => {
-      if (!done) {
-        done = true;
-        this.iterating--;
-        if (this.iterating === 0) this.buffered.length = 0;
-      }
-      return { value: undefined, done: true };
-    };
-    return {
-      next: () => {
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        const m = this.buffered.shift();
-        if (m !== undefined) return Promise.resolve({ value: m, done: false });
-        if (this.closed) return Promise.resolve(finish());
-        return new Promise<IteratorResult<PubSubMessage>>((resolve) => this.waiters.push(resolve));
-      },
-      return: () => Promise.resolve(finish()),
-    };
+    return this.stream.iterator();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+    this.stream.end();
     await Promise.all([...this.perNode.values()].map((ps) => ps.close()));
   }
 

@@ -12,6 +12,7 @@ import type { Connection } from '../connection/connection.js';
 import { ConnectionError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
 import type { ConstRedisBase } from './const-redis.js';
+import { MessageStream } from './message-stream.js';
 import { text } from './replies.js';
 
 export interface PubSubMessage {
@@ -68,10 +69,7 @@ export class PubSub extends EventEmitter {
   /** Channels and patterns asked for, with their handlers (null: events only). */
   private readonly channelSet = new Map<string, MessageHandler | null>();
   private readonly patternSet = new Map<string, MessageHandler | null>();
-  private readonly buffered: PubSubMessage[] = [];
-  private readonly waiters: Array<(r: IteratorResult<PubSubMessage>) => void> = [];
-  private iterating = 0;
-  private readonly maxBuffered: number;
+  private readonly stream: MessageStream<PubSubMessage>;
   private readonly healthCheckMs: number | null;
   private healthTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -86,7 +84,7 @@ export class PubSub extends EventEmitter {
     }
     const max = options.maxBuffered ?? 10_000;
     if (!Number.isInteger(max) || max < 1) throw new RangeError('pubsub: maxBuffered must be a positive integer');
-    this.maxBuffered = max;
+    this.stream = new MessageStream<PubSubMessage>(max);
     const health = options.healthCheckInterval ?? (options.health_check_interval !== undefined ? options.health_check_interval * 1000 : null);
     if (health !== null && (typeof health !== 'number' || !Number.isFinite(health) || health <= 0)) {
       throw new RangeError('pubsub: health_check_interval must be a positive number of seconds');
@@ -227,14 +225,7 @@ export class PubSub extends EventEmitter {
     if (handler) handler(message);
     else this.emit(message.type, message);
     for (const t of this.taps) t(message);
-    if (this.iterating === 0) return;
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) {
-      waiter({ value: message, done: false });
-      return;
-    }
-    if (this.buffered.length >= this.maxBuffered) this.buffered.shift();
-    this.buffered.push(message);
+    this.stream.push(message);
   }
 
   /** Keeps PINGing while the connection is up; a PING that times out resets the socket. */
@@ -295,26 +286,7 @@ export class PubSub extends EventEmitter {
 
   /** Yields messages (both kinds) from when the loop starts until close(). */
   [Symbol.asyncIterator](): AsyncIterator<PubSubMessage> {
-    this.iterating++;
-    let done = false;
-    const finish = (): IteratorResult<PubSubMessage> => {
-      if (!done) {
-        done = true;
-        this.iterating--;
-        if (this.iterating === 0) this.buffered.length = 0;
-      }
-      return { value: undefined, done: true };
-    };
-    return {
-      next: () => {
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        const m = this.buffered.shift();
-        if (m !== undefined) return Promise.resolve({ value: m, done: false });
-        if (this.closed) return Promise.resolve(finish());
-        return new Promise<IteratorResult<PubSubMessage>>((resolve) => this.waiters.push(resolve));
-      },
-      return: () => Promise.resolve(finish()),
-    };
+    return this.stream.iterator();
   }
 
   /** Unsubscribes from everything and closes the connection; iterators end. */
@@ -325,7 +297,7 @@ export class PubSub extends EventEmitter {
     this.healthTimer = null;
     this.channelSet.clear();
     this.patternSet.clear();
-    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+    this.stream.end();
     await this.lender.releaseConnection(this.conn, false);
   }
 
