@@ -2,6 +2,8 @@
  * The cost of routing, measured on local servers this script starts:
  *   - ketama lookups per second on short keys, with our MD5 and with node:crypto's;
  *   - RedisRing over one node against ConstRedis alone (pipelined GET / SET);
+ *   - the routing step alone (prepare, route, plan) in CPU nanoseconds, which a busy machine
+ *     disturbs far less than throughput;
  *   - RedisCopy writing to two nodes against ConstRedis writing to one (one at a time, and pipelined).
  *
  *   npx tsx test/backends/routing.bench.ts [--quick]
@@ -10,7 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { ConstRedis } from '../../src/client/const-redis.js';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
+import { RedisCopy, RedisCopyBase, RedisRing, RedisRingBase, type Backend } from '../../src/backends/index.js';
+import type { CommandSpec } from '../../src/client/conventions.js';
+import type { Route } from '../../src/backends/index.js';
 import { startServers } from '../helpers/servers.js';
 
 const quick = process.argv.includes('--quick');
@@ -48,6 +52,46 @@ function lookups(): void {
   void ring.close();
 }
 
+/** CPU nanoseconds per call of `fn`, median of rounds. */
+function cpuNs(fn: (i: number) => unknown, n: number): number {
+  const xs: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = process.cpuUsage();
+    for (let i = 0; i < n; i++) if (fn(i) !== undefined) sink++;
+    const u = process.cpuUsage(t);
+    xs.push(((u.user + u.system) * 1000) / n);
+  }
+  if (sink < 0) console.log(sink);
+  return median(xs);
+}
+
+/** What routing adds to preparing a command: no network, so it measures our code alone. */
+async function routingStep(address: string): Promise<void> {
+  // The classes without their Proxy: the Proxy is passed once per call, as with ConstRedis.
+  const ring1 = new RedisRingBase([address]);
+  const ring3 = new RedisRingBase([address, '127.0.0.1:1', '127.0.0.1:2']);
+  const copy3 = new RedisCopyBase([address, '127.0.0.1:1', '127.0.0.1:2']);
+  const backends: Array<[string, Backend]> = [['ring of 1', ring1], ['ring of 3', ring3], ['copy of 3', copy3]];
+  for (const [, b] of backends) for (const name of ['SET', 'GET']) await b.routes.learn(name);
+  const keys = Array.from({ length: 1000 }, (_, i) => `user:${i}`);
+  const n = quick ? 300_000 : 1_000_000;
+  console.log('routing step alone (CPU ns per command; no network):');
+  for (const method of ['set', 'get']) {
+    const args = (i: number): unknown[] => (method === 'set' ? [keys[i % 1000], 'v'] : [keys[i % 1000]]);
+    const prepareOnly = cpuNs((i) => ring1.prepare(method, args(i)), n);
+    const parts = backends.map(([label, b]) => {
+      const ns = cpuNs((i) => {
+        const spec = b.prepare(method, args(i)) as CommandSpec;
+        return b.planFor(spec, b.routes.routeFor(spec) as Route);
+      }, n);
+      return `${label} +${(ns - prepareOnly).toFixed(0)}`;
+    });
+    console.log(`  ${method.toUpperCase()}: prepare ${prepareOnly.toFixed(0)} ns; route and plan: ${parts.join(', ')} ns`);
+  }
+  await Promise.all(backends.map(([, b]) => b.close()));
+}
+
 type Runner = { [command: string]: (...args: unknown[]) => Promise<unknown> };
 
 /** Client CPU microseconds per operation of the last `pipelined` run: robust on a busy machine. */
@@ -81,6 +125,7 @@ async function serial(target: Runner, total: number): Promise<number> {
 async function main(): Promise<void> {
   lookups();
   const servers = await startServers(2);
+  await routingStep(servers[0]!.address);
   const one = new ConstRedis(servers[0]!.url) as unknown as Runner;
   const ring = new RedisRing([servers[0]!.address]) as unknown as Runner;
   const copy = new RedisCopy(servers.map((s) => s.address)) as unknown as Runner;
