@@ -42,15 +42,14 @@ export async function copyKeys(source: ConstRedis, target: ConstRedis, keys: rea
   if (keys.length === 0) return 0;
   const from = source.connection;
   const to = target.connection;
-  const reads = keys.map((k) => Promise.all([from.send(['DUMP', k], { buffers: true }), from.send(['PTTL', k])]));
-  const writes: Array<Promise<unknown>> = [];
-  for (let i = 0; i < keys.length; i++) {
-    const [dump, pttl] = await reads[i]!;
+  // All at once, so every promise has a handler from the start: a failure part-way through
+  // is one rejection here, never an unhandled one.
+  const reads = await Promise.all(keys.map((k) => Promise.all([from.send(['DUMP', k], { buffers: true }), from.send(['PTTL', k])])));
+  await Promise.all(reads.map(([dump, pttl], i) => {
     const key = keys[i]!;
-    if (dump === null || pttl === -2) writes.push(to.send(['DEL', key]));
-    else writes.push(to.send(['RESTORE', key, typeof pttl === 'number' && pttl > 0 ? pttl : 0, dump as Buffer, 'REPLACE']));
-  }
-  await Promise.all(writes);
+    if (dump === null || pttl === -2) return to.send(['DEL', key]);
+    return to.send(['RESTORE', key, typeof pttl === 'number' && pttl > 0 ? pttl : 0, dump as Buffer, 'REPLACE']);
+  }));
   return keys.length;
 }
 
@@ -88,8 +87,6 @@ export interface RepairTarget {
   readonly health: NodeHealth;
 }
 
-/** How many hinted writes' keys are re-copied per round after a full copy. */
-const SETTLE_BATCH = 256;
 
 /** Repairs RedisCopy nodes as they come back; see the file comment. */
 export class CopyRepair {
@@ -170,24 +167,40 @@ export class CopyRepair {
     // Hints kept so far are superseded by the copy; the ones that arrive during it are kept.
     this.hints.take(node, Number.MAX_SAFE_INTEGER);
     this.hints.clearResync(node);
-    await copyAll(nodes[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
-    await this.settle(node, source);
+    try {
+      await copyAll(nodes[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
+      await this.settle(node, source);
+    } catch (err) {
+      // Half copied is worse than stale: the next attempt starts over.
+      this.hints.markForResync(node);
+      throw err;
+    }
     health.markUp(node);
   }
 
-  /** Copies again the keys of writes that arrived during the copy, until none is left. */
+  /**
+   * Copies again the keys of writes that arrived during the copy, until none is left. Each
+   * round takes every write kept so far, each key once, so under steady load the rounds
+   * shrink as long as copying is faster than writing.
+   */
   private async settle(node: number, source: number): Promise<void> {
     const { nodes } = this.copy;
     for (;;) {
       if (this.hints.needsResync(node)) throw new ResyncError(`resync of ${this.copy.addresses[node]}: writes during the copy overflowed the hint limits`);
-      const batch = this.hints.take(node, SETTLE_BATCH);
+      const batch = this.hints.take(node, Number.MAX_SAFE_INTEGER);
       if (batch.length === 0) return;
-      const keys: unknown[] = [];
+      const keys = new Map<string, unknown>();
       for (const hint of batch) {
-        if (hint.keys === null) await nodes[node]!.dispatch(hint.spec); // keyless (FLUSHDB...): replay as is
-        else keys.push(...hint.keys);
+        if (hint.keys === null) {
+          // Keyless (FLUSHDB...): the keys so far first, then the command itself, in order.
+          await copyKeys(nodes[source]!, nodes[node]!, [...keys.values()]);
+          keys.clear();
+          await nodes[node]!.dispatch(hint.spec);
+          continue;
+        }
+        for (const k of hint.keys) keys.set(Buffer.isBuffer(k) ? `b:${k.toString('latin1')}` : `s:${String(k)}`, k);
       }
-      await copyKeys(nodes[source]!, nodes[node]!, keys);
+      await copyKeys(nodes[source]!, nodes[node]!, [...keys.values()]);
     }
   }
 
