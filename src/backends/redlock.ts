@@ -6,35 +6,17 @@
  * undone on every node, then retried after `sleep` plus a little jitter, so rivals do not
  * keep colliding. Release and extend act on every node and only where the token is ours.
  */
-import { randomBytes } from 'node:crypto';
 import type { ConstRedis } from '../client/const-redis.js';
-import type { AcquireOptions, LockOptions } from '../client/lock.js';
+import {
+  EXTEND_SCRIPT, RELEASE_SCRIPT, acquireLoop, lockSeconds, lockSettings, runHolding,
+  type AcquireOptions, type LockOptions, type LockSettings,
+} from '../client/lock.js';
 import { createScript, type Script } from '../client/script.js';
 import { LockError, TimeoutError } from '../errors.js';
-
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
-
-const EXTEND = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
-local ttl = redis.call('pttl', KEYS[1])
-if ttl < 0 then return -1 end
-local ms = tonumber(ARGV[2])
-if ARGV[3] ~= '1' then ms = ms + ttl end
-redis.call('pexpire', KEYS[1], ms)
-return 1`;
 
 /** Redis expires keys with up to ~1 ms of error; clocks drift by a fraction of the TTL. */
 const DRIFT_FACTOR = 0.01;
 const DRIFT_FIXED_MS = 2;
-
-const OPTION_NAMES = ['timeout', 'sleep', 'blocking_timeout', 'blockingTimeout', 'thread_local', 'threadLocal', 'lock_class'];
-
-function seconds(what: string, v: unknown, nullable: boolean): number | null {
-  if (v === null && nullable) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new RangeError(`lock: ${what} must be a non-negative number of seconds${nullable ? ' or null' : ''}, got ${String(v)}`);
-  }
-  return v;
-}
 
 /** Settles within `ms`: a node that does not answer in time counts as a failure. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -64,6 +46,7 @@ export class Redlock {
   token: string | null = null;
   /** Date.now() until which the lock is known to be held (Infinity without a timeout). */
   validUntil = 0;
+  private readonly settings: LockSettings;
   private readonly release_: Script;
   private readonly extend_: Script;
 
@@ -72,21 +55,15 @@ export class Redlock {
     name: string,
     options: LockOptions = {},
   ) {
-    if (typeof name !== 'string' || name === '') throw new TypeError('lock: the name must be a non-empty string');
-    if (typeof options !== 'object' || options === null) throw new TypeError('lock: options must be an object');
-    for (const key of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(key)) throw new TypeError(`lock: unknown option '${key}'; expected one of: ${OPTION_NAMES.join(', ')}`);
-    }
-    const tl = options.thread_local ?? options.threadLocal ?? true;
-    if (typeof tl !== 'boolean') throw new TypeError('lock: thread_local must be true or false');
-    this.name = name;
-    this.timeout = seconds('timeout', options.timeout ?? null, true);
-    if (this.timeout === 0) throw new RangeError('lock: timeout must be more than 0 seconds (or null)');
-    this.sleep = seconds('sleep', options.sleep ?? 0.1, false)!;
-    this.blockingTimeout = seconds('blocking_timeout', options.blocking_timeout ?? options.blockingTimeout ?? null, true);
+    const settings = lockSettings(name, options);
+    this.settings = settings;
+    this.name = settings.name;
+    this.timeout = settings.timeout;
+    this.sleep = settings.sleep;
+    this.blockingTimeout = settings.blockingTimeout;
     this.quorum = Math.floor(nodes.length / 2) + 1;
-    this.release_ = createScript(nodes[0]!, RELEASE);
-    this.extend_ = createScript(nodes[0]!, EXTEND);
+    this.release_ = createScript(nodes[0]!, RELEASE_SCRIPT);
+    this.extend_ = createScript(nodes[0]!, EXTEND_SCRIPT);
   }
 
   /** How long one node may take to answer: short next to the lock's life, as Redlock asks. */
@@ -101,24 +78,9 @@ export class Redlock {
     return settled.filter((s) => s.status === 'fulfilled' && s.value).length;
   }
 
+  /** Like Lock#acquire; retries wait `sleep` plus up to 20% jitter, so rivals stop colliding. */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
-    if (typeof options !== 'object' || options === null) throw new TypeError('acquire: options must be an object');
-    const blocking = options.blocking ?? true;
-    if (typeof blocking !== 'boolean') throw new TypeError('acquire: blocking must be true or false');
-    const limit = options.blocking_timeout !== undefined || options.blockingTimeout !== undefined
-      ? seconds('blocking_timeout', options.blocking_timeout ?? options.blockingTimeout ?? null, true)
-      : this.blockingTimeout;
-    const token = options.token ?? randomBytes(16).toString('hex');
-    if (typeof token !== 'string' || token === '') throw new TypeError('acquire: token must be a non-empty string');
-    const stopAt = limit === null ? Infinity : Date.now() + limit * 1000;
-    for (;;) {
-      if (await this.attempt(token)) return true;
-      if (!blocking) return false;
-      const wait = Math.min(this.sleep * 1000 * (1 + Math.random() * 0.2), stopAt - Date.now());
-      if (wait <= 0) return false;
-      await new Promise((r) => setTimeout(r, wait));
-      if (Date.now() > stopAt) return false;
-    }
+    return (await acquireLoop(this.settings, options, (t) => this.attempt(t), 0.2)) !== null;
   }
 
   private async attempt(token: string): Promise<boolean> {
@@ -152,7 +114,7 @@ export class Redlock {
 
   /** Extends the lock on every node; LockError unless a majority agreed. */
   async extend(additionalTime: number, replaceTtl = false): Promise<true> {
-    const s = seconds('additional_time', additionalTime, false)!;
+    const s = lockSeconds('additional_time', additionalTime, false)!;
     if (typeof replaceTtl !== 'boolean') throw new TypeError('extend: replaceTtl must be true or false');
     const token = this.token;
     if (token === null) throw new LockError(`cannot extend lock '${this.name}': it is not held by this object`);
@@ -178,12 +140,7 @@ export class Redlock {
     return (await this.onEvery('GET', async (n) => String(await n.get(this.name)) === token)) >= this.quorum;
   }
 
-  async run<T>(fn: () => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
-    if (!(await this.acquire(options))) throw new LockError(`could not acquire lock '${this.name}' in time`);
-    try {
-      return await fn();
-    } finally {
-      await this.release();
-    }
+  run<T>(fn: () => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
+    return runHolding(this, fn, options);
   }
 }

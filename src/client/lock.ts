@@ -35,10 +35,11 @@ export interface AcquireOptions {
   token?: string;
 }
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+/** Deletes the lock only while it holds our token. ARGV: token. */
+export const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
-// ARGV: token, milliseconds, '1' to replace the TTL instead of adding to it.
-const EXTEND = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+/** Extends the lock only while it holds our token. ARGV: token, ms, '1' to replace the TTL. */
+export const EXTEND_SCRIPT = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 local ttl = redis.call('pttl', KEYS[1])
 if ttl < 0 then return -1 end
 local ms = tonumber(ARGV[2])
@@ -53,12 +54,83 @@ return 1`;
 
 const OPTION_NAMES = ['timeout', 'sleep', 'blocking_timeout', 'blockingTimeout', 'thread_local', 'threadLocal', 'lock_class'];
 
-function seconds(what: string, v: unknown, nullable: boolean): number | null {
+export function lockSeconds(what: string, v: unknown, nullable: boolean): number | null {
   if (v === null && nullable) return null;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     throw new RangeError(`lock: ${what} must be a non-negative number of seconds${nullable ? ' or null' : ''}, got ${String(v)}`);
   }
   return v;
+}
+
+/** A lock's checked settings, shared by Lock and Redlock. */
+export interface LockSettings {
+  readonly name: string;
+  /** Seconds, or null for no expiry. */
+  readonly timeout: number | null;
+  readonly sleep: number;
+  readonly blockingTimeout: number | null;
+}
+
+export function lockSettings(name: unknown, options: LockOptions): LockSettings {
+  if (typeof name !== 'string' || name === '') throw new TypeError('lock: the name must be a non-empty string');
+  if (typeof options !== 'object' || options === null) throw new TypeError('lock: options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) throw new TypeError(`lock: unknown option '${key}'; expected one of: ${OPTION_NAMES.join(', ')}`);
+  }
+  const tl = options.thread_local ?? options.threadLocal ?? true;
+  if (typeof tl !== 'boolean') throw new TypeError('lock: thread_local must be true or false');
+  const timeout = lockSeconds('timeout', options.timeout ?? null, true);
+  if (timeout === 0) throw new RangeError('lock: timeout must be more than 0 seconds (or null)');
+  return {
+    name,
+    timeout,
+    sleep: lockSeconds('sleep', options.sleep ?? 0.1, false)!,
+    blockingTimeout: lockSeconds('blocking_timeout', options.blocking_timeout ?? options.blockingTimeout ?? null, true),
+  };
+}
+
+/**
+ * The acquire loop: `attempt(token)` until it succeeds, every `sleep` seconds (stretched by up
+ * to `jitter` of itself, so rivals stop colliding) until blocking_timeout passes. Resolves to
+ * the token that was taken, or null.
+ */
+export async function acquireLoop(
+  settings: LockSettings,
+  options: AcquireOptions,
+  attempt: (token: string) => Promise<boolean>,
+  jitter = 0,
+): Promise<string | null> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('acquire: options must be an object');
+  const blocking = options.blocking ?? true;
+  if (typeof blocking !== 'boolean') throw new TypeError('acquire: blocking must be true or false');
+  const limit = options.blocking_timeout !== undefined || options.blockingTimeout !== undefined
+    ? lockSeconds('blocking_timeout', options.blocking_timeout ?? options.blockingTimeout ?? null, true)
+    : settings.blockingTimeout;
+  const token = options.token ?? randomBytes(16).toString('hex');
+  if (typeof token !== 'string' || token === '') throw new TypeError('acquire: token must be a non-empty string');
+  const stopAt = limit === null ? Infinity : Date.now() + limit * 1000;
+  for (;;) {
+    if (await attempt(token)) return token;
+    if (!blocking) return null;
+    const wait = Math.min(settings.sleep * 1000 * (1 + Math.random() * jitter), stopAt - Date.now());
+    if (wait < 0 || (wait === 0 && stopAt !== Infinity)) return null;
+    await new Promise((r) => setTimeout(r, wait));
+    if (Date.now() > stopAt) return null;
+  }
+}
+
+/** Runs `fn` while holding a lock: acquire, then release however fn ends. */
+export async function runHolding<T>(
+  lock: { readonly name: string; acquire(o: AcquireOptions): Promise<boolean>; release(): Promise<void> },
+  fn: () => T | Promise<T>,
+  options: AcquireOptions,
+): Promise<T> {
+  if (!(await lock.acquire(options))) throw new LockError(`could not acquire lock '${lock.name}' in time`);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
 }
 
 function isText(t: unknown): boolean {
@@ -74,26 +146,21 @@ export class Lock {
   /** The token while held by this object. */
   token: string | null = null;
   private readonly runner: CommandRunner;
+  private readonly settings: LockSettings;
   private readonly release_: Script;
   private readonly extend_: Script;
   private readonly reacquire_: Script;
 
   constructor(runner: CommandRunner, name: string, options: LockOptions = {}) {
-    if (typeof name !== 'string' || name === '') throw new TypeError('lock: the name must be a non-empty string');
-    if (typeof options !== 'object' || options === null) throw new TypeError('lock: options must be an object');
-    for (const key of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(key)) throw new TypeError(`lock: unknown option '${key}'; expected one of: ${OPTION_NAMES.join(', ')}`);
-    }
-    const tl = options.thread_local ?? options.threadLocal ?? true;
-    if (typeof tl !== 'boolean') throw new TypeError('lock: thread_local must be true or false');
+    const settings = lockSettings(name, options);
+    this.settings = settings;
     this.runner = runner;
-    this.name = name;
-    this.timeout = seconds('timeout', options.timeout ?? null, true);
-    if (this.timeout === 0) throw new RangeError('lock: timeout must be more than 0 seconds (or null)');
-    this.sleep = seconds('sleep', options.sleep ?? 0.1, false)!;
-    this.blockingTimeout = seconds('blocking_timeout', options.blocking_timeout ?? options.blockingTimeout ?? null, true);
-    this.release_ = createScript(runner, RELEASE);
-    this.extend_ = createScript(runner, EXTEND);
+    this.name = settings.name;
+    this.timeout = settings.timeout;
+    this.sleep = settings.sleep;
+    this.blockingTimeout = settings.blockingTimeout;
+    this.release_ = createScript(runner, RELEASE_SCRIPT);
+    this.extend_ = createScript(runner, EXTEND_SCRIPT);
     this.reacquire_ = createScript(runner, REACQUIRE);
   }
 
@@ -102,26 +169,10 @@ export class Lock {
    * blocking_timeout passes; resolves to whether it was taken.
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
-    if (typeof options !== 'object' || options === null) throw new TypeError('acquire: options must be an object');
-    const blocking = options.blocking ?? true;
-    if (typeof blocking !== 'boolean') throw new TypeError('acquire: blocking must be true or false');
-    const limit = options.blocking_timeout !== undefined || options.blockingTimeout !== undefined
-      ? seconds('blocking_timeout', options.blocking_timeout ?? options.blockingTimeout ?? null, true)
-      : this.blockingTimeout;
-    const token = options.token ?? randomBytes(16).toString('hex');
-    if (typeof token !== 'string' || token === '') throw new TypeError('acquire: token must be a non-empty string');
-    const stopAt = limit === null ? Infinity : Date.now() + limit * 1000;
-    for (;;) {
-      if (await this.tryTake(token)) {
-        this.token = token;
-        return true;
-      }
-      if (!blocking) return false;
-      const wait = Math.min(this.sleep * 1000, stopAt - Date.now());
-      if (wait < 0 || (wait === 0 && stopAt !== Infinity)) return false;
-      await new Promise((r) => setTimeout(r, wait));
-      if (Date.now() > stopAt) return false;
-    }
+    const token = await acquireLoop(this.settings, options, (t) => this.tryTake(t));
+    if (token === null) return false;
+    this.token = token;
+    return true;
   }
 
   private async tryTake(token: string): Promise<boolean> {
@@ -155,7 +206,7 @@ export class Lock {
    * `replaceTtl`. LockError when not owned, or when the lock has no timeout.
    */
   async extend(additionalTime: number, replaceTtl = false): Promise<true> {
-    const s = seconds('additional_time', additionalTime, false)!;
+    const s = lockSeconds('additional_time', additionalTime, false)!;
     if (typeof replaceTtl !== 'boolean') throw new TypeError('extend: replaceTtl must be true or false');
     if (this.token === null) throw new LockError(`cannot extend lock '${this.name}': it is not held by this object`);
     if (this.timeout === null) throw new LockError(`cannot extend lock '${this.name}': it has no timeout`);
@@ -175,12 +226,7 @@ export class Lock {
   }
 
   /** Runs `fn` while holding the lock (acquire, then release however fn ends). */
-  async run<T>(fn: () => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
-    if (!(await this.acquire(options))) throw new LockError(`could not acquire lock '${this.name}' in time`);
-    try {
-      return await fn();
-    } finally {
-      await this.release();
-    }
+  run<T>(fn: () => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
+    return runHolding(this, fn, options);
   }
 }
