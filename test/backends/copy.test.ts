@@ -164,3 +164,32 @@ describe('RedisCopy with nodes going down', () => {
     }
   });
 });
+
+describe('RedisCopy with a node that hangs', () => {
+  const servers = useServers(2);
+
+  it('answers within socket_timeout: the write has an error in that slot, the read fails over', async () => {
+    const copy = new RedisCopy(servers.map((s) => s.address), { OPTIONS: { socket_timeout: 0.5, socket_connect_timeout: 1 } });
+    try {
+      const key = Array.from({ length: 50 }, (_, i) => `hang:${i}`).find((k) => copy.nodeIndexFor(k) === 0)!;
+      assert.deepEqual(await copy.set(key, 'v'), [true, true]);
+      servers[0]!.pause();
+      try {
+        let started = performance.now();
+        const results = (await copy.set(key, 'w')) as unknown[];
+        let took = performance.now() - started;
+        assert.ok(results[0] instanceof ConnectionError, `the hung node's slot: ${String(results[0])}`);
+        assert.equal(results[1], true);
+        assert.ok(took < 1500, `the write took ${took.toFixed(0)} ms`);
+        started = performance.now();
+        assert.equal(await copy.get(key), 'w');
+        took = performance.now() - started;
+        assert.ok(took < 1500, `the read took ${took.toFixed(0)} ms`);
+      } finally {
+        servers[0]!.resume();
+      }
+    } finally {
+      await copy.close();
+    }
+  });
+});
