@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { inspect } from 'node:util';
 import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError } from '../errors.js';
 import { Decoder, type Reply } from '../resp/decode.js';
 import { RequestWriter, validateArgs } from '../resp/encode.js';
@@ -28,6 +29,8 @@ function tls(): typeof import('node:tls') {
  * the end of the tick, so the server starts on it while the rest is being encoded.
  */
 const EARLY_WRITE_BYTES = 16 * 1024;
+/** Size of the buffer each connection reads into (the most one read takes). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export interface SendOptions {
   /** Decode this reply's bulk strings as Buffers. */
@@ -87,6 +90,7 @@ export class Connection extends EventEmitter {
   /** Waiting for the connection to become ready. */
   private readonly offline = new Queue<Pending>();
   private flushScheduled = false;
+  private readBuffer: Buffer | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connecting: Promise<void> | null = null;
@@ -103,6 +107,11 @@ export class Connection extends EventEmitter {
     this.address = addressOf(options);
     this.decoder = new Decoder((r) => this.onReply(r), { maxBulkLength: options.maxBulkLength });
     this.decoder.returnBuffers = options.returnBuffers;
+  }
+
+  /** util.inspect shows a summary: the internals hold commands in flight, AUTH's password among them. */
+  [inspect.custom](): string {
+    return `Connection { ${this.address}, ${this.state}, ${this.pendingCount} pending }`;
   }
 
   get isReady(): boolean {
@@ -240,8 +249,8 @@ export class Connection extends EventEmitter {
       const socket: net.Socket = o.tls
         ? tls().connect({ ...o.tls, ...(o.path !== null ? { path: o.path } : { host: o.host, port: o.port }) })
         : o.path !== null
-          ? net.connect({ path: o.path })
-          : net.connect({ host: o.host, port: o.port });
+          ? net.connect({ path: o.path, onread: this.reader(() => socket) })
+          : net.connect({ host: o.host, port: o.port, onread: this.reader(() => socket) });
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 30_000);
       this.socket = socket;
@@ -278,7 +287,8 @@ export class Connection extends EventEmitter {
           (err: Error) => fail(err),
         );
       });
-      socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+      // TLS sockets take no onread option: their bytes come as 'data' events.
+      if (o.tls) socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
       socket.on('error', (err: Error) => {
         if (!settled) fail(new ConnectionError(`cannot connect to ${this.address}: ${err.message}`));
         else this.onSocketGone(socket, new ConnectionError(`connection to ${this.address} failed: ${err.message}`));
@@ -365,6 +375,22 @@ export class Connection extends EventEmitter {
       for (const chunk of out) socket.write(chunk);
       socket.uncork();
     }
+  }
+
+  /**
+   * Reads into one buffer per connection, reused for every read, instead of a fresh buffer
+   * per read that only the garbage collector frees. The decoder copies whatever it keeps.
+   */
+  private reader(socketOf: () => net.Socket): net.OnReadOpts {
+    this.readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const buffer = this.readBuffer;
+    return {
+      buffer,
+      callback: (bytes: number): boolean => {
+        this.onData(socketOf(), buffer.subarray(0, bytes));
+        return true;
+      },
+    };
   }
 
   private onData(socket: net.Socket, chunk: Buffer): void {

@@ -84,7 +84,10 @@ export class Decoder {
     this.failed = null;
   }
 
-  /** Feeds bytes; calls onReply for each complete reply. Throws ProtocolError on bad bytes. */
+  /**
+   * Feeds bytes; calls onReply for each complete reply. Throws ProtocolError on bad bytes.
+   * Nothing refers to `chunk` once this returns, so the caller may reuse its memory.
+   */
   feed(chunk: Buffer): void {
     if (this.failed !== null) throw this.failed;
     try {
@@ -114,7 +117,7 @@ export class Decoder {
         if (cr === -1 || cr === chunk.length - 1) {
           // The line's CRLF has still not arrived: keep the piece, scan nothing twice.
           if (this.partialSize + (cr === -1 ? chunk.length : cr) > this.maxLine) this.fail('header line too long');
-          parts.push(chunk);
+          parts.push(Buffer.from(chunk)); // a copy: the caller may reuse the chunk's memory
           this.partialSize += chunk.length;
           return;
         }
@@ -207,7 +210,8 @@ export class Decoder {
       const take = Math.min(need, buf.length);
       if (take > 0) {
         const piece = take === buf.length ? buf : buf.subarray(0, take);
-        if (this.buffersNow) this.bulkChunks.push(piece);
+        // A copy: the caller may reuse the chunk's memory once feed() returns.
+        if (this.buffersNow) this.bulkChunks.push(Buffer.from(piece));
         else this.bulkText += (this.utf8 ??= new StringDecoder('utf8')).write(piece);
         this.bulkReceived += take;
         pos = take;
@@ -226,8 +230,7 @@ export class Decoder {
     if (this.buffersNow) {
       const chunks = this.bulkChunks;
       this.bulkChunks = [];
-      // concat copies already; a lone chunk is a view of a socket read and must be copied.
-      this.emit(chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks));
+      this.emit(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     } else {
       const text = this.bulkText + (this.utf8?.end() ?? '');
       this.bulkText = '';
