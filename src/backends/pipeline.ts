@@ -9,6 +9,7 @@
  * every node holds every key, so the MULTI block runs on every node: a write's result has one
  * entry per node, a read's comes from the key's node.
  */
+import { CommandQueue, type Queued } from '../client/command-queue.js';
 import type { CommandSpec } from '../client/conventions.js';
 import {
   PipelineBase, pipelineProxy, type ExecOptions, type LoadableScript, type PipelineOf, type PipelineOptions,
@@ -21,79 +22,24 @@ import { commandName, mergeReplies, type Plan } from './plan.js';
 import { planOf } from './pubsub.js';
 import { keysOf } from './routes.js';
 
-type Queued = CommandSpec | Promise<CommandSpec>;
-
 /** Where one part of a planned command went: which node group, which slot in it. */
 interface Part {
   node: number;
   slot: number;
 }
 
-export class BackendPipelineBase {
-  private queued: Queued[] = [];
-  private readonly scripts = new Map<string, LoadableScript>();
-  private proxy: unknown = this;
-
+export class BackendPipelineBase extends CommandQueue {
   constructor(
     readonly backend: Backend,
-    readonly transaction: boolean,
+    transaction: boolean,
     /** RedisCopy: every node holds every key, so a transaction runs on all of them. */
     private readonly copies: boolean,
-  ) {}
-
-  get length(): number {
-    return this.queued.length;
+  ) {
+    super(transaction);
   }
 
-  /** Queues a command by method name; bad arguments throw here, before anything is sent. */
-  queue(method: string, args: readonly unknown[]): PipelineOf<this> {
-    const spec = this.backend.prepare(method, args);
-    if (spec instanceof Promise) spec.catch(() => {}); // exec() reports it
-    else this.check(spec);
-    this.queued.push(spec);
-    return this.proxy as PipelineOf<this>;
-  }
-
-  call(command: string, ...args: unknown[]): PipelineOf<this> {
-    if (typeof command !== 'string' || command === '') throw new TypeError('call: the command name must be a non-empty string');
-    const argv: unknown[] = [command];
-    for (const a of args) {
-      if (Array.isArray(a)) argv.push(...(a as unknown[]));
-      else argv.push(a);
-    }
-    const spec: CommandSpec = { argv, words: 1, reply: null };
-    this.check(spec);
-    this.queued.push(spec);
-    return this.proxy as PipelineOf<this>;
-  }
-
-  /** The reference's name for call(). */
-  execute_command(...args: unknown[]): PipelineOf<this> {
-    const [command, ...rest] = args.flatMap((a) => (Array.isArray(a) ? (a as unknown[]) : [a]));
-    return this.call(String(command), ...rest);
-  }
-
-  /** Queues EVALSHA for a script; exec() loads it first on the nodes that lack it. */
-  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): PipelineOf<this> {
-    this.scripts.set(script.sha, script);
-    this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null });
-    return this.proxy as PipelineOf<this>;
-  }
-
-  reset(): void {
-    this.queued = [];
-    this.scripts.clear();
-  }
-
-  discard(): void {
-    this.reset();
-  }
-
-  private check(spec: CommandSpec): void {
-    const name = String(spec.argv[0]).toUpperCase();
-    if (this.transaction && (name === 'MULTI' || name === 'EXEC' || name === 'DISCARD' || name === 'WATCH' || name === 'UNWATCH')) {
-      throw new TypeError(`${name} cannot be queued in a transactional pipeline; use transaction(fn, ...keys) to watch keys`);
-    }
+  protected prepareSpec(method: string, args: readonly unknown[]): Queued {
+    return this.backend.prepare(method, args);
   }
 
   /**

@@ -9,12 +9,10 @@ import type { Reply } from '../resp/decode.js';
 import type { ConstRedisBase } from './const-redis.js';
 import type { CommandSpec } from './conventions.js';
 import type { ReferenceCommands } from './types.js';
+import { CommandQueue, type Queued } from './command-queue.js';
 
 /** Names that are never commands: `await pipe`, inspection and JSON probe them. */
 const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
-
-/** Commands that manage a transaction themselves and make no sense queued in one. */
-const TRANSACTION_CONTROL = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH']);
 
 export interface PipelineOptions {
   /** Wrap the commands in MULTI / EXEC (default true, as in the reference). */
@@ -40,93 +38,26 @@ export interface LoadableScript {
   readonly script: string;
 }
 
-/** A queued command: its spec, or the promise of one while a multi-word name resolves. */
-type Queued = CommandSpec | Promise<CommandSpec>;
-
 /**
  * Checks a prepared command before it is sent (a backend refusing keys of another node);
  * throws to refuse it.
  */
 export type SpecCheck = (spec: CommandSpec) => void | Promise<void>;
 
-export class PipelineBase {
-  /** The commands queued so far, in order. */
-  protected queued: Queued[] = [];
-  protected readonly scripts = new Map<string, LoadableScript>();
-  protected proxy: unknown = this;
-
+export class PipelineBase extends CommandQueue {
   constructor(
     readonly client: ConstRedisBase,
-    readonly transaction: boolean,
+    transaction: boolean,
     /** A connection of its own (a watched transaction), else the client's shared one. */
     protected readonly connection: Connection | null = null,
     /** Run on every command at exec(), before anything is sent. */
     protected readonly checkSpec: SpecCheck | null = null,
-  ) {}
-
-  /** Number of queued commands. */
-  get length(): number {
-    return this.queued.length;
+  ) {
+    super(transaction);
   }
 
-  /** Queues a command by method name, as the client would run it; returns the pipeline. */
-  queue(method: string, args: readonly unknown[]): PipelineOf<this> {
-    const spec = this.client.prepare(method, args);
-    if (spec instanceof Promise) spec.catch(() => {}); // exec() reports it; until then it must not go unhandled
-    else this.check(spec);
-    this.queued.push(spec);
-    return this.proxy as PipelineOf<this>;
-  }
-
-  /** Queues a raw command, with no conventions and no reply shaping. */
-  call(command: string, ...args: unknown[]): PipelineOf<this> {
-    if (typeof command !== 'string' || command === '') throw new TypeError('call: the command name must be a non-empty string');
-    const spec: CommandSpec = { argv: [command, ...flatten(args)], words: 1, reply: null };
-    this.check(spec);
-    this.queued.push(spec);
-    return this.proxy as PipelineOf<this>;
-  }
-
-  /** The reference's name for call(). */
-  execute_command(...args: unknown[]): PipelineOf<this> {
-    const [command, ...rest] = flatten(args);
-    return this.call(String(command), ...rest);
-  }
-
-  /** Queues a command already prepared (by a backend that routed it here). */
-  queueSpec(spec: CommandSpec): PipelineOf<this> {
-    this.check(spec);
-    this.queued.push(spec);
-    return this.proxy as PipelineOf<this>;
-  }
-
-  /** Makes exec() load a script first if the server lacks it. */
-  needScript(script: LoadableScript): void {
-    this.scripts.set(script.sha, script);
-  }
-
-  /** Queues EVALSHA for a script, which exec() loads first if the server lacks it. */
-  queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): PipelineOf<this> {
-    this.scripts.set(script.sha, script);
-    this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null });
-    return this.proxy as PipelineOf<this>;
-  }
-
-  /** Forgets every queued command. */
-  reset(): void {
-    this.queued = [];
-    this.scripts.clear();
-  }
-
-  /** Same as reset(): nothing was sent yet, so there is nothing to discard on the server. */
-  discard(): void {
-    this.reset();
-  }
-
-  private check(spec: CommandSpec): void {
-    if (this.transaction && TRANSACTION_CONTROL.has(String(spec.argv[0]).toUpperCase())) {
-      throw new TypeError(`${String(spec.argv[0]).toUpperCase()} cannot be queued in a transactional pipeline; use client.transaction(fn, ...keys) to watch keys`);
-    }
+  protected prepareSpec(method: string, args: readonly unknown[]): Queued {
+    return this.client.prepare(method, args);
   }
 
   /**
@@ -237,15 +168,6 @@ function raiseOnErrorOf(options: ExecOptions): boolean {
 
 export function commandName(spec: CommandSpec): string {
   return spec.words === 1 ? String(spec.argv[0]) : spec.argv.slice(0, spec.words).join(' ');
-}
-
-function flatten(args: readonly unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const a of args) {
-    if (Array.isArray(a)) for (const x of a) out.push(x);
-    else out.push(a);
-  }
-  return out;
 }
 
 /**
