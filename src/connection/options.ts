@@ -4,6 +4,7 @@
  * one shape with milliseconds.
  */
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { inspect } from 'node:util';
 import { ConfigError } from '../errors.js';
 import { suggestion } from '../util/did-you-mean.js';
 
@@ -198,6 +199,11 @@ export function resolveOptions(input: ClientOptions = {}, where = 'redisdb optio
     maxReconnectDelay: int(where, 'maxReconnectDelay', o.maxReconnectDelay, 0, 3_600_000) ?? 2000,
   } as ResolvedOptions;
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
+  // Hidden from util.inspect even with showHidden, which would list the property above.
+  Object.defineProperty(resolved, inspect.custom, {
+    value: () => ({ ...resolved, ...(password !== null ? { password: '[hidden]' } : {}) }),
+    enumerable: false,
+  });
   return Object.freeze(resolved);
 }
 
@@ -236,11 +242,11 @@ export function parseRedisUrl(url: string): ClientOptions {
     const creds = at >= 0 ? rest.slice(0, at) : '';
     const afterCreds = at >= 0 ? rest.slice(at + 1) : rest;
     const q = afterCreds.indexOf('?');
-    const path = decodeURIComponent(q >= 0 ? afterCreds.slice(0, q) : afterCreds);
+    const path = percentDecoded(where, q >= 0 ? afterCreds.slice(0, q) : afterCreds);
     query = new URLSearchParams(q >= 0 ? afterCreds.slice(q + 1) : '');
     if (!path.startsWith('/')) fail(where, 'a unix:// URL needs an absolute socket path');
     out.path = path;
-    if (creds) setCredentials(out, creds);
+    if (creds) setCredentials(where, out, creds);
   } else {
     let parsed: URL;
     try {
@@ -251,8 +257,8 @@ export function parseRedisUrl(url: string): ClientOptions {
     const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
     if (host) out.host = host;
     if (parsed.port) out.port = Number(parsed.port);
-    if (parsed.username) out.username = decodeURIComponent(parsed.username);
-    if (parsed.password) out.password = decodeURIComponent(parsed.password);
+    if (parsed.username) out.username = percentDecoded(where, parsed.username);
+    if (parsed.password) out.password = percentDecoded(where, parsed.password);
     const dbPath = parsed.pathname.replace(/^\//, '');
     if (dbPath) {
       if (!/^\d+$/.test(dbPath)) fail(where, `the path must be a database number, got '${dbPath}'`);
@@ -293,12 +299,21 @@ export function parseRedisUrl(url: string): ClientOptions {
   return out;
 }
 
-function setCredentials(out: ClientOptions, creds: string): void {
+/** decodeURIComponent, with a ConfigError (that shows no part of the text) for bad escapes. */
+function percentDecoded(where: string, text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    fail(where, "a '%' escape in the URL is not valid percent-encoding");
+  }
+}
+
+function setCredentials(where: string, out: ClientOptions, creds: string): void {
   const colon = creds.indexOf(':');
   const user = colon >= 0 ? creds.slice(0, colon) : '';
   const pass = colon >= 0 ? creds.slice(colon + 1) : creds;
-  if (user) out.username = decodeURIComponent(user);
-  if (pass) out.password = decodeURIComponent(pass);
+  if (user) out.username = percentDecoded(where, user);
+  if (pass) out.password = percentDecoded(where, pass);
 }
 
 /** The URL with any password (before the host's '@', or as a query option) replaced, for messages. */

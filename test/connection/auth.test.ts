@@ -87,6 +87,25 @@ describe('AUTH with a password and with an ACL user', () => {
       assert.ok(!text.includes(ALICE_PASSWORD) && !text.includes(PASSWORD), text.slice(0, 300));
     }
   });
+
+  it('keeps the password out of a deep util.inspect taken while AUTH is in flight', async () => {
+    const r = client({ port: servers[0]!.port, password: PASSWORD });
+    let answered = false;
+    const ping = r.ping().then((v) => {
+      answered = true;
+      return v;
+    });
+    let looks = 0;
+    while (!answered) {
+      for (const text of [inspect(r, { depth: Infinity }), inspect(r, { depth: Infinity, showHidden: true })]) {
+        assert.ok(!text.includes(PASSWORD), 'password shown');
+      }
+      looks++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(await ping, true);
+    assert.ok(looks > 0);
+  });
 });
 
 describe('configuration errors never show a password', () => {

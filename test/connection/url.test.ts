@@ -73,6 +73,8 @@ describe('URL parsing', () => {
       ['redis://h/99999999999', /db must be an integer/],
       ['unix://relative/path.sock', /absolute socket path/],
       ['redis://[::1/0', /not a valid URL/],
+      ['redis://:bad%zzpass@h', /not valid percent-encoding/],
+      ['unix://u:p%E0%A4@/tmp/s.sock', /not valid percent-encoding/],
     ];
     for (const [url, why] of bad) {
       assert.throws(() => resolveOptions({ url }), (err: Error) => err instanceof ConfigError && why.test(err.message), url);
