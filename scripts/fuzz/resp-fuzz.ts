@@ -294,6 +294,14 @@ export interface FuzzFailure {
 
 class CaseFailure extends Error {}
 
+let scratchBuffer = Buffer.alloc(0);
+
+/** The reused read buffer, grown as needed (outside the allocation meter's view of the decoder). */
+function scratchFor(length: number): Buffer {
+  if (scratchBuffer.length < length) scratchBuffer = Buffer.alloc(Math.max(length, 64 * 1024));
+  return scratchBuffer;
+}
+
 function decodeWith(bytes: Buffer, cuts: number[], buffers: boolean, maxBulk: number, meter: AllocationMeter | null): Outcome {
   const replies: string[] = [];
   const d = new Decoder((r) => replies.push(fingerprint(r)), { maxBulkLength: maxBulk, maxLineLength: LINE_LIMIT });
@@ -301,16 +309,19 @@ function decodeWith(bytes: Buffer, cuts: number[], buffers: boolean, maxBulk: nu
   let error: string | null = null;
   let start = 0;
   let fed = 0;
+  const scratch = scratchFor(bytes.length);
   for (const cut of [...cuts, bytes.length]) {
     if (cut <= start) continue;
-    // A copy, as a socket would hand over: the decoder may keep it.
-    const chunk = Buffer.allocUnsafe(cut - start);
+    // One read buffer reused for every chunk, as the connection does: once feed() returns the
+    // bytes are overwritten, so a decoder that kept a view instead of a copy gives wrong replies.
+    const chunk = scratch.subarray(0, cut - start);
     bytes.copy(chunk, 0, start, cut);
     start = cut;
     fed += chunk.length;
     if (meter !== null) meter.largest = 0;
     try {
       d.feed(chunk);
+      chunk.fill(0xaa);
     } catch (err) {
       if (!(err instanceof ProtocolError)) {
         throw new CaseFailure(`threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)} instead of ProtocolError`);
