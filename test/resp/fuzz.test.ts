@@ -9,7 +9,10 @@ const SEED = 20261124;
 
 describe('RESP decoder fuzz', () => {
   it('a seeded run: only ProtocolError, chunking never matters, no allocation ahead of the data', () => {
-    const report = fuzz({ seed: SEED, cases: 12_000, deadlineMs: 4000 });
+    // A fixed number of cases, so the run is the same on a fast machine and a loaded one; the
+    // deadline only guards against a hang.
+    const cases = 4000;
+    const report = fuzz({ seed: SEED, cases, deadlineMs: 120_000 });
     console.log(`# fuzz: ${report.cases} cases, ${report.bytes} bytes, ${Math.round(report.cases / (report.elapsedMs / 1000))} cases/s`);
     const shown = report.failures
       .map((f) => `case ${f.caseIndex} (${f.kind}): ${f.message}\n  bytes ${f.bytes.slice(0, 400)}`)
@@ -50,7 +53,7 @@ describe('decoder limits found by the fuzzer', () => {
   });
 
   it('takes a long line arriving one byte at a time in linear time', () => {
-    const size = 100_000;
+    const size = 300_000;
     const bytes = Buffer.from(`+${'z'.repeat(size)}\r\n`);
     let got: Reply = null;
     const d = new Decoder((r) => {
@@ -60,8 +63,8 @@ describe('decoder limits found by the fuzzer', () => {
     for (let i = 0; i < bytes.length; i++) d.feed(bytes.subarray(i, i + 1));
     const ms = performance.now() - started;
     assert.equal(typeof got === 'string' ? (got as string).length : -1, size);
-    // Joining the line at every byte (the quadratic way) copies 5 GB here: ~10 s, not this.
-    assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
+    // Joining the line at every byte (the quadratic way) copies 45 GB here: minutes, not this.
+    assert.ok(ms < 15_000, `took ${ms.toFixed(0)} ms`);
   });
 
   it('keeps working after empty chunks in the middle of a line', () => {
