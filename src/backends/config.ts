@@ -8,8 +8,8 @@ import {
 } from '../connection/options.js';
 import { ConfigError } from '../errors.js';
 import { validateHashTag } from '../hash/index.js';
-import { HEALTH_OPTION_NAMES } from './health.js';
-import { COPY_OPTION_NAMES } from './hints.js';
+import { HEALTH_OPTION_NAMES, type NodeHealthOptions } from './health.js';
+import { COPY_OPTION_NAMES, type CopyWriteOptions } from './hints.js';
 
 export type Hashing = 'ketama' | 'hash_ring';
 
@@ -35,14 +35,14 @@ export interface NodeOptions extends Omit<ClientOptions, 'name'> {
 /** 'host:port', '[::1]:port', '/path/to.sock', a redis://, rediss:// or unix:// URL, or an object. */
 export type NodeSpec = string | NodeOptions;
 
-export interface BackendOptions extends ClientOptions, PlacementOptions {
+export interface BackendOptions extends ClientOptions, PlacementOptions, NodeHealthOptions, CopyWriteOptions {
   nodes: readonly NodeSpec[] | string;
 }
 
 /** The reference's second constructor argument (a Django CACHES entry without BACKEND / LOCATION). */
 export interface ReferenceParams {
   DB?: number;
-  OPTIONS?: ClientOptions & PlacementOptions;
+  OPTIONS?: ClientOptions & PlacementOptions & NodeHealthOptions & CopyWriteOptions;
   /** Cache-level settings, used by the cache layer and ignored here. */
   TIMEOUT?: number | null;
   KEY_PREFIX?: string;

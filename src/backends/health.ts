@@ -26,6 +26,16 @@ export interface HealthOptions {
   readonly autoEject: boolean;
 }
 
+/** Health options as given to RedisRing and RedisCopy (times in milliseconds in both spellings). */
+export interface NodeHealthOptions {
+  server_failure_limit?: number;
+  serverFailureLimit?: number;
+  server_retry_timeout?: number;
+  serverRetryTimeout?: number;
+  auto_eject_hosts?: boolean;
+  autoEjectHosts?: boolean;
+}
+
 /** The option names, snake_case as in twemproxy and camelCase; times in milliseconds in both. */
 export const HEALTH_OPTION_NAMES: readonly string[] = [
   'server_failure_limit', 'serverFailureLimit', 'server_retry_timeout', 'serverRetryTimeout',

@@ -27,6 +27,16 @@ export interface CopyOptions {
   readonly hintMaxBytes: number;
 }
 
+/** RedisCopy's write options as given. */
+export interface CopyWriteOptions {
+  write_quorum?: WriteQuorum;
+  writeQuorum?: WriteQuorum;
+  hint_limit?: number;
+  hintLimit?: number;
+  hint_max_bytes?: number;
+  hintMaxBytes?: number;
+}
+
 export const COPY_OPTION_NAMES: readonly string[] = [
   'write_quorum', 'writeQuorum', 'hint_limit', 'hintLimit', 'hint_max_bytes', 'hintMaxBytes',
 ];
