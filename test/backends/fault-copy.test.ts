@@ -10,6 +10,7 @@ import { RedisCopy } from '../../src/backends/index.js';
 import { WriteQuorumError } from '../../src/backends/hints.js';
 import type { ResyncProgress } from '../../src/backends/resync.js';
 import { ConfigError, NodeDownError } from '../../src/errors.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
 import { useServers } from '../helpers/servers.js';
 
 async function eventually(fn: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
@@ -127,6 +128,36 @@ describe('RedisCopy repair and quorum', () => {
     assert.deepEqual(await direct[out]!.lrange('hint:list', 0, -1), Array.from({ length: 50 }, (_, i) => `item-${i}`));
     assert.equal(await direct[out]!.get('hint:counter'), '100'); // each INCR applied once
     assert.equal(await direct[out]!.exists('hint:before'), false);
+  });
+
+  it('a node unreachable for a while (connections refused) gets the writes it missed, in order, when it is back', async () => {
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: servers[2]!.port });
+    try {
+      const copy = new RedisCopy({
+        nodes: [servers[0]!.address, servers[1]!.address, `127.0.0.1:${proxy.port}`],
+        socket_timeout: 1, socket_connect_timeout: 1, server_retry_timeout: 150,
+      });
+      copies.push(copy);
+      assert.deepEqual(await copy.set('away:k', 'before'), [true, true, true]);
+      // Nothing in flight, then the node cannot be reached: its writes were surely never sent.
+      proxy.set({ refuse: true });
+      proxy.dropAll();
+      await eventually(() => !copy.nodes[2]!.connection.isReady);
+      for (let i = 0; i < 20; i++) {
+        const results = (await copy.rpush('away:list', `item-${i}`)) as unknown[];
+        assert.equal(results[0], i + 1);
+        assert.ok(results[2] instanceof Error);
+      }
+      assert.equal(copy.health.state(2), 'down');
+      assert.equal(copy.hints.needsResync(2), false);
+      assert.ok(copy.hints.count(2) >= 19, `${copy.hints.count(2)} hints`);
+      proxy.set({});
+      await eventually(() => copy.health.state(2) === 'up');
+      assert.deepEqual(await direct[2]!.lrange('away:list', 0, -1), Array.from({ length: 20 }, (_, i) => `item-${i}`));
+      assert.equal(await direct[2]!.get('away:k'), 'before'); // kept its data: replayed, not copied
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('hints beyond hint_limit are dropped and the node is copied whole instead, TTLs included', async () => {

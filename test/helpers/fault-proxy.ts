@@ -17,6 +17,8 @@ export interface Fault {
   trickle?: boolean;
   /** New connections are accepted but never connected to the server. */
   blackhole?: boolean;
+  /** New connections are closed at once (the client sees its connect fail). */
+  refuse?: boolean;
 }
 
 interface Pair {
@@ -91,6 +93,10 @@ export class FaultProxy {
 
   private accept(client: net.Socket): void {
     this.accepted++;
+    if (this.fault.refuse) {
+      client.resetAndDestroy();
+      return;
+    }
     const pair: Pair = { client, server: null, held: [], trickling: [], cutWhenDrained: false };
     client.setNoDelay(true);
     this.pairs.add(pair);
