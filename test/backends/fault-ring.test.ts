@@ -110,6 +110,48 @@ describe('RedisRing node health', () => {
     assert.equal(await r.get(moved[0]!), 'home');
   });
 
+  for (const autoEject of [false, true]) {
+    it(`SIGKILL under 64 callers, auto_eject_hosts ${autoEject}: ${autoEject ? 'failures stop within server_retry_timeout' : 'only the dead node\'s keys fail, fast'}`, async () => {
+      const retry = 500;
+      const r = ring({ server_failure_limit: 2, server_retry_timeout: retry, auto_eject_hosts: autoEject });
+      const keys = Array.from({ length: 300 }, (_, i) => `load${autoEject ? 'e' : ''}:${i}`);
+      const failures: Array<{ key: string; at: number; ms: number; name: string }> = [];
+      let answered = 0;
+      let stop = false;
+      const caller = async (c: number): Promise<void> => {
+        for (let n = 0; !stop; n++) {
+          const key = keys[(c * 31 + n) % keys.length]!;
+          const started = performance.now();
+          try {
+            await r.set(key, 'v');
+            answered++;
+          } catch (err) {
+            failures.push({ key, at: started, ms: performance.now() - started, name: (err as Error).name });
+          }
+        }
+      };
+      const callers = Array.from({ length: 64 }, (_, c) => caller(c));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const killedAt = performance.now();
+      await servers[1]!.kill();
+      await new Promise((resolve) => setTimeout(resolve, retry + 300));
+      stop = true;
+      await Promise.all(callers);
+      assert.ok(answered > 1000, `${answered} commands answered`);
+      assert.ok(failures.length > 0, 'the dead node was noticed');
+      assert.ok(failures.every((f) => r.nodeIndexFor(f.key) === 1), 'only keys of the dead node fail');
+      if (autoEject) {
+        const last = Math.max(...failures.map((f) => f.at)) - killedAt;
+        assert.ok(last < retry, `failures went on for ${last.toFixed(0)} ms after the kill`);
+      } else {
+        const fast = failures.filter((f) => f.name === 'NodeDownError');
+        assert.ok(fast.length > failures.length / 2, `${fast.length} of ${failures.length} failures were NodeDownError`);
+        const slowest = Math.max(...fast.map((f) => f.ms));
+        assert.ok(slowest < 100, `a NodeDownError took ${slowest.toFixed(0)} ms`);
+      }
+    });
+  }
+
   it('SIGSTOP under 64 callers: nobody waits longer than socket_timeout plus one retry', async () => {
     const timeout = 300;
     const r = ring({ socket_timeout: timeout / 1000, retry_on_timeout: true, server_failure_limit: 2, server_retry_timeout: 200 });
