@@ -169,6 +169,8 @@ export class NodeHealth extends EventEmitter {
    * timeout; 0 when it answers but must be repaired, as after a write that went unanswered).
    */
   markDown(node: number, retryIn = this.options.retryTimeout): void {
+    this.checkIndex('markDown', node);
+    if (typeof retryIn !== 'number' || !(retryIn >= 0)) throw new RangeError(`markDown: retryIn must be a non-negative number of milliseconds, got ${String(retryIn)}`);
     const previous = this.states[node]!;
     if (previous === 'down') return;
     if (previous === 'up') {
@@ -185,6 +187,7 @@ export class NodeHealth extends EventEmitter {
 
   /** Puts a repaired node back in service. */
   markUp(node: number): void {
+    this.checkIndex('markUp', node);
     if (this.states[node] === 'up') return;
     this.states[node] = 'up';
     this.notUp--;
@@ -208,6 +211,12 @@ export class NodeHealth extends EventEmitter {
       this.ejectedPlacement = { key, placement: new Placement(base.continuum.without(down)) };
     }
     return this.ejectedPlacement.placement;
+  }
+
+  private checkIndex(what: string, node: unknown): void {
+    if (typeof node !== 'number' || !Number.isInteger(node) || node < 0 || node >= this.states.length) {
+      throw new RangeError(`${what}: node must be an index from 0 to ${this.states.length - 1}, got ${String(node)}`);
+    }
   }
 
   /** Stops the background PINGs (when the backend closes). */

@@ -48,6 +48,9 @@ describe('RedisRing node health', () => {
     const r = ring({ serverFailureLimit: 3, serverRetryTimeout: 1500, autoEjectHosts: true });
     assert.deepEqual(r.health.options, { failureLimit: 3, retryTimeout: 1500, autoEject: true });
     assert.deepEqual(ring({}).health.options, { failureLimit: 2, retryTimeout: 30_000, autoEject: false });
+    assert.throws(() => r.health.markDown(3), /node must be an index from 0 to 2, got 3/);
+    assert.throws(() => r.health.markUp(-1), RangeError);
+    assert.throws(() => r.health.markDown(0, -1), RangeError);
   });
 
   it('without auto_eject_hosts: a dead node\'s keys fail at once with NodeDownError, the others work, and it comes back', async () => {
