@@ -104,7 +104,7 @@ export class Decoder {
 
   private run(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    let buf = chunk;
+    const buf = chunk;
     let pos = 0;
     if (this.bulkLength >= 0) {
       pos = this.continueBulk(buf);
@@ -112,6 +112,7 @@ export class Decoder {
     } else if (this.partialLine !== null) {
       const parts = this.partialLine;
       const last = parts[parts.length - 1]!;
+      let lineEnd = 1; // the LF after a CR that ended the last piece
       if (last[last.length - 1] !== CR) {
         const cr = chunk.indexOf(CR);
         if (cr === -1 || cr === chunk.length - 1) {
@@ -121,11 +122,16 @@ export class Decoder {
           this.partialSize += chunk.length;
           return;
         }
+        lineEnd = cr + 2;
       }
-      parts.push(chunk);
-      buf = Buffer.concat(parts);
+      // Join the line alone (not the rest of the chunk), decode it, then go on in the chunk.
+      parts.push(chunk.subarray(0, lineEnd));
+      const line = Buffer.concat(parts);
       this.partialLine = null;
       this.partialSize = 0;
+      this.run(line);
+      this.run(chunk.subarray(lineEnd));
+      return;
     }
     const len = buf.length;
     while (pos < len) {
@@ -147,11 +153,11 @@ export class Decoder {
       switch (type) {
         case 0x2b: // '+' simple string
           if (!this.buffersNow && end - pos === 3 && buf[pos + 1] === 0x4f && buf[pos + 2] === 0x4b) this.emit('OK'); // the commonest reply, not allocated each time
-          else this.emit(this.buffersNow ? Buffer.from(buf.subarray(pos + 1, end)) : buf.toString('utf8', pos + 1, end));
+          else this.emit(this.buffersNow ? Buffer.from(buf.subarray(pos + 1, end)) : utf8(buf, pos + 1, end));
           pos = next;
           break;
         case 0x2d: // '-' error
-          this.emit(new ReplyError(buf.toString('utf8', pos + 1, end)));
+          this.emit(replyError(utf8(buf, pos + 1, end)));
           pos = next;
           break;
         case 0x3a: // ':' integer
@@ -171,7 +177,7 @@ export class Decoder {
             if (buf[bodyEnd] !== CR || buf[bodyEnd + 1] !== LF) this.fail('bulk string not followed by CRLF');
             const value = this.buffersNow
               ? Buffer.from(buf.subarray(next, bodyEnd))
-              : buf.toString('utf8', next, bodyEnd);
+              : utf8(buf, next, bodyEnd);
             pos = bodyEnd + 2;
             this.emit(value);
             break;
@@ -254,6 +260,64 @@ export class Decoder {
   /** @internal used by the number parsers */
   protocolError(message: string): never {
     this.fail(message);
+  }
+}
+
+/**
+ * An error reply as a ReplyError with no stack trace: captured here it would only show the
+ * decoder's own frames, and capturing it costs more than decoding the reply.
+ */
+function replyError(message: string): ReplyError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ReplyError(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** Buffer's own UTF-8 decoding, called directly: toString's argument handling costs as much. */
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (this: Buffer, start: number, end: number) => string }).utf8Slice;
+
+/**
+ * Bytes as text. Short ASCII strings (most keys, members, small values) are built in
+ * JavaScript: a call into C++ costs several times more than the decoding itself.
+ */
+function utf8(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 16 && n > 0) {
+    const text = n <= 8 ? ascii8(buf, start, n) : ascii16(buf, start, n);
+    if (text !== null) return text;
+  }
+  return utf8Slice !== undefined ? utf8Slice.call(buf, start, end) : buf.toString('utf8', start, end);
+}
+
+function ascii16(b: Buffer, s: number, n: number): string | null {
+  const head = ascii8(b, s, 8);
+  if (head === null) return null;
+  const tail = ascii8(b, s + 8, n - 8);
+  return tail === null ? null : head + tail;
+}
+
+/** 1 to 8 ASCII bytes as a string, or null when one is not ASCII. */
+function ascii8(b: Buffer, s: number, n: number): string | null {
+  const f = String.fromCharCode;
+  switch (n) {
+    case 1: return b[s]! < 0x80 ? f(b[s]!) : null;
+    case 2: return ((b[s]! | b[s + 1]!) & 0x80) === 0 ? f(b[s]!, b[s + 1]!) : null;
+    case 3: return ((b[s]! | b[s + 1]! | b[s + 2]!) & 0x80) === 0 ? f(b[s]!, b[s + 1]!, b[s + 2]!) : null;
+    case 4: return ((b[s]! | b[s + 1]! | b[s + 2]! | b[s + 3]!) & 0x80) === 0 ? f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!) : null;
+    default: {
+      let bits = 0;
+      for (let i = s; i < s + n; i++) bits |= b[i]!;
+      if ((bits & 0x80) !== 0) return null;
+      const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!;
+      if (n === 5) return f(c0, c1, c2, c3, c4);
+      if (n === 6) return f(c0, c1, c2, c3, c4, b[s + 5]!);
+      if (n === 7) return f(c0, c1, c2, c3, c4, b[s + 5]!, b[s + 6]!);
+      return f(c0, c1, c2, c3, c4, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    }
   }
 }
 
