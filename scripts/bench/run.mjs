@@ -48,6 +48,17 @@ if (!opts['no-build']) {
   if (r.status !== 0) console.warn('warning: the build reported type errors; benchmarking the emitted dist/ anyway');
 }
 
+// The same build bundled into one file, to show what module loading costs at startup (esbuild
+// comes with tsx, a devDependency; without it the row is left out).
+const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
+const bundleDir = join(here, 'out', 'bundle');
+let bundled = false;
+if (existsSync(esbuild)) {
+  const r = spawnSync(esbuild, [join(root, 'dist', 'index.js'), '--bundle', '--platform=node', '--format=esm',
+    `--outfile=${join(bundleDir, 'index.js')}`, '--log-level=error'], { stdio: 'inherit' });
+  bundled = r.status === 0;
+}
+
 const { CLIENTS, LABELS, versions } = await import('./lib/clients.mjs');
 const { startRedis } = await import('./lib/servers.mjs');
 const { makeStream } = await import('./lib/stream.mjs');
@@ -65,7 +76,7 @@ const PLAN = [
   { id: 'g1', scenario: 'g', clients: ['ring1', 'const'], mine: 'ring1' },
   { id: 'g3', scenario: 'g', clients: ['ring3', 'const'], mine: 'ring3' },
   { id: 'h', clients: ['copy2', 'const'], mine: 'copy2' },
-  { id: 'startup', clients: CLIENTS, warmupMs: 0 },
+  { id: 'startup', clients: bundled ? [...CLIENTS, 'redisdb-bundle'] : CLIENTS, warmupMs: 0 },
 ].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
 
 function runWorker(config) {
@@ -114,7 +125,7 @@ try {
         const config = {
           scenario: s.scenario ?? s.id, client, port: server.port, ports: servers.map((x) => x.port),
           ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300,
-          decoderFile, decoderReplies: stream.replies,
+          decoderFile, decoderReplies: stream.replies, bundleDir,
         };
         const result = client === 'redis-benchmark' ? redisBenchmark(server.port) : await runWorker(config);
         raw[s.id][client].push(result);

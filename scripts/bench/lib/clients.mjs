@@ -33,6 +33,7 @@ export const LABELS = {
   ring1: 'RedisRing, 1 node',
   ring3: 'RedisRing, 3 nodes',
   copy2: 'RedisCopy, 2 nodes',
+  'redisdb-bundle': 'redisdb as one bundled file',
 };
 
 /** redisdb's backends over `ports.length` local servers: set / get / close, like openClient. */
@@ -52,8 +53,14 @@ export function versions() {
   };
 }
 
-export async function openClient(name, port) {
+export async function openClient(name, port, config = {}) {
   switch (name) {
+    case 'redisdb-bundle': {
+      const { ConstRedis } = await import(pathToFileURL(`${config.bundleDir}/index.js`).href);
+      const c = new ConstRedis({ host: '127.0.0.1', port });
+      await c.connect();
+      return { raw: c, set: (k, v) => c.set(k, v), get: (k) => c.get(k), close: () => c.close() };
+    }
     case 'const':
     case 'redisdb': {
       const { ConstRedis } = await import(distUrl('index.js'));

@@ -42,7 +42,7 @@ export function summarize(raw, mines) {
     for (const [client, results] of Object.entries(runs)) {
       const first = results[0];
       const entry = { value: median(results.map((r) => r.value)), unit: first.unit, runs: results.length };
-      for (const field of ['p50us', 'p99us', 'mbps', 'rssMB', 'wallMs', 'cpuUsPerOp']) {
+      for (const field of ['p50us', 'p99us', 'mbps', 'rssMB', 'wallMs', 'cpuUsPerOp', 'wallPerSec']) {
         if (first[field] !== undefined) entry[field] = median(results.map((r) => r[field]));
       }
       entry.lowerIsBetter = first.lowerIsBetter === true;
@@ -87,8 +87,8 @@ function targets(scenarios) {
     if (ceiling !== undefined) add('(c) pipelines vs redis-benchmark -P 100', '≥ 40%', `${(ceiling * 100).toFixed(0)}%`, ceiling >= 0.4);
   }
   if (s.d) add(`(d) 100 KB values vs best peer (${label(s.d.best)})`, '≥ 1.20×', x(s.d.ratios[s.d.best]), s.d.ratios[s.d.best] >= 1.2);
-  if (s.e) add('(e) decoder vs redis-parser (replies/s)', '≥ 1.20×', x(s.e.ratios['redis-parser']), s.e.ratios['redis-parser'] >= 1.2);
-  if (s.f) add('(f) ketama lookups vs node:crypto md5', '≥ 10×', x(s.f.ratios.crypto), s.f.ratios.crypto >= 10);
+  if (s.e) add('(e) decoder vs redis-parser (replies per CPU-second)', '≥ 1.20×', x(s.e.ratios['redis-parser']), s.e.ratios['redis-parser'] >= 1.2);
+  if (s.f) add('(f) ketama lookups vs node:crypto md5 (per CPU-second)', '≥ 10×', x(s.f.ratios.crypto), s.f.ratios.crypto >= 10);
   if (s.g1) add('(g) RedisRing over 1 node vs ConstRedis (ops/s)', '≥ 0.90×', x(s.g1.ratios.const), s.g1.ratios.const >= 0.9);
   if (s.g3) add('(g) RedisRing over 3 nodes vs ConstRedis (ops/s)', 'reported', x(s.g3.ratios.const), true, 'no target');
   if (s.h) add('(h) RedisCopy write to 2 nodes vs one node, time per write', '≤ 1.20×', x(1 / s.h.ratios.const), 1 / s.h.ratios.const <= 1.2);
@@ -117,10 +117,11 @@ function fmt(v, unit) {
 function extraOf(c) {
   const parts = [];
   if (c.p50us !== undefined) parts.push(`p50 ${c.p50us.toFixed(0)} µs, p99 ${c.p99us.toFixed(0)} µs`);
-  if (c.mbps !== undefined) parts.push(`${c.mbps.toFixed(0)} MB/s`);
+  if (c.mbps !== undefined) parts.push(`${c.mbps.toFixed(0)} MB/CPU-s`);
+  if (c.wallPerSec !== undefined) parts.push(`${fmt(c.wallPerSec, '')}/s wall`);
   if (c.wallMs !== undefined) parts.push(`${c.wallMs.toFixed(0)} ms wall`);
   if (c.cpuUsPerOp !== undefined) {
-    const per = c.unit === 'MB/s' ? 'MB' : c.unit === 'replies/s' ? 'reply' : c.unit === 'lookups/s' ? 'lookup' : 'op';
+    const per = c.unit === 'MB/s' ? 'MB' : c.unit.startsWith('replies') ? 'reply' : c.unit.startsWith('lookups') ? 'lookup' : c.unit.startsWith('writes') ? 'write' : 'op';
     parts.push(`client CPU ${c.cpuUsPerOp < 0.1 ? (c.cpuUsPerOp * 1000).toFixed(0) + ' ns' : c.cpuUsPerOp.toFixed(2) + ' µs'}/${per}`);
   }
   return parts.join(', ');
