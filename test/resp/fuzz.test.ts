@@ -18,8 +18,7 @@ describe('RESP decoder fuzz', () => {
       .map((f) => `case ${f.caseIndex} (${f.kind}): ${f.message}\n  bytes ${f.bytes.slice(0, 400)}`)
       .join('\n');
     assert.equal(report.failures.length, 0, shown);
-    // The run must have done real work, whatever the machine's speed.
-    assert.ok(report.cases >= 500, `only ${report.cases} cases ran`);
+    assert.equal(report.cases, cases, `only ${report.cases} cases ran`);
     for (const kind of ['valid', 'mutated', 'noise', 'huge', 'longline', 'deep']) {
       assert.ok((report.byKind[kind] ?? 0) > 0, `no ${kind} case ran`);
     }
