@@ -192,12 +192,18 @@ export class RouteTable {
     return this.learned;
   }
 
-  /** Sends to the first node that answers; connection failures move on to the next node. */
+  /**
+   * Sends to the first node that answers; connection failures move on to the next node.
+   * Each try is bounded even without socket_timeout (by the connect timeout then), so a hung
+   * node delays the first command rather than stalling the whole backend.
+   */
   private async askAny(argv: string[]): Promise<Reply> {
     const failures: string[] = [];
+    const name = argv.length > 1 ? `${argv[0]} ${argv[1]}` : argv[0]!;
     for (const node of this.nodes) {
       try {
-        return await node.connection.send(argv, { name: argv.length > 1 ? `${argv[0]} ${argv[1]}` : argv[0]! });
+        const timeout = node.options.socketTimeout ?? node.options.connectTimeout;
+        return await node.connection.send(argv, { name, timeout });
       } catch (err) {
         if (!(err instanceof ConnectionError)) throw err;
         failures.push(err.message);
