@@ -1,3 +1,12 @@
+/**
+ * RedisRing and RedisCopy. They share everything but their policy:
+ *   config.ts     LOCATION / params or { nodes } → checked node options, names, weights
+ *   placement.ts  keys (strings or bytes) → node indices on the continuum; failover order
+ *   routes.ts     what the server says about a command: its keys, whether it writes, tips
+ *   plan.ts       where a command goes and how replies come back (plain data), split and merge
+ *   backend.ts    the nodes, running plans, the command Proxy
+ *   ring.ts / copy.ts   each backend's planFor
+ */
 export { RedisRing, RedisRingBase, type RedisRingConstructor } from './ring.js';
 export { RedisCopy, RedisCopyBase, type RedisCopyConstructor } from './copy.js';
 export { Backend, backendProxy, type BackendMethod } from './backend.js';
