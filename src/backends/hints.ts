@@ -6,7 +6,9 @@
  * What is kept, and when a node needs a full resync instead:
  *   - a write that was never sent to a node (the node was down or being repaired) is a hint;
  *   - a write that was sent but not answered (timeout, connection lost) may or may not have
- *     been applied, and replaying INCR twice would be wrong, so the node is marked for resync;
+ *     been applied, and replaying INCR twice would be wrong: its keys are copied from a
+ *     healthy node instead (and so are those keys in every later hint); a keyless one (FLUSHDB)
+ *     marks the node for a full resync;
  *   - hints are bounded per node by count (`hint_limit`, default 10,000 writes) and size
  *     (`hint_max_bytes`, default 16 MiB of arguments); on overflow the node's hints are dropped
  *     and the node is marked for resync, so memory stays bounded however long it is away.
@@ -110,6 +112,13 @@ function argBytes(argv: readonly unknown[]): number {
 export interface Hint {
   readonly spec: CommandSpec;
   readonly keys: readonly unknown[] | null;
+  /** The write's outcome on that node is unknown: copy its keys from a healthy node, do not replay it. */
+  readonly copy?: boolean;
+}
+
+/** A key as a Map/Set key, bytes and text kept apart. */
+export function keyId(key: unknown): string {
+  return Buffer.isBuffer(key) ? `b:${key.toString('latin1')}` : `s:${String(key)}`;
 }
 
 /** The writes each node missed, in order, within the limits. */
@@ -119,12 +128,37 @@ export class HintStore {
   private readonly overflowed: boolean[];
   /** Writes dropped because of the limits, per node (for monitoring). */
   readonly dropped: number[];
+  /** Set during a repair's last round: writes for the node wait for it instead of becoming hints. */
+  private readonly gates: Array<Promise<void> | null>;
 
   constructor(nodeCount: number, private readonly limits: Pick<CopyOptions, 'hintLimit' | 'hintMaxBytes'>) {
     this.queues = Array.from({ length: nodeCount }, () => []);
     this.bytes = new Array<number>(nodeCount).fill(0);
     this.overflowed = new Array<boolean>(nodeCount).fill(false);
     this.dropped = new Array<number>(nodeCount).fill(0);
+    this.gates = new Array<Promise<void> | null>(nodeCount).fill(null);
+  }
+
+  /** The gate writes for this node wait at, or null when there is none. */
+  gate(node: number): Promise<void> | null {
+    return this.gates[node]!;
+  }
+
+  /**
+   * From now on, writes for the node wait instead of becoming hints; the returned function
+   * lets them through (they are then sent after everything the repair has sent so far).
+   * The gate stays, open, until `removeGate`, when the node is back in service.
+   */
+  holdWrites(node: number): () => void {
+    let open!: () => void;
+    this.gates[node] = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return open;
+  }
+
+  removeGate(node: number): void {
+    this.gates[node] = null;
   }
 
   /** Keeps a write for a node; false when the limits were hit (the node then needs a resync). */
@@ -174,30 +208,68 @@ export class HintStore {
   }
 }
 
-/** How many hints are replayed per round trip. */
-const REPLAY_BATCH = 256;
+/** Hints left at which a repair takes its last round, holding new writes meanwhile. */
+const LAST_ROUND_HINTS = 1000;
+/** Rounds after which it does so anyway: under steady load the queue need not get empty. */
+const MAX_OPEN_ROUNDS = 3;
 
 /**
- * Replays a node's hints in order, pipelined a batch at a time, until none are left. Writes
- * that arrive meanwhile join the end of the queue (the node is still 'returning'), so the
- * queue is empty exactly when the caller may mark the node up. A reply error (WRONGTYPE...)
- * is what the other nodes answered too and does not stop the replay; a lost connection does.
+ * Replays a node's hints until none are left, a round at a time. Each round takes every
+ * hint kept so far; writes that arrive meanwhile (the node is still 'returning') join the
+ * next round. Under steady load the queue never empties by itself, so the last round holds
+ * new writes (see HintStore.holdWrites) until everything it repairs has been sent, then lets
+ * them follow: when this resolves no hint is left, and the caller marks the node up and
+ * removes the gate in the same turn.
+ *
+ * Hints whose outcome was unknown, and with `copyEverything` all hints with keys (after a
+ * full copy), are repaired by copying their keys from a healthy node (`copyFrom`) instead
+ * of replaying them; from then on every later hint touching those keys is a copy too, since
+ * the copy already holds those writes. In a round the replayed writes go first, in order and
+ * pipelined, then each copied key once: a copy reads the healthy node's current state, which
+ * includes every write before it. A reply error (WRONGTYPE...) is what the other nodes
+ * answered too and does not stop the replay; a lost connection does.
  */
-export async function replayHints(store: HintStore, node: number, client: ConstRedis): Promise<number> {
+export async function replayHints(
+  store: HintStore, node: number, client: ConstRedis,
+  copyFrom: (keys: readonly unknown[], issued: () => void) => Promise<unknown>, copyEverything = false,
+): Promise<number> {
   let replayed = 0;
-  for (;;) {
-    if (store.needsResync(node)) return replayed;
-    const batch = store.take(node, REPLAY_BATCH);
-    if (batch.length === 0) return replayed;
-    const results = await Promise.allSettled(batch.map((hint) => client.dispatch(hint.spec)));
-    for (const r of results) {
-      if (r.status === 'rejected' && r.reason instanceof ConnectionError) {
-        // Which of the batch were applied is unknown: only a full copy is safe now.
-        store.markForResync(node);
-        throw r.reason;
+  const copied = new Set<string>();
+  const fail = (err: unknown): never => {
+    // Which writes were applied is unknown now: only a full copy is safe.
+    store.markForResync(node);
+    throw err;
+  };
+  for (let round = 1; ; round++) {
+    if (store.needsResync(node)) throw new RedisError(`the hints for ${client.address} overflowed during its repair`);
+    const last = round >= MAX_OPEN_ROUNDS || store.count(node) <= LAST_ROUND_HINTS;
+    const release = last ? store.holdWrites(node) : () => {};
+    try {
+      const hints = store.take(node, Number.MAX_SAFE_INTEGER);
+      const sends: Array<Promise<unknown>> = [];
+      const copies = new Map<string, unknown>();
+      for (const hint of hints) {
+        const keys = hint.keys;
+        if (keys !== null && (copyEverything || hint.copy === true || keys.some((k) => copied.has(keyId(k))))) {
+          for (const k of keys) {
+            const id = keyId(k);
+            copied.add(id);
+            copies.set(id, k);
+          }
+        } else {
+          sends.push(client.dispatch(hint.spec));
+        }
       }
+      const copying = copies.size > 0 ? copyFrom([...copies.values()], release) : null;
+      if (copying === null) release(); // the replayed writes are sent already
+      const results = await Promise.allSettled(sends);
+      for (const r of results) if (r.status === 'rejected' && r.reason instanceof ConnectionError) fail(r.reason);
+      if (copying !== null) await copying.catch(fail);
+      replayed += hints.length;
+    } finally {
+      release();
     }
-    replayed += batch.length;
+    if (last) return replayed;
   }
 }
 
@@ -234,8 +306,12 @@ export async function replicateWrite(
   const hinted: boolean[] = new Array<boolean>(count).fill(false);
   const away: boolean[] = new Array<boolean>(count).fill(false);
   for (let i = 0; i < count; i++) {
+    const gate = target.writable(i) ? null : store.gate(i);
     if (target.writable(i)) {
       pending[i] = send(i, hint.spec);
+    } else if (gate !== null) {
+      // The node's repair is in its last round: this write follows it.
+      pending[i] = gate.then(() => send(i, hint.spec));
     } else {
       // Kept now, not after the other nodes answer, so hints stay in the order of the writes.
       away[i] = true;
@@ -257,11 +333,12 @@ export async function replicateWrite(
       continue;
     }
     const error = s.reason instanceof Error ? s.reason : new Error(String(s.reason));
-    if (error instanceof ConnectionError) {
-      // Never sent: the node missed it for sure. Sent but unanswered: maybe applied, maybe
-      // not, and only a full copy repairs that safely.
-      if (!neverSent(error)) store.markForResync(i);
-      else if (!away[i]) hinted[i] = store.add(i, hint);
+    if (error instanceof ConnectionError && !away[i]) {
+      // Never sent: the node missed it for sure, replay it. Sent but unanswered: maybe
+      // applied, maybe not: copy its keys from a healthy node (a full copy when it has none).
+      if (neverSent(error)) hinted[i] = store.add(i, hint);
+      else if (hint.keys !== null) hinted[i] = store.add(i, { ...hint, copy: true });
+      else store.markForResync(i);
     }
     results[i] = error;
     outcomes[i] = { node, ok: false, error, hinted: hinted[i]! };

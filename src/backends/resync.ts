@@ -7,8 +7,9 @@
  * While a node is repaired it serves no reads, and writes for it are kept as hints. After a
  * full copy, each hinted write's keys are copied again from the healthy node rather than the
  * write replayed: the copy may already hold the write, and INCR applied twice would be wrong.
- * That repeats until no hint is left; the node is then marked up in the same turn of the
- * event loop, so no write slips between the repair and the node's return.
+ * That repeats until no hint is left, the last round holding new writes until it has sent
+ * its own (replayHints); the node is then marked up in the same turn as the writes are let
+ * through, so no write slips between the repair and the node's return.
  */
 import type { ConstRedis } from '../client/const-redis.js';
 import { RedisError } from '../errors.js';
@@ -38,18 +39,26 @@ export interface ResyncOptions {
  * Copies keys from source to target, pipelined: DUMP and PTTL on the source, then RESTORE
  * ... REPLACE (or DEL when the key is gone) on the target. Returns the number of keys written.
  */
-export async function copyKeys(source: ConstRedis, target: ConstRedis, keys: readonly unknown[]): Promise<number> {
-  if (keys.length === 0) return 0;
+export async function copyKeys(
+  source: ConstRedis, target: ConstRedis, keys: readonly unknown[], issued?: () => void,
+): Promise<number> {
+  if (keys.length === 0) {
+    issued?.();
+    return 0;
+  }
   const from = source.connection;
   const to = target.connection;
   // All at once, so every promise has a handler from the start: a failure part-way through
   // is one rejection here, never an unhandled one.
   const reads = await Promise.all(keys.map((k) => Promise.all([from.send(['DUMP', k], { buffers: true }), from.send(['PTTL', k])])));
-  await Promise.all(reads.map(([dump, pttl], i) => {
+  const writes = reads.map(([dump, pttl], i) => {
     const key = keys[i]!;
     if (dump === null || pttl === -2) return to.send(['DEL', key]);
     return to.send(['RESTORE', key, typeof pttl === 'number' && pttl > 0 ? pttl : 0, dump as Buffer, 'REPLACE']);
-  }));
+  });
+  // Whatever the target is sent from now on goes after these writes.
+  issued?.();
+  await Promise.all(writes);
   return keys.length;
 }
 
@@ -138,9 +147,21 @@ export class CopyRepair {
       await this.resync(node);
       return false; // resync marked it up
     }
-    await replayHints(this.hints, node, this.copy.nodes[node]!);
-    // Replay drained the queue in this same turn: no write can be waiting.
-    return true;
+    const target = this.copy.nodes[node]!;
+    try {
+      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(this.copy.nodes[this.pickSource(node)]!, target, keys, issued));
+    } catch (err) {
+      this.hints.removeGate(node);
+      throw err;
+    }
+    this.backInService(node);
+    return false;
+  }
+
+  /** No hint is left and writes wait at the gate: both change in this one turn. */
+  private backInService(node: number): void {
+    this.copy.health.markUp(node);
+    this.hints.removeGate(node);
   }
 
   /**
@@ -169,39 +190,15 @@ export class CopyRepair {
     this.hints.clearResync(node);
     try {
       await copyAll(nodes[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
-      await this.settle(node, source);
+      // The writes that arrived during the copy: their keys copied again (see the file comment).
+      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(nodes[source]!, target, keys, issued), true);
     } catch (err) {
       // Half copied is worse than stale: the next attempt starts over.
+      this.hints.removeGate(node);
       this.hints.markForResync(node);
       throw err;
     }
-    health.markUp(node);
-  }
-
-  /**
-   * Copies again the keys of writes that arrived during the copy, until none is left. Each
-   * round takes every write kept so far, each key once, so under steady load the rounds
-   * shrink as long as copying is faster than writing.
-   */
-  private async settle(node: number, source: number): Promise<void> {
-    const { nodes } = this.copy;
-    for (;;) {
-      if (this.hints.needsResync(node)) throw new ResyncError(`resync of ${this.copy.addresses[node]}: writes during the copy overflowed the hint limits`);
-      const batch = this.hints.take(node, Number.MAX_SAFE_INTEGER);
-      if (batch.length === 0) return;
-      const keys = new Map<string, unknown>();
-      for (const hint of batch) {
-        if (hint.keys === null) {
-          // Keyless (FLUSHDB...): the keys so far first, then the command itself, in order.
-          await copyKeys(nodes[source]!, nodes[node]!, [...keys.values()]);
-          keys.clear();
-          await nodes[node]!.dispatch(hint.spec);
-          continue;
-        }
-        for (const k of hint.keys) keys.set(Buffer.isBuffer(k) ? `b:${k.toString('latin1')}` : `s:${String(k)}`, k);
-      }
-      await copyKeys(nodes[source]!, nodes[node]!, [...keys.values()]);
-    }
+    this.backInService(node);
   }
 
   private pickSource(node: number): number {

@@ -160,6 +160,43 @@ describe('RedisCopy repair and quorum', () => {
     }
   });
 
+  it('SIGSTOP under writes: unanswered writes are repaired by copying their keys, each INCR counted once, no full resync', async () => {
+    const copy = copyOf({ socket_timeout: 0.3, server_failure_limit: 2, server_retry_timeout: 100, hint_limit: 1_000_000 });
+    const stopped = 2;
+    await direct[stopped]!.call('CONFIG', 'RESETSTAT'); // forget the FLUSHDB of the test setup
+    const repairFailures: string[] = [];
+    copy.health.on('repair-failed', (_node: number, _address: string, err: unknown) => repairFailures.push(String(err)));
+    await copy.set('stop:untouched', 'kept');
+    let incrs = 0;
+    let stop = false;
+    const caller = async (c: number): Promise<void> => {
+      for (let n = 0; !stop; n++) {
+        await copy.incr(`stop:counter:${c % 8}`);
+        incrs++;
+        await copy.set(`stop:last:${c}`, String(n));
+      }
+    };
+    const callers = Array.from({ length: 32 }, (_, c) => caller(c));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    servers[stopped]!.pause();
+    await eventually(() => copy.health.state(stopped) !== 'up');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    servers[stopped]!.resume();
+    await eventually(() => copy.health.state(stopped) === 'up');
+    stop = true;
+    await Promise.all(callers);
+    await eventually(() => copy.health.state(stopped) === 'up');
+    const counters = Array.from({ length: 8 }, (_, i) => `stop:counter:${i}`);
+    const lasts = Array.from({ length: 32 }, (_, c) => `stop:last:${c}`);
+    const expected = await direct[0]!.mget([...counters, ...lasts]);
+    assert.equal((expected.slice(0, 8) as string[]).reduce((sum, v) => sum + Number(v), 0), incrs);
+    for (const node of direct) assert.deepEqual(await node.mget([...counters, ...lasts]), expected);
+    assert.equal(await direct[stopped]!.get('stop:untouched'), 'kept');
+    const stats = (await direct[stopped]!.call('INFO', 'commandstats')) as string;
+    assert.ok(!stats.includes('cmdstat_flushdb'), `the stopped node was not copied whole; repairs that failed: ${repairFailures.join('; ')}`);
+    assert.ok(stats.includes('cmdstat_restore'), 'its unanswered writes were repaired by copying their keys');
+  });
+
   it('hints beyond hint_limit are dropped and the node is copied whole instead, TTLs included', async () => {
     const copy = copyOf({ server_retry_timeout: 200, hint_limit: 10 });
     const out = 0;
