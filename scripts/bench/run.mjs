@@ -5,7 +5,7 @@
  * clients' order run by run. Prints the table, writes out/results.json, docs/bench.svg and the
  * results section of BENCHMARKS.md.
  *
- *   node scripts/bench/run.mjs [--runs 5] [--ms 1500] [--only a,b,c] [--no-write]
+ *   node scripts/bench/run.mjs [--runs 7] [--ms 1500] [--only a,b,c] [--no-write]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const root = join(here, '..', '..');
 
 const { values: opts } = parseArgs({
   options: {
-    runs: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '7' },
     ms: { type: 'string', default: '1500' },
     only: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
@@ -76,7 +76,7 @@ const PLAN = [
   { id: 'g1', scenario: 'g', clients: ['ring1', 'const'], mine: 'ring1' },
   { id: 'g3', scenario: 'g', clients: ['ring3', 'const'], mine: 'ring3' },
   { id: 'h', clients: ['copy2', 'const'], mine: 'copy2' },
-  { id: 'startup', clients: bundled ? [...CLIENTS, 'redisdb-bundle'] : CLIENTS, warmupMs: 0 },
+  { id: 'startup', clients: [...CLIENTS, ...(bundled ? ['redisdb-bundle'] : []), 'floor'], warmupMs: 0 },
 ].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
 
 function runWorker(config) {

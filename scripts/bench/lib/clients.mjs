@@ -34,6 +34,7 @@ export const LABELS = {
   ring3: 'RedisRing, 3 nodes',
   copy2: 'RedisCopy, 2 nodes',
   'redisdb-bundle': 'redisdb as one bundled file',
+  floor: 'no client (import + raw PING)',
 };
 
 /** redisdb's backends over `ports.length` local servers: set / get / close, like openClient. */
@@ -55,6 +56,15 @@ export function versions() {
 
 export async function openClient(name, port, config = {}) {
   switch (name) {
+    case 'floor': {
+      // No client: one dynamic import and a raw PING over node:net, what any client pays.
+      await import('./empty.mjs');
+      const net = await import('node:net');
+      const socket = net.connect({ host: '127.0.0.1', port });
+      await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+      const ask = (line) => new Promise((resolve) => { socket.once('data', resolve); socket.write(line); });
+      return { raw: socket, get: () => ask('PING\r\n'), set: () => ask('PING\r\n'), close: () => socket.end() };
+    }
     case 'redisdb-bundle': {
       const { ConstRedis } = await import(pathToFileURL(`${config.bundleDir}/index.js`).href);
       const c = new ConstRedis({ host: '127.0.0.1', port });

@@ -102,7 +102,11 @@ function targets(scenarios) {
   }
   if (s.startup) {
     const ms = s.startup.clients.redisdb.value;
-    add('startup: import + connect, CPU', '≤ 20 ms', `${ms.toFixed(1)} ms`, ms <= 20);
+    const floor = s.startup.clients.floor?.value;
+    const note = floor !== undefined ? `${(ms - floor).toFixed(1)} ms above a client-less import + PING (${floor.toFixed(1)} ms)` : '';
+    add('startup: import + connect, CPU', '≤ 20 ms', `${ms.toFixed(1)} ms`, ms <= 20, note);
+    const bundle = s.startup.clients['redisdb-bundle']?.value;
+    if (bundle !== undefined) add('startup of the same build bundled into one file', '≤ 20 ms', `${bundle.toFixed(1)} ms`, bundle <= 20, 'not what the package ships today');
   }
   return list;
 }
