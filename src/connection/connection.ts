@@ -93,6 +93,8 @@ export class Connection extends EventEmitter {
   private flushScheduled = false;
   private readBuffer: Buffer | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When the timer fires (Infinity when it is not armed). */
+  private timerAt = Infinity;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connecting: Promise<void> | null = null;
   private failures = 0;
@@ -352,7 +354,12 @@ export class Connection extends EventEmitter {
   private enqueueInflight(p: Pending): void {
     if (p.timeout !== null) {
       p.deadline = Date.now() + p.timeout;
+      // Deadlines usually come in order; a shorter timeout than the armed one re-aims the timer.
       if (this.timer === null) this.armTimer(p.deadline);
+      else if (p.deadline < this.timerAt) {
+        clearTimeout(this.timer);
+        this.armTimer(p.deadline);
+      }
     }
     if (this.inflight.length === 0) this.decoder.returnBuffers = p.buffers;
     this.inflight.push(p);
@@ -432,25 +439,36 @@ export class Connection extends EventEmitter {
   }
 
   private armTimer(at: number): void {
+    this.timerAt = at;
     this.timer = setTimeout(this.onTimerBound, Math.max(0, at - Date.now()));
     this.timer.unref();
   }
 
-  /** One timer per connection, aimed at the oldest command's deadline. */
+  /**
+   * One timer per connection, aimed at the earliest deadline it knows of. Replies come in
+   * order, so any command past its deadline means the connection is stuck: it is reset.
+   */
   private onTimer(): void {
     this.timer = null;
+    this.timerAt = Infinity;
     const head = this.inflight.peek();
     if (head === undefined) return;
     const now = Date.now();
-    if (head.deadline <= now) {
-      const err = new TimeoutError(`${head.name} to ${this.address} timed out after ${head.timeout} ms`);
-      this.resetSocket(err, head);
+    let expired: Pending | null = head.deadline <= now ? head : null;
+    let earliest = Infinity;
+    if (expired === null) {
+      // Deadlines need not be in order (explicit timeouts, commands with none): look at all.
+      this.inflight.forEach((p) => {
+        if (p.deadline <= now) expired ??= p;
+        else if (p.deadline < earliest) earliest = p.deadline;
+      });
+    }
+    if (expired !== null) {
+      const err = new TimeoutError(`${expired.name} to ${this.address} timed out after ${expired.timeout} ms`);
+      this.resetSocket(err, expired);
       return;
     }
-    // The oldest command may have no deadline while a later one has: re-check soon.
-    let earliest = head.deadline;
-    if (earliest === Infinity) earliest = now + (this.options.socketTimeout ?? 1000);
-    this.armTimer(earliest);
+    if (earliest !== Infinity) this.armTimer(earliest);
   }
 
   /**
@@ -485,7 +503,7 @@ export class Connection extends EventEmitter {
         p.retried = true;
         retry.push(p);
       } else {
-        p.reject(p === timedOut || !(err instanceof TimeoutError) ? err : new TimeoutError(`${p.name} to ${this.address} was cut off by a timeout of an earlier command`));
+        p.reject(p === timedOut || !(err instanceof TimeoutError) ? err : new TimeoutError(`${p.name} to ${this.address} was cut off by another command's timeout on the same connection`));
       }
     }
     if (this.state === 'closed') return;

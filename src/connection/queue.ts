@@ -36,6 +36,12 @@ export class Queue<T> {
     return this.size === 0 ? undefined : this.items[this.head];
   }
 
+  /** Calls fn on every item, oldest first. */
+  forEach(fn: (item: T) => void): void {
+    const mask = this.items.length - 1;
+    for (let i = 0; i < this.size; i++) fn(this.items[(this.head + i) & mask] as T);
+  }
+
   /** Removes and returns every item, oldest first. */
   drain(): T[] {
     const out: T[] = [];
