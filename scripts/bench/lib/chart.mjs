@@ -15,6 +15,9 @@ const COLORS = {
   crypto: '#868e96',
 };
 
+/** Short names for the ratio labels: whose value is divided by the bar's. */
+const MINE = { redisdb: 'redisdb', ring1: 'Ring', ring3: 'Ring', copy2: 'Copy' };
+
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function short(v) {
@@ -28,10 +31,10 @@ export function drawChart(summary, meta) {
   const groups = summary.scenarios.filter((s) => s.id !== 'startup');
   const width = 860;
   const labelW = 190;
-  const barMax = width - labelW - 150;
+  const barMax = width - labelW - 250;
   const barH = 16;
   const gap = 4;
-  let y = 56;
+  let y = 72;
   const parts = [];
   for (const s of groups) {
     parts.push(`<text x="16" y="${y}" class="t">${esc(s.title)}</text>`);
@@ -40,9 +43,9 @@ export function drawChart(summary, meta) {
     const max = Math.max(...entries.map(([, c]) => c.value));
     for (const [client, c] of entries) {
       const w = Math.max(1, (c.value / max) * barMax);
-      const name = client.startsWith('ring') || client.startsWith('copy') ? client : LABELS[client] ?? client;
+      const name = LABELS[client] ?? client;
       const color = COLORS[client] ?? (client === s.mine ? COLORS.redisdb : '#adb5bd');
-      const ratio = client === s.mine ? '' : `  (redisdb ${s.ratios[client].toFixed(2)}×)`;
+      const ratio = client === s.mine ? '' : `  (${MINE[s.mine] ?? s.mine} ${s.ratios[client].toFixed(2)}×)`;
       parts.push(
         `<text x="${labelW - 8}" y="${y + barH - 4}" class="l" text-anchor="end">${esc(name)}</text>`,
         `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" rx="2" fill="${client === s.mine ? COLORS.redisdb : color}"/>`,
