@@ -187,6 +187,8 @@ export class CommandTable {
   private batch: string[] | null = null;
   /** Set when the server refused COMMAND (renamed, ACL): everything falls back to defaults. */
   unavailable = false;
+  /** Set once the full COMMAND reply is known: a name not in it is not asked for again. */
+  private complete = false;
 
   constructor(private readonly fetch: CommandInfoFetcher) {}
 
@@ -199,6 +201,10 @@ export class CommandTable {
     const key = name.toLowerCase();
     const hit = this.known.get(key);
     if (hit !== undefined) return Promise.resolve(hit);
+    if (this.complete) {
+      this.known.set(key, null); // the full table has no such command: nothing to ask
+      return Promise.resolve(null);
+    }
     if (this.unavailable) return Promise.resolve(null);
     const pending = this.waiting.get(key);
     if (pending) return pending;
@@ -212,39 +218,45 @@ export class CommandTable {
       });
     }
     this.batch.push(key);
-    const p = new Promise<CommandInfo | null>((resolve) => {
-      this.resolvers.set(key, resolve);
+    const p = new Promise<CommandInfo | null>((resolve, reject) => {
+      this.resolvers.set(key, { resolve, reject });
     });
     this.waiting.set(key, p);
     return p;
   }
 
-  private readonly resolvers = new Map<string, (info: CommandInfo | null) => void>();
+  private readonly resolvers = new Map<string, { resolve: (info: CommandInfo | null) => void; reject: (err: unknown) => void }>();
 
   private async load(names: string[]): Promise<void> {
     let reply: Reply = null;
-    let cache = true;
+    let failure: unknown = null;
     try {
       reply = await this.fetch(names);
     } catch (err) {
-      // A refusal (COMMAND renamed or forbidden) is final; a lost connection is not.
+      // A refusal (COMMAND renamed or forbidden) is final: everything falls back to defaults.
+      // A lost connection is not: the callers see its error, and the names are asked again.
       if (err instanceof ReplyError) this.unavailable = true;
-      cache = false;
+      else failure = err;
     }
     const entries = Array.isArray(reply) ? reply : [];
     names.forEach((name, i) => {
-      const info = parseCommandInfo(entries[i] ?? null);
-      if (cache) this.known.set(name, info);
       this.waiting.delete(name);
-      const resolve = this.resolvers.get(name);
+      const waiter = this.resolvers.get(name);
       this.resolvers.delete(name);
-      resolve?.(info);
+      if (failure !== null) {
+        waiter?.reject(failure);
+        return;
+      }
+      const info = parseCommandInfo(entries[i] ?? null);
+      if (!this.unavailable) this.known.set(name, info);
+      waiter?.resolve(info);
     });
   }
 
   /** Stores a full COMMAND reply (every command at once). */
   learnAll(reply: Reply): void {
     if (!Array.isArray(reply)) return;
+    this.complete = true;
     for (const entry of reply) {
       const info = parseCommandInfo(entry);
       if (info !== null) this.known.set(info.name, info);
