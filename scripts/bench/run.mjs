@@ -5,10 +5,13 @@
  * clients' order run by run. Prints the table, writes out/results.json, docs/bench.svg and the
  * results section of BENCHMARKS.md.
  *
- *   node scripts/bench/run.mjs [--runs 7] [--ms 1500] [--only a,b,c] [--no-write]
+ *   node scripts/bench/run.mjs [--runs 7] [--ms 1500] [--only a,b,c] [--no-write] [--committed]
+ *
+ * --committed measures the last commit (built apart in a temporary folder) rather than the
+ * working tree, which may hold unfinished changes.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +27,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    committed: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(opts.runs);
@@ -41,7 +45,21 @@ if (!existsSync(join(here, 'node_modules', 'redis-parser')) || !existsSync(join(
   console.log('installing the benchmark dependencies...');
   sh('npm', ['ci', '--no-audit', '--no-fund'], here);
 }
-if (!opts['no-build']) {
+let dist = join(root, 'dist');
+let builtDir = null;
+if (opts.committed) {
+  const dir = mkdtempSync(join(tmpdir(), 'redisdb-bench-head-'));
+  builtDir = dir;
+  const head = spawnSync('sh', ['-c', `git archive HEAD src tsconfig.json tsconfig.build.json package.json | tar -x -C "${dir}"`], { cwd: root, stdio: 'inherit' });
+  if (head.status !== 0) throw new Error('git archive HEAD failed');
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('building the last commit failed');
+  dist = join(dir, 'dist');
+  // The workers inherit this and import redisdb from there.
+  process.env.REDISDB_BENCH_DIST = dist;
+  console.log(`measuring the last commit, built in ${dir}`);
+} else if (!opts['no-build']) {
   const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   // tsc still emits on type errors; measuring what was emitted beats measuring nothing.
   if (r.status !== 0 && !existsSync(join(root, 'dist', 'index.js'))) throw new Error('npm run build failed');
@@ -54,7 +72,7 @@ const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
 const bundleDir = join(here, 'out', 'bundle');
 let bundled = false;
 if (existsSync(esbuild)) {
-  const r = spawnSync(esbuild, [join(root, 'dist', 'index.js'), '--bundle', '--platform=node', '--format=esm',
+  const r = spawnSync(esbuild, [join(dist, 'index.js'), '--bundle', '--platform=node', '--format=esm',
     `--outfile=${join(bundleDir, 'index.js')}`, '--log-level=error'], { stdio: 'inherit' });
   bundled = r.status === 0;
 }
@@ -137,6 +155,8 @@ try {
   await Promise.all(servers.map((x) => x.stop()));
   rmSync(decoderFile, { force: true });
 }
+const size = distSize();
+if (builtDir !== null) rmSync(builtDir, { recursive: true, force: true });
 
 function format(r) {
   const v = r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value.toFixed(2);
@@ -156,7 +176,8 @@ const meta = {
   // Other processes on the machine skew throughput; the 1-minute load average says how much.
   load: { before: loadBefore, after: os.loadavg()[0] },
   stream: { bytes: stream.buffer.length, replies: stream.replies },
-  dist: distSize(),
+  dist: size,
+  build: opts.committed ? `last commit ${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim()}` : 'working tree',
 };
 const summary = summarize(raw, Object.fromEntries(PLAN.map((s) => [s.id, s.mine ?? 'redisdb'])));
 printTable(summary, meta);
@@ -171,8 +192,8 @@ if (!opts['no-write']) {
 }
 
 function distSize() {
-  const r = spawnSync('du', ['-sb', join(root, 'dist')], { encoding: 'utf8' });
-  const js = spawnSync('sh', ['-c', `find "${join(root, 'dist')}" -name '*.js' -print0 | xargs -0 cat | wc -c`], { encoding: 'utf8' });
-  const gz = spawnSync('sh', ['-c', `find "${join(root, 'dist')}" -name '*.js' -print0 | xargs -0 cat | gzip -9 | wc -c`], { encoding: 'utf8' });
+  const r = spawnSync('du', ['-sb', dist], { encoding: 'utf8' });
+  const js = spawnSync('sh', ['-c', `find "${dist}" -name '*.js' -print0 | xargs -0 cat | wc -c`], { encoding: 'utf8' });
+  const gz = spawnSync('sh', ['-c', `find "${dist}" -name '*.js' -print0 | xargs -0 cat | gzip -9 | wc -c`], { encoding: 'utf8' });
   return { totalBytes: Number(r.stdout.split('\t')[0]), jsBytes: Number(js.stdout.trim()), jsGzipBytes: Number(gz.stdout.trim()) };
 }

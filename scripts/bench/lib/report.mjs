@@ -165,7 +165,8 @@ export function markdown(summary, meta) {
   const v = meta.versions;
   const lines = [
     `Measured ${meta.date.slice(0, 16).replace('T', ' ')} UTC on ${meta.machine}; Node ${meta.node}, Redis ${meta.redis}, ` +
-      `node-redis ${v['node-redis5']} and ${v['node-redis6']}, ioredis ${v.ioredis}, redis-parser ${v['redis-parser']}. ` +
+      `node-redis ${v['node-redis5']} and ${v['node-redis6']}, ioredis ${v.ioredis}, redis-parser ${v['redis-parser']}; ` +
+      `redisdb built from the ${meta.build ?? 'working tree'}. ` +
       `${meta.runs} runs per client (${meta.ms} ms each after a 300 ms warm-up), medians; ratios are medians of same-run ratios. ` +
       `Load average (1 min) ${meta.load.before.toFixed(1)} before and ${meta.load.after.toFixed(1)} after the run.`,
     '',
