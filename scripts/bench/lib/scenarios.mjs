@@ -122,21 +122,27 @@ const SCENARIOS = {
     // Warm the JIT on the first tenth with a throw-away decoder.
     const warm = feed();
     for (let i = 0; i < chunks.length / 10; i++) warm.write(chunks[i]);
-    const d = feed();
-    const cpu = process.cpuUsage();
-    const start = performance.now();
-    for (const chunk of chunks) d.write(chunk);
-    const seconds = (performance.now() - start) / 1000;
-    const used = process.cpuUsage(cpu);
-    if (d.count() !== config.decoderReplies) {
-      throw new Error(`(e) ${config.client} decoded ${d.count()} replies, expected ${config.decoderReplies}`);
+    // The best of five passes, each with a fresh decoder: a pass that another process
+    // slowed down says nothing about the decoder.
+    let best = null;
+    for (let pass = 0; pass < 5; pass++) {
+      const d = feed();
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      for (const chunk of chunks) d.write(chunk);
+      const seconds = (performance.now() - start) / 1000;
+      const used = process.cpuUsage(cpu);
+      if (d.count() !== config.decoderReplies) {
+        throw new Error(`(e) ${config.client} decoded ${d.count()} replies, expected ${config.decoderReplies}`);
+      }
+      const cpuSeconds = (used.user + used.system) / 1e6;
+      if (best === null || cpuSeconds < best.cpuSeconds) best = { cpuSeconds, seconds, count: d.count() };
     }
-    const cpuSeconds = (used.user + used.system) / 1e6;
-    // Pure CPU work: counted per CPU-second, which other processes on the machine cannot skew
-    // the way they skew wall time.
+    // Pure CPU work: counted per CPU-second, which other processes on the machine skew less
+    // than wall time.
     return {
-      value: d.count() / cpuSeconds, unit: 'replies/CPU-s', wallPerSec: d.count() / seconds,
-      mbps: data.length / 1e6 / cpuSeconds, cpuUsPerOp: (used.user + used.system) / d.count(),
+      value: best.count / best.cpuSeconds, unit: 'replies/CPU-s', wallPerSec: best.count / best.seconds,
+      mbps: data.length / 1e6 / best.cpuSeconds, cpuUsPerOp: (best.cpuSeconds * 1e6) / best.count,
     };
   },
 
