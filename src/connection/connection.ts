@@ -383,6 +383,8 @@ export class Connection extends EventEmitter {
       for (const chunk of out) socket.write(chunk);
       socket.uncork();
     }
+    // Usually the kernel took every byte at once: nothing refers to the writer's slab now.
+    if (socket.writableLength === 0) this.writer.recycle();
   }
 
   /**

@@ -128,6 +128,18 @@ export class RequestWriter {
     return chunks;
   }
 
+  /**
+   * Writes from the start of the current slab again. Only for when every byte handed over by
+   * take() has been written out (the socket holds no view of the slab any more): then a busy
+   * connection keeps one slab instead of leaving one to the garbage collector every 64 KB.
+   */
+  recycle(): void {
+    if (this.start === this.pos && this.chunks.length === 0) {
+      this.start = 0;
+      this.pos = 0;
+    }
+  }
+
   /** Makes room for `n` more bytes, starting a new slab (never growing one in place). */
   private reserve(n: number): void {
     if (this.pos + n <= this.slab.length) return;

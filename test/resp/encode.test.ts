@@ -76,6 +76,22 @@ describe('RequestWriter', () => {
     assert.deepEqual(joined(first), copy);
   });
 
+  it('recycle() reuses the slab once everything taken is written, and never drops pending bytes', () => {
+    const w = new RequestWriter();
+    w.write(['SET', 'a', '1']);
+    const first = w.take() as Buffer;
+    w.recycle();
+    w.write(['GET', 'a']);
+    const second = w.take() as Buffer;
+    assert.equal(second.buffer, first.buffer);
+    assert.equal(second.byteOffset, first.byteOffset, 'written from the start of the same slab');
+    assert.deepEqual(Buffer.from(second), expected(['GET', 'a']));
+    w.write(['SET', 'b', '2']);
+    w.recycle(); // bytes not taken yet: nothing may move
+    w.write(['GET', 'b']);
+    assert.deepEqual(joined(w.take()), Buffer.concat([expected(['SET', 'b', '2']), expected(['GET', 'b'])]));
+  });
+
   it('a bad argument is a TypeError naming it, and nothing is appended', () => {
     const w = new RequestWriter();
     w.write(['SET', 'a', '1']);
