@@ -28,6 +28,17 @@ export class ProtocolError extends RedisError {
 /** The socket failed, closed, or could not be opened. */
 export class ConnectionError extends RedisError {
   override name = 'ConnectionError';
+  /**
+   * True when the command was never written to a socket (it waited for a connection that
+   * could not be made), so it surely did not run; false when it may or may not have run.
+   */
+  neverSent = false;
+}
+
+/** Marks a connection error as one for commands that never left the process. */
+export function unsent<E extends ConnectionError>(err: E): E {
+  err.neverSent = true;
+  return err;
 }
 
 /** A command or connect attempt was not answered in time. */

@@ -275,12 +275,10 @@ export async function replayHints(
 
 /**
  * True for the errors a command gets when it never left this process: the node was out, or
- * the connection it waited for could not be made (the messages of connection.ts's connect
- * path: refused, timed out or closed while connecting, authentication refused, queue full).
+ * the connection it waited for could not be made (authentication refused included).
  */
 export function neverSent(err: ConnectionError): boolean {
-  if (err instanceof NodeDownError || err instanceof AuthError) return true;
-  return /^(cannot connect to |connecting to \S+ timed out|connection to \S+ closed while connecting|connection to \S+ is not ready and its offline queue is full)/.test(err.message);
+  return err.neverSent || err instanceof NodeDownError || err instanceof AuthError;
 }
 
 /** What the write path needs from the backend. */

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { inspect } from 'node:util';
-import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError } from '../errors.js';
+import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError, unsent } from '../errors.js';
 import { Decoder, type Reply } from '../resp/decode.js';
 import { RequestWriter, validateArgs } from '../resp/encode.js';
 import { addressOf, type ResolvedOptions } from './options.js';
@@ -213,7 +213,7 @@ export class Connection extends EventEmitter {
         return;
       }
       if (this.offline.length >= this.options.offlineQueueLimit) {
-        reject(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`));
+        reject(unsent(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`)));
         return;
       }
       this.offline.push(p);
@@ -338,8 +338,13 @@ export class Connection extends EventEmitter {
     this.socket = null;
     this.failures++;
     this.failInflight(err);
-    // Commands that waited for this attempt fail now rather than wait an unknown time.
-    for (const p of this.offline.drain()) p.reject(err);
+    // Commands that waited for this attempt fail now rather than wait an unknown time; none
+    // of them was written anywhere.
+    if (err instanceof ConnectionError) unsent(err);
+    for (const p of this.offline.drain()) {
+      // A command waiting for its retry was written once: it may have run.
+      p.reject(p.retried ? new TimeoutError(`${p.name} to ${this.address} timed out, and its retry found no connection: ${err.message}`) : err);
+    }
     this.emit('connect-failed', err);
   }
 
@@ -545,7 +550,7 @@ export class Connection extends EventEmitter {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const closed = new ConnectionError(`connection to ${this.address} is closed`);
-    for (const p of this.offline.drain()) p.reject(closed);
+    for (const p of this.offline.drain()) p.reject(unsent(new ConnectionError(closed.message)));
     if (socket === null) return;
     this.flush();
     if (this.inflight.length > 0) {
@@ -579,6 +584,6 @@ export class Connection extends EventEmitter {
     this.socket = null;
     socket?.destroy();
     this.failInflight(closed);
-    for (const p of this.offline.drain()) p.reject(closed);
+    for (const p of this.offline.drain()) p.reject(unsent(new ConnectionError(closed.message)));
   }
 }
