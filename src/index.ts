@@ -31,6 +31,9 @@ export {
   type BackendOptions, type NodeOptions, type NodeSpec, type PlacementOptions, type ReferenceParams, type Hashing,
 } from './backends/index.js';
 export { BackendPipelineBase, type BackendPipeline } from './backends/pipeline.js';
+export { NodeHealth, type NodeState, type HealthOptions, type NodeHealthOptions } from './backends/health.js';
+export { WriteQuorumError, HintStore, type WriteQuorum, type WriteOutcome, type CopyWriteOptions } from './backends/hints.js';
+export { ResyncError, type ResyncProgress, type ResyncOptions } from './backends/resync.js';
 export { BackendPubSub } from './backends/pubsub.js';
 export { Redlock } from './backends/redlock.js';
 export {

@@ -20,7 +20,11 @@ import { Placement } from './placement.js';
 export interface HealthOptions {
   /** Consecutive failures after which a node is taken out (twemproxy's default: 2). */
   readonly failureLimit: number;
-  /** Milliseconds a node stays out before a PING may bring it back (twemproxy's default: 30 s). */
+  /**
+   * Milliseconds a node stays out before a PING may bring it back. Default 2 s: twemproxy's
+   * 30 s suits one proxy; a client in every process can check sooner, so that a node that
+   * restarted serves again within seconds (go-redis's ring checks every half second).
+   */
   readonly retryTimeout: number;
   /** RedisRing: move an ejected node's keys to the next node instead of failing them. */
   readonly autoEject: boolean;
@@ -42,7 +46,7 @@ export const HEALTH_OPTION_NAMES: readonly string[] = [
   'auto_eject_hosts', 'autoEjectHosts',
 ];
 
-export const DEFAULT_HEALTH: HealthOptions = Object.freeze({ failureLimit: 2, retryTimeout: 30_000, autoEject: false });
+export const DEFAULT_HEALTH: HealthOptions = Object.freeze({ failureLimit: 2, retryTimeout: 2_000, autoEject: false });
 
 function pick(options: Record<string, unknown>, kind: string, snake: string, camel: string): unknown {
   if (options[snake] !== undefined && options[camel] !== undefined) {

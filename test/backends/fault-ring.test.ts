@@ -47,7 +47,7 @@ describe('RedisRing node health', () => {
     assert.throws(() => ring({ write_quorum: 2 }), /RedisCopy options/);
     const r = ring({ serverFailureLimit: 3, serverRetryTimeout: 1500, autoEjectHosts: true });
     assert.deepEqual(r.health.options, { failureLimit: 3, retryTimeout: 1500, autoEject: true });
-    assert.deepEqual(ring({}).health.options, { failureLimit: 2, retryTimeout: 30_000, autoEject: false });
+    assert.deepEqual(ring({}).health.options, { failureLimit: 2, retryTimeout: 2_000, autoEject: false });
     assert.throws(() => r.health.markDown(3), /node must be an index from 0 to 2, got 3/);
     assert.throws(() => r.health.markUp(-1), RangeError);
     assert.throws(() => r.health.markDown(0, -1), RangeError);
