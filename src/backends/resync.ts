@@ -117,7 +117,13 @@ export class CopyRepair {
 
   /** The node's process id as Redis names it. */
   private async runIdOf(node: number): Promise<string> {
-    const info = (await this.copy.nodes[node]!.connection.send(['INFO', 'server'], { name: 'INFO (run_id)' })) as string;
+    const client = this.copy.nodes[node]!;
+    // Bounded even without socket_timeout: a hung node must not hold this check, nor the
+    // commands queued behind it on the same connection, forever.
+    const info = (await client.connection.send(['INFO', 'server'], {
+      name: 'INFO (run_id)',
+      timeout: client.options.socketTimeout ?? client.options.connectTimeout,
+    })) as string;
     return /run_id:([0-9a-f]+)/.exec(info)?.[1] ?? '';
   }
 

@@ -193,3 +193,26 @@ describe('RedisCopy with a node that hangs', () => {
     }
   });
 });
+
+describe('RedisCopy whose first node hangs before anything was learned', () => {
+  const servers = useServers(2);
+
+  it('learns its routes from the next node within the connect timeout, even without socket_timeout', async () => {
+    const copy = new RedisCopy(servers.map((s) => s.address), { OPTIONS: { socket_connect_timeout: 0.5 } });
+    try {
+      const key = Array.from({ length: 50 }, (_, i) => `h:${i}`).find((k) => copy.nodeIndexFor(k) === 1)!;
+      await copy.nodes[1]!.set(key, 'from node 1');
+      servers[0]!.pause();
+      try {
+        const started = performance.now();
+        assert.equal(await copy.get(key), 'from node 1');
+        const took = performance.now() - started;
+        assert.ok(took < 2000, `the first read took ${took.toFixed(0)} ms`);
+      } finally {
+        servers[0]!.resume();
+      }
+    } finally {
+      await copy.close();
+    }
+  });
+});
