@@ -107,6 +107,13 @@ export abstract class Backend {
   abstract planFor(spec: CommandSpec, route: Route): Plan;
 
   /**
+   * Told of each node's result of a command that a pipeline or transaction sent to the node
+   * itself (outside execute), so a backend that repairs nodes (RedisCopy) learns of a write a
+   * node missed. `plan` is null for a whole MULTI block. Nothing to do by default.
+   */
+  noteSent(_plan: Plan | null, _node: number, _spec: CommandSpec, _result: unknown): void {}
+
+  /**
    * Turns a method call into the command to send, with the reference's conventions. Pure
    * except for multi-word names, which may need the command table (then it is a Promise).
    */

@@ -12,7 +12,7 @@ import { HintStore, copyOptions, quorumSize, replicateWrite, type Hint } from '.
 import { commandName, type Plan } from './plan.js';
 import { CopyRepair, type ResyncOptions } from './resync.js';
 import { keysOf, type Route } from './routes.js';
-import { NodeDownError } from '../errors.js';
+import { ConnectionError, NodeDownError } from '../errors.js';
 
 export class RedisCopyBase extends Backend {
   /** Each node's health: server_failure_limit, server_retry_timeout. */
@@ -81,6 +81,19 @@ export class RedisCopyBase extends Backend {
         if (health.state(i) === 'up' && (this.hints.needsResync(i) || this.hints.count(i) > 0)) health.markDown(i, 0);
       }
     }
+  }
+
+  /** A write a pipeline sent that a node may have missed gets the repair a direct write would. */
+  override noteSent(plan: Plan | null, node: number, spec: CommandSpec, result: unknown): void {
+    if (!(result instanceof ConnectionError)) return;
+    if (plan === null) {
+      this.hints.markForResync(node); // a MULTI block: which of its writes ran is unknown
+    } else {
+      const write = this.writes.get(plan);
+      if (write === undefined) return; // a read: nothing was missed
+      this.hints.missed(node, write, result);
+    }
+    if (this.health.state(node) === 'up') this.health.markDown(node, 0);
   }
 
   planFor(spec: CommandSpec, route: Route): Plan {

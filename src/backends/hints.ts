@@ -179,6 +179,18 @@ export class HintStore {
     return true;
   }
 
+  /**
+   * Records a write that failed on a node with a connection error. Never sent: the node missed
+   * it for sure, so it is replayed. Sent but unanswered: maybe applied, maybe not, so its keys
+   * are copied from a healthy node (the whole node when the write names no keys).
+   */
+  missed(node: number, hint: Hint, error: ConnectionError): boolean {
+    if (neverSent(error)) return this.add(node, hint);
+    if (hint.keys !== null) return this.add(node, { ...hint, copy: true });
+    this.markForResync(node);
+    return false;
+  }
+
   /** Drops a node's hints: it will be copied whole instead. */
   markForResync(node: number): void {
     this.queues[node] = [];
@@ -331,13 +343,7 @@ export async function replicateWrite(
       continue;
     }
     const error = s.reason instanceof Error ? s.reason : new Error(String(s.reason));
-    if (error instanceof ConnectionError && !away[i]) {
-      // Never sent: the node missed it for sure, replay it. Sent but unanswered: maybe
-      // applied, maybe not: copy its keys from a healthy node (a full copy when it has none).
-      if (neverSent(error)) hinted[i] = store.add(i, hint);
-      else if (hint.keys !== null) hinted[i] = store.add(i, { ...hint, copy: true });
-      else store.markForResync(i);
-    }
+    if (error instanceof ConnectionError && !away[i]) hinted[i] = store.missed(i, hint, error);
     results[i] = error;
     outcomes[i] = { node, ok: false, error, hinted: hinted[i]! };
   }

@@ -112,6 +112,9 @@ export class BackendPipelineBase extends CommandQueue {
     });
     const replies = await BackendPipelineBase.runGroups(groups);
     const at = (p: Part): unknown => replies.get(p.node)![p.slot];
+    plans.forEach((plan, i) => {
+      for (const part of parts[i]!) this.backend.noteSent(plan, part.node, specOf(plan, part.node), at(part));
+    });
     return Promise.all(plans.map((plan, i) => this.assemble(plan, parts[i]!.map(at))));
   }
 
@@ -172,6 +175,11 @@ export class BackendPipelineBase extends CommandQueue {
       for (const spec of specs) pipe.queueSpec(spec);
     }
     const replies = await BackendPipelineBase.runGroups(groups);
+    for (const n of nodes) {
+      // A MULTI block lost on a node may or may not have run there: the node is repaired whole.
+      const lost = replies.get(n)!.find((r) => r instanceof ConnectionError);
+      if (lost !== undefined) this.backend.noteSent(null, n, { argv: ['MULTI'], words: 1, reply: null }, lost);
+    }
     if (nodes.every((n) => replies.get(n)!.every((r) => r instanceof Error))) {
       const errors = nodes.map((n) => replies.get(n)![0] as Error);
       throw new NodesFailedError(nodes.map((n) => this.backend.addresses[n]!), errors, 'transaction');
@@ -219,6 +227,11 @@ async function transactionNode(backend: Backend, specs: readonly CommandSpec[], 
     }
   }
   return node === -1 ? 0 : node;
+}
+
+/** The spec a plan sent to one node. */
+function specOf(plan: Plan, node: number): CommandSpec {
+  return plan.kind === 'one' ? plan.spec : plan.specs[plan.nodes.indexOf(node)]!;
 }
 
 function show(k: unknown): string {

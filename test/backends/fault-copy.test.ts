@@ -197,6 +197,32 @@ describe('RedisCopy repair and quorum', () => {
     assert.ok(stats.includes('cmdstat_restore'), 'its unanswered writes were repaired by copying their keys');
   });
 
+  it('pipelines and transactions: a node that missed their writes is repaired like after a direct write', async () => {
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: servers[2]!.port });
+    try {
+      const copy = new RedisCopy({
+        nodes: [servers[0]!.address, servers[1]!.address, `127.0.0.1:${proxy.port}`],
+        socket_timeout: 0.3, socket_connect_timeout: 0.3, server_retry_timeout: 100,
+      });
+      copies.push(copy);
+      assert.deepEqual(await copy.set('pipe:kept', 'yes'), [true, true, true]);
+      // The node's connections go nowhere: what the pipelines send to it never arrives.
+      proxy.set({ blackhole: true });
+      proxy.dropAll();
+      const results = await copy.pipeline({ transaction: false }).set('pipe:a', 'A').incr('pipe:n').exec({ raiseOnError: false });
+      assert.deepEqual((results[0] as unknown[]).slice(0, 2), [true, true]);
+      assert.ok((results[0] as unknown[])[2] instanceof Error);
+      const tx = await copy.pipeline().set('pipe:b', 'B').exec({ raiseOnError: false });
+      assert.deepEqual((tx[0] as unknown[]).slice(0, 2), [true, true]);
+      assert.notEqual(copy.health.state(2), 'up'); // no reads from it until it is repaired
+      proxy.set({});
+      await eventually(() => copy.health.state(2) === 'up');
+      assert.deepEqual(await direct[2]!.mget('pipe:a', 'pipe:n', 'pipe:b', 'pipe:kept'), ['A', '1', 'B', 'yes']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('hints beyond hint_limit are dropped and the node is copied whole instead, TTLs included', async () => {
     const copy = copyOf({ server_retry_timeout: 200, hint_limit: 10 });
     const out = 0;
