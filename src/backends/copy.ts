@@ -8,8 +8,8 @@ import type { ReferenceParams, BackendOptions } from './config.js';
 import type { CommandSpec } from '../client/conventions.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
 import { NodeHealth, healthOptions, readFromHealthy, runGuarded, sharedOptionsOf } from './health.js';
-import { HintStore, copyOptions, quorumSize, replicateWrite, type Hint } from './hints.js';
-import { commandName, type Plan } from './plan.js';
+import { HintStore, copyOptions, quorumSize, replicateWrite, type Hint, type WriteTarget } from './hints.js';
+import type { Plan } from './plan.js';
 import { CopyRepair, type ResyncOptions } from './resync.js';
 import { keysOf, type Route } from './routes.js';
 import { ConnectionError, NodeDownError } from '../errors.js';
@@ -22,8 +22,6 @@ export class RedisCopyBase extends Backend {
   /** Nodes that must take a write (from write_quorum). */
   readonly writeQuorum: number;
   private readonly repair: CopyRepair;
-  /** The write plans made by planFor, with their keys, until execute runs them. */
-  private readonly writes = new WeakMap<Plan, Hint>();
 
   /** new RedisCopy(['host:port', ...], { DB, OPTIONS }) or new RedisCopy({ nodes, db, ...options }). */
   constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
@@ -49,7 +47,7 @@ export class RedisCopyBase extends Backend {
 
   /** Writes go to the healthy nodes and count toward write_quorum; reads only to healthy nodes. */
   override execute(plan: Plan): Promise<unknown> {
-    const write = this.writes.get(plan);
+    const write = writeOf(plan);
     if (write !== undefined) return this.replicate(write);
     if (this.health.quiet) return super.execute(plan);
     if (plan.kind === 'one' && plan.failoverHash >= 0) {
@@ -59,27 +57,32 @@ export class RedisCopyBase extends Backend {
     return runGuarded(this.health, plan, (p) => super.execute(p));
   }
 
-  private async replicate(write: Hint): Promise<unknown> {
-    const health = this.health;
-    const target = {
-      nodes: this.nodes,
-      addresses: this.addresses,
-      writable: (i: number) => health.state(i) === 'up',
-      refusal: (i: number) => health.refusal(i) ?? new NodeDownError(this.addresses[i]!),
-    };
-    const send = (i: number, spec: CommandSpec): Promise<unknown> => {
-      const reply = this.nodes[i]!.dispatch(spec);
-      return health.isSuspect(i) ? reply.then((v) => (health.succeeded(i), v)) : reply;
-    };
-    try {
-      return await replicateWrite(target, write, commandName(write.spec), this.hints, this.writeQuorum, send);
-    } finally {
-      // A node that missed a write serves no more reads until it is repaired: by its hints
-      // when the write never reached it, by a full copy when it went unanswered (it may or
-      // may not have been applied). The repair starts as soon as the node answers a PING.
-      for (let i = 0; i < this.nodes.length; i++) {
-        if (health.state(i) === 'up' && (this.hints.needsResync(i) || this.hints.count(i) > 0)) health.markDown(i, 0);
-      }
+  /** What replicateWrite needs of this backend: made once, not per write. */
+  private readonly target: WriteTarget = {
+    nodes: this.nodes,
+    addresses: this.addresses,
+    writable: (i: number) => this.health.state(i) === 'up',
+    refusal: (i: number) => this.health.refusal(i) ?? new NodeDownError(this.addresses[i]!),
+    missedWrite: () => this.holdBackUnrepaired(),
+  };
+
+  private readonly sendTo = (i: number, spec: CommandSpec): Promise<unknown> => {
+    const reply = this.clients[i]!.dispatch(spec);
+    return this.health.isSuspect(i) ? reply.then((v) => (this.health.succeeded(i), v)) : reply;
+  };
+
+  private replicate(write: Hint): Promise<unknown> {
+    return replicateWrite(this.target, write, this.hints, this.writeQuorum, this.sendTo);
+  }
+
+  /**
+   * A node that missed a write serves no more reads until it is repaired: by its hints when
+   * the write never reached it, by copying keys when it went unanswered (it may or may not
+   * have been applied). The repair starts as soon as the node answers a PING.
+   */
+  private holdBackUnrepaired(): void {
+    for (let i = 0; i < this.nodes.length; i++) {
+      if (this.health.state(i) === 'up' && (this.hints.needsResync(i) || this.hints.count(i) > 0)) this.health.markDown(i, 0);
     }
   }
 
@@ -89,19 +92,21 @@ export class RedisCopyBase extends Backend {
     if (plan === null) {
       this.hints.markForResync(node); // a MULTI block: which of its writes ran is unknown
     } else {
-      const write = this.writes.get(plan);
+      const write = writeOf(plan);
       if (write === undefined) return; // a read: nothing was missed
       this.hints.missed(node, write, result);
     }
-    if (this.health.state(node) === 'up') this.health.markDown(node, 0);
+    this.holdBackUnrepaired();
   }
 
   planFor(spec: CommandSpec, route: Route): Plan {
     if (route.writes) {
-      const plan = this.everyNode(spec);
       const at = keysOf(route, spec);
       const keys = typeof at === 'number' ? [spec.argv[at]] : at.length > 0 ? at.map((p) => spec.argv[p]) : null;
-      this.writes.set(plan, { spec, keys });
+      const write: Hint = { spec, keys };
+      const plan: WritePlan = this.nodes.length === 1
+        ? { kind: 'one', node: 0, spec, wrap: true, failoverHash: -1, write }
+        : { kind: 'each', nodes: this.everyIndex, specs: this.everyIndex.map(() => spec), write };
       return plan;
     }
     const at = keysOf(route, spec);
@@ -112,6 +117,13 @@ export class RedisCopyBase extends Backend {
     const hash = this.placement.hashOf(spec.argv[first]);
     return { kind: 'one', node: this.continuum.nodeForHash(hash), spec, wrap: false, failoverHash: hash };
   }
+}
+
+/** A write's plan: every node, and the write itself, kept for the repair of a node that misses it. */
+type WritePlan = Plan & { readonly write: Hint };
+
+function writeOf(plan: Plan): Hint | undefined {
+  return (plan as Partial<WritePlan>).write;
 }
 
 /** A RedisCopy: the backend plus every Redis command as a method. */

@@ -17,6 +17,7 @@ import type { ConstRedis } from '../client/const-redis.js';
 import type { CommandSpec } from '../client/conventions.js';
 import { AuthError, ConfigError, ConnectionError, NodeDownError, RedisError } from '../errors.js';
 import { NodesFailedError } from './errors.js';
+import { commandName } from './plan.js';
 
 export type WriteQuorum = number | 'all' | 'majority';
 
@@ -297,6 +298,8 @@ export function neverSent(err: ConnectionError): boolean {
 export interface WriteTarget {
   readonly nodes: readonly ConstRedis[];
   readonly addresses: readonly string[];
+  /** Called after a write failed on some node (its miss already recorded). */
+  missedWrite(): void;
   /** True when the node takes writes directly now. */
   writable(node: number): boolean;
   /** The error for a node that is not writable. */
@@ -307,8 +310,52 @@ export interface WriteTarget {
  * Sends a write to every node (through `send`), keeps hints for the nodes that are away, and
  * applies the quorum. Resolves with one result per node (an Error in a failed node's place).
  */
-export async function replicateWrite(
-  target: WriteTarget, hint: Hint, what: string, store: HintStore, quorum: number,
+export function replicateWrite(
+  target: WriteTarget, hint: Hint, store: HintStore, quorum: number,
+  send: (node: number, spec: CommandSpec) => Promise<unknown>,
+): Promise<unknown[]> {
+  const count = target.nodes.length;
+  let everyNodeUp = true;
+  for (let i = 0; i < count && everyNodeUp; i++) everyNodeUp = target.writable(i);
+  if (!everyNodeUp) return replicateAround(target, hint, store, quorum, send);
+  // The common case: every node takes the write directly. One promise for the caller and no
+  // bookkeeping unless a node fails.
+  return new Promise<unknown[]>((resolve, reject) => {
+    const results: unknown[] = new Array<unknown>(count);
+    let left = count;
+    let failed = false;
+    const done = (): void => {
+      if (!failed) {
+        resolve(results);
+        return;
+      }
+      const settled = results.map((r): PromiseSettledResult<unknown> =>
+        r instanceof Error ? { status: 'rejected', reason: r } : { status: 'fulfilled', value: r });
+      try {
+        resolve(conclude(target, hint, store, quorum, settled, new Array<boolean>(count).fill(false), new Array<boolean>(count).fill(false)));
+      } catch (err) {
+        reject(err);
+      }
+    };
+    for (let i = 0; i < count; i++) {
+      send(i, hint.spec).then(
+        (value) => {
+          results[i] = value;
+          if (--left === 0) done();
+        },
+        (err: unknown) => {
+          results[i] = err instanceof Error ? err : new Error(String(err));
+          failed = true;
+          if (--left === 0) done();
+        },
+      );
+    }
+  });
+}
+
+/** A write while some node is away or being repaired: hints, gates and every outcome. */
+async function replicateAround(
+  target: WriteTarget, hint: Hint, store: HintStore, quorum: number,
   send: (node: number, spec: CommandSpec) => Promise<unknown>,
 ): Promise<unknown[]> {
   const count = target.nodes.length;
@@ -329,7 +376,15 @@ export async function replicateWrite(
       pending[i] = Promise.reject(target.refusal(i));
     }
   }
-  const settled = await Promise.allSettled(pending);
+  return conclude(target, hint, store, quorum, await Promise.allSettled(pending), hinted, away);
+}
+
+/** Results per node from the settled sends: missed writes recorded, the quorum applied. */
+function conclude(
+  target: WriteTarget, hint: Hint, store: HintStore, quorum: number,
+  settled: readonly PromiseSettledResult<unknown>[], hinted: boolean[], away: readonly boolean[],
+): unknown[] {
+  const count = settled.length;
   const results: unknown[] = new Array<unknown>(count);
   const outcomes: WriteOutcome[] = new Array<WriteOutcome>(count);
   let acknowledged = 0;
@@ -347,7 +402,8 @@ export async function replicateWrite(
     results[i] = error;
     outcomes[i] = { node, ok: false, error, hinted: hinted[i]! };
   }
-  if (acknowledged === 0) throw new NodesFailedError(target.addresses, results as Error[], what);
-  if (acknowledged < quorum) throw new WriteQuorumError(what, outcomes, quorum);
+  if (acknowledged < count) target.missedWrite();
+  if (acknowledged === 0) throw new NodesFailedError(target.addresses, results as Error[], commandName(hint.spec));
+  if (acknowledged < quorum) throw new WriteQuorumError(commandName(hint.spec), outcomes, quorum);
   return results;
 }
