@@ -28,6 +28,8 @@ const { values: opts } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     committed: { type: 'boolean', default: false },
+    // Draws the table, chart and BENCHMARKS.md again from a saved results.json, running nothing.
+    from: { type: 'string' },
   },
 });
 const RUNS = Number(opts.runs);
@@ -38,6 +40,19 @@ if (!Number.isFinite(MS) || MS < 100) throw new RangeError('--ms must be at leas
 function sh(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
+}
+
+if (opts.from !== undefined) {
+  const { readFileSync } = await import('node:fs');
+  const { printTable, markdown, updateBenchmarksMd } = await import('./lib/report.mjs');
+  const { drawChart } = await import('./lib/chart.mjs');
+  const saved = JSON.parse(readFileSync(opts.from, 'utf8'));
+  printTable(saved.summary, saved.meta);
+  if (!opts['no-write']) {
+    writeFileSync(join(root, 'docs', 'bench.svg'), drawChart(saved.summary, saved.meta));
+    updateBenchmarksMd(join(root, 'BENCHMARKS.md'), markdown(saved.summary, saved.meta));
+  }
+  process.exit(0);
 }
 
 // The peers live in this folder's own node_modules, never in redisdb's.

@@ -143,7 +143,7 @@ function rows(summary) {
   return out;
 }
 
-const HEAD = ['Scenario', 'Client', 'Median', 'Detail', 'Peak RSS', 'first row ÷ this'];
+const HEAD = ['Scenario', 'Client', 'Median', 'Detail', 'Peak RSS', 'first row ÷ this, same run'];
 
 export function printTable(summary, meta) {
   const all = [HEAD, ...rows(summary)];
