@@ -131,7 +131,7 @@ function runWorker(config) {
 }
 
 function redisBenchmark(port) {
-  const r = spawnSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-P', '100', '-t', 'set', '-n', '2000000', '-q'], { encoding: 'utf8' });
+  const r = spawnSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-P', '100', '-t', 'set', '-n', '2000000', '-q'], { encoding: 'utf8', timeout: 120_000 });
   const m = /SET: ([\d.]+) requests per second/.exec(r.stdout ?? '');
   if (r.status !== 0 || m === null) throw new Error(`redis-benchmark failed: ${r.stderr || r.stdout}`);
   return { value: Number(m[1]), unit: 'ops/s' };
