@@ -139,7 +139,20 @@ export class Decoder {
       const type = buf[pos];
       // Find the end of the header line.
       let end = pos + 1;
-      while (end < len && buf[end] !== CR) end++;
+      // A bulk string's length is read while looking for the line's end: one pass over the
+      // digits. Anything but plain digits is left to parseLength, which judges it.
+      let length = 0;
+      let plain = true;
+      if (type === 0x24) {
+        for (; end < len; end++) {
+          const digit = buf[end]! - 0x30;
+          if (digit === CR - 0x30) break;
+          if (digit < 0 || digit > 9) plain = false;
+          length = length * 10 + digit;
+        }
+      } else {
+        while (end < len && buf[end] !== CR) end++;
+      }
       // Measured the same way whether or not the line's end has arrived, so the verdict does
       // not depend on how the bytes were chunked.
       if (end - pos > this.maxLine) this.fail('header line too long');
@@ -165,7 +178,7 @@ export class Decoder {
           pos = next;
           break;
         case 0x24: { // '$' bulk string
-          const n = parseLength(buf, pos + 1, end, this);
+          const n = plain && end > pos + 1 && end - pos <= 16 ? length : parseLength(buf, pos + 1, end, this);
           if (n === -1) {
             pos = next;
             this.emit(null);
