@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: installs this folder's dependencies if missing, builds redisdb (the
- * benchmark imports dist/, what users run), starts its own redis-server on a free port, and
- * runs every scenario for every client, each measurement in a fresh process, alternating the
- * clients' order run by run. Prints the table, writes out/results.json, docs/bench.svg and the
- * results section of BENCHMARKS.md.
+ * benchmark imports dist/, what users run), starts three redis-server processes of its own on
+ * free ports, and runs every scenario for every client, each measurement in a fresh process,
+ * alternating the clients' order run by run. Prints the table, writes out/results.json,
+ * docs/bench.svg and the results section of BENCHMARKS.md.
  *
  *   node scripts/bench/run.mjs [--runs 7] [--ms 1500] [--only a,b,c] [--no-write] [--committed]
+ *   node scripts/bench/run.mjs --from scripts/bench/out/results.json
  *
  * --committed measures the last commit (built apart in a temporary folder) rather than the
- * working tree, which may hold unfinished changes.
+ * working tree, which may hold unfinished changes; --from draws the outputs again from saved
+ * results without running anything.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
