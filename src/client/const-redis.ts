@@ -348,16 +348,23 @@ export interface ConstRedisConstructor {
 
 /** Wraps a client so that any property that is not one of its members is a command. */
 export function commandProxy<T extends ConstRedisBase>(target: T): T {
+  const cache = target['methodCache'];
   return new Proxy(target, {
     get(obj, prop, receiver) {
-      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
+      if (typeof prop === 'symbol') return Reflect.get(obj, prop, receiver);
+      // A command called before: one map lookup, not a walk up the prototype chain. Only
+      // names that are not members are cached, and defining a member drops its entry.
+      const known = cache.get(prop);
+      if (known !== undefined) return known;
+      if (prop in obj) return Reflect.get(obj, prop, receiver);
       if (NOT_COMMANDS.has(prop)) return undefined;
-      let fn = obj['methodCache'].get(prop);
-      if (fn === undefined) {
-        fn = (...args: unknown[]) => obj.command(prop, args) as Promise<Reply>;
-        obj['methodCache'].set(prop, fn);
-      }
+      const fn = (...args: unknown[]) => obj.command(prop, args) as Promise<Reply>;
+      cache.set(prop, fn);
       return fn;
+    },
+    defineProperty(obj, prop, descriptor) {
+      if (typeof prop === 'string') cache.delete(prop);
+      return Reflect.defineProperty(obj, prop, descriptor);
     },
   });
 }
