@@ -7,10 +7,10 @@ export type { ConstRedisConstructor } from './client/const-redis.js';
 export type { CommandMethod, ReferenceCommands, SetOptions, RangeOptions, ScanOptions, SortOptions, ScorePair, Bulk, Key, Value, Mapping } from './client/types.js';
 export type { CommandSpec } from './client/conventions.js';
 export { CommandTable, keyPositions, type CommandInfo } from './client/command-table.js';
-export { Connection, type SendOptions } from './connection/connection.js';
+export { Connection, type SendOptions, type BatchCommand, type ReplyShape } from './connection/connection.js';
 export { parseRedisUrl, resolveOptions, type ClientOptions, type ResolvedOptions, type TlsOptions } from './connection/options.js';
 export { Decoder, type Reply, type DecoderOptions } from './resp/decode.js';
-export { RequestWriter, encodeCommand, type CommandArg } from './resp/encode.js';
+export { RequestWriter, encodeCommand, validateArgs, numberToArg, type CommandArg } from './resp/encode.js';
 export {
   RedisError, ReplyError, ProtocolError, ConnectionError, TimeoutError, AuthError, WatchError,
   CrossNodeError, NodeDownError, LockError, ConfigError,

@@ -208,13 +208,15 @@ export function pipelineProxy<T extends Queueing>(target: T): PipelineOf<T> {
   const methods = new Map<string, (...args: unknown[]) => unknown>();
   const proxy = new Proxy(target, {
     get(obj, prop, receiver) {
+      // A command queued before is one map lookup: only names that are not members get here.
+      if (typeof prop === 'string') {
+        const known = methods.get(prop);
+        if (known !== undefined) return known;
+      }
       if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
       if (NOT_COMMANDS.has(prop)) return undefined;
-      let fn = methods.get(prop);
-      if (fn === undefined) {
-        fn = (...args: unknown[]) => obj.queue(prop, args);
-        methods.set(prop, fn);
-      }
+      const fn = (...args: unknown[]): unknown => obj.queue(prop, args);
+      methods.set(prop, fn);
       return fn;
     },
   });
