@@ -10,6 +10,26 @@ import { quantile } from './stats.mjs';
 
 const require = createRequire(import.meta.url);
 
+/** 64 callers, each SET then GET on its own key, through one client: (b) and (g). */
+async function setThenGet(config, c, scenario) {
+  const r = await timed(config, async (until) => {
+    let ops = 0;
+    const caller = async (i) => {
+      const key = `bench:${scenario}:${i}`;
+      const value = `value-${i}`;
+      while (performance.now() < until) {
+        await c.set(key, value);
+        await c.get(key);
+        ops += 2;
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, (_, i) => caller(i)));
+    return { ops };
+  });
+  await c.close();
+  return { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
+}
+
 export async function runScenario(config) {
   const run = SCENARIOS[config.scenario];
   if (run === undefined) throw new Error(`unknown scenario ${config.scenario}`);
@@ -55,23 +75,7 @@ const SCENARIOS = {
 
   /** (b) 64 callers, each SET then GET on its own key, one connection. */
   async b(config) {
-    const c = await openClient(config.client, config.port);
-    const r = await timed(config, async (until) => {
-      let ops = 0;
-      const caller = async (i) => {
-        const key = `bench:b:${i}`;
-        const value = `value-${i}`;
-        while (performance.now() < until) {
-          await c.set(key, value);
-          await c.get(key);
-          ops += 2;
-        }
-      };
-      await Promise.all(Array.from({ length: 64 }, (_, i) => caller(i)));
-      return { ops };
-    });
-    await c.close();
-    return { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
+    return setThenGet(config, await openClient(config.client, config.port), 'b');
   },
 
   /** (c) explicit pipelines of 1000 SETs, one after the other. */
@@ -190,22 +194,7 @@ const SCENARIOS = {
   /** (g) 64 callers, SET then GET, through RedisRing over 1 or 3 nodes, or ConstRedis alone. */
   async g(config) {
     const c = config.client === 'const' ? await openClient('const', config.ports[0]) : await openBackend(config.client, config.ports.slice(0, config.client === 'ring3' ? 3 : 1));
-    const r = await timed(config, async (until) => {
-      let ops = 0;
-      const caller = async (i) => {
-        const key = `bench:g:${i}`;
-        const value = `value-${i}`;
-        while (performance.now() < until) {
-          await c.set(key, value);
-          await c.get(key);
-          ops += 2;
-        }
-      };
-      await Promise.all(Array.from({ length: 64 }, (_, i) => caller(i)));
-      return { ops };
-    });
-    await c.close();
-    return { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
+    return setThenGet(config, c, 'g');
   },
 
   /** (h) 64 callers writing (SET): RedisCopy to 2 nodes, or ConstRedis to one. */
