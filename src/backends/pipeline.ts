@@ -9,7 +9,7 @@
  * every node holds every key, so the MULTI block runs on every node: a write's result has one
  * entry per node, a read's comes from the key's node.
  */
-import { CommandQueue, type Queued } from '../client/command-queue.js';
+import { CommandQueue, raiseOnErrorOf, type Queued } from '../client/command-queue.js';
 import type { CommandSpec } from '../client/conventions.js';
 import {
   PipelineBase, pipelineProxy, type ExecOptions, type LoadableScript, type PipelineOf, type PipelineOptions,
@@ -47,8 +47,7 @@ export class BackendPipelineBase extends CommandQueue {
    * with raiseOnError (the default) the first one is thrown after everything ran.
    */
   async exec(options: ExecOptions = {}): Promise<unknown[]> {
-    if (typeof options !== 'object' || options === null) throw new TypeError('exec: options must be an object');
-    const raise = options.raiseOnError ?? options.raise_on_error ?? true;
+    const raise = raiseOnErrorOf(options);
     const queued = this.queued;
     const scripts = this.scripts.size > 0 ? new Map(this.scripts) : null;
     this.reset();

@@ -3,7 +3,7 @@
  * decide differently. A plan is plain data, so a pipeline can group plans by node and send
  * them in batches, then combine the replies with the same rules.
  */
-import type { CommandSpec, ReplyTransform } from '../client/conventions.js';
+import { commandName, type CommandSpec, type ReplyTransform } from '../client/conventions.js';
 import { CrossNodeError, RedisError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
 import type { Merge } from './routes.js';
@@ -135,9 +135,7 @@ export function crossNodeError(spec: CommandSpec, keys: readonly unknown[], owne
   );
 }
 
-export function commandName(spec: CommandSpec): string {
-  return spec.argv.slice(0, spec.words).map(String).join(' ');
-}
+export { commandName };
 
 function showKey(k: unknown): string {
   const s = k instanceof Uint8Array ? Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString() : String(k);

@@ -4,7 +4,7 @@
  * refusal of transaction control commands inside a transaction.
  */
 import { flat, type CommandSpec } from './conventions.js';
-import type { LoadableScript, PipelineOf } from './pipeline.js';
+import type { ExecOptions, LoadableScript, PipelineOf } from './pipeline.js';
 
 /** A queued command: its spec, or the promise of one while a multi-word name resolves. */
 export type Queued = CommandSpec | Promise<CommandSpec>;
@@ -86,4 +86,12 @@ export abstract class CommandQueue {
       throw new TypeError(`${name} cannot be queued in a transactional pipeline; use transaction(fn, ...keys) to watch keys`);
     }
   }
+}
+
+/** exec()'s raiseOnError / raise_on_error option (default true), checked. */
+export function raiseOnErrorOf(options: ExecOptions): boolean {
+  if (typeof options !== 'object' || options === null) throw new TypeError('exec: options must be an object');
+  const v = options.raiseOnError ?? options.raise_on_error ?? true;
+  if (typeof v !== 'boolean') throw new TypeError(`exec: raiseOnError must be true or false, got ${String(v)}`);
+  return v;
 }

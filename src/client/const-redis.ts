@@ -7,7 +7,7 @@ import { Connection } from '../connection/connection.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
 import type { Reply } from '../resp/decode.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
-import { blockingTimeout, conventionFor, flat, type CommandSpec } from './conventions.js';
+import { blockingTimeout, commandName, conventionFor, flat, type CommandSpec } from './conventions.js';
 import { parseMethodName, type MethodName } from './method-name.js';
 import type { Bulk, CommandMethod, Key, ReferenceCommands } from './types.js';
 import { Lock, type LockOptions } from './lock.js';
@@ -147,7 +147,7 @@ export class ConstRedisBase extends EventEmitter {
     }
     const opts = {
       buffers: spec.buffers,
-      name: spec.words === 1 ? (spec.argv[0] as string) : spec.argv.slice(0, spec.words).join(' '),
+      name: commandName(spec),
     };
     // Shaped as the reply arrives: one promise per command, not two.
     return spec.reply === null ? this.connection.send(spec.argv, opts) : this.connection.sendShaped(spec.argv, opts, spec.reply);

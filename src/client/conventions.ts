@@ -31,6 +31,11 @@ export interface CommandSpec {
 
 type Convention = (args: unknown[], method: string) => CommandSpec;
 
+/** The command's name for messages: 'SET', 'CLIENT KILL'. */
+export function commandName(spec: CommandSpec): string {
+  return spec.words === 1 ? String(spec.argv[0]) : spec.argv.slice(0, spec.words).map(String).join(' ');
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;
   const proto = Object.getPrototypeOf(v);

@@ -7,9 +7,9 @@ import type { Connection } from '../connection/connection.js';
 import { ReplyError, WatchError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
 import type { ConstRedisBase } from './const-redis.js';
-import type { CommandSpec } from './conventions.js';
+import { commandName, type CommandSpec } from './conventions.js';
 import type { ReferenceCommands } from './types.js';
-import { CommandQueue, type Queued } from './command-queue.js';
+import { CommandQueue, raiseOnErrorOf, type Queued } from './command-queue.js';
 
 /** Names that are never commands: `await pipe`, inspection and JSON probe them. */
 const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
@@ -159,16 +159,6 @@ function buffersToText(r: Reply): Reply {
   return r;
 }
 
-function raiseOnErrorOf(options: ExecOptions): boolean {
-  if (typeof options !== 'object' || options === null) throw new TypeError('exec: options must be an object');
-  const v = options.raiseOnError ?? options.raise_on_error ?? true;
-  if (typeof v !== 'boolean') throw new TypeError(`exec: raiseOnError must be true or false, got ${String(v)}`);
-  return v;
-}
-
-export function commandName(spec: CommandSpec): string {
-  return spec.words === 1 ? String(spec.argv[0]) : spec.argv.slice(0, spec.words).join(' ');
-}
 
 /**
  * Sends a prepared command on a given connection (a dedicated one) and shapes its reply.
