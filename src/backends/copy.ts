@@ -54,8 +54,10 @@ export class RedisCopyBase extends Backend {
       const order = this.placement.failoverOrder(plan.failoverHash);
       return readFromHealthy(this.health, order, this.addresses, (n) => this.nodes[n]!.dispatch(plan.spec));
     }
-    return runGuarded(this.health, plan, (p) => super.execute(p));
+    return runGuarded(this.health, plan, this.executeUnguarded);
   }
+
+  private readonly executeUnguarded = (plan: Plan): Promise<unknown> => super.execute(plan);
 
   /** What replicateWrite needs of this backend: made once, not per write. */
   private readonly target: WriteTarget = {
