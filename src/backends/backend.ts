@@ -350,14 +350,16 @@ const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', '
 export function backendProxy<T extends Backend>(target: T): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
+      // A command used before is one map lookup: only names that are not members get cached.
+      const cache = obj['methodCache'];
+      if (typeof prop === 'string') {
+        const known = cache.get(prop);
+        if (known !== undefined) return known;
+      }
       if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
       if (NOT_COMMANDS.has(prop)) return undefined;
-      const cache = obj['methodCache'];
-      let fn = cache.get(prop);
-      if (fn === undefined) {
-        fn = (...args: unknown[]) => obj.command(prop, args);
-        cache.set(prop, fn);
-      }
+      const fn = (...args: unknown[]): Promise<unknown> => obj.command(prop, args);
+      cache.set(prop, fn);
       return fn;
     },
   });
