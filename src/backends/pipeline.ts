@@ -9,10 +9,10 @@
  * every node holds every key, so the MULTI block runs on every node: a write's result has one
  * entry per node, a read's comes from the key's node.
  */
-import { CommandQueue, raiseOnErrorOf, type Queued } from '../client/command-queue.js';
+import { CommandQueue, type Queued } from '../client/command-queue.js';
 import type { CommandSpec } from '../client/conventions.js';
 import {
-  PipelineBase, pipelineProxy, type ExecOptions, type LoadableScript, type PipelineOf, type PipelineOptions,
+  PipelineBase, pipelineProxy, type LoadableScript, type PipelineOf, type PipelineOptions,
 } from '../client/pipeline.js';
 import { runTransaction, transactionArguments, type TransactionFunction } from '../client/transaction.js';
 import { ConnectionError, CrossNodeError } from '../errors.js';
@@ -42,40 +42,19 @@ export class BackendPipelineBase extends CommandQueue {
     return this.backend.prepare(method, args);
   }
 
-  /**
-   * Sends everything and resolves to the results in order. Failures take their slots, and
-   * with raiseOnError (the default) the first one is thrown after everything ran.
-   */
-  async exec(options: ExecOptions = {}): Promise<unknown[]> {
-    const raise = raiseOnErrorOf(options);
-    const queued = this.queued;
-    const scripts = this.scripts.size > 0 ? new Map(this.scripts) : null;
-    this.reset();
-    if (queued.length === 0) return [];
-    const specs = await Promise.all(queued);
-    for (const spec of specs) this.check(spec);
+  protected async send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
     // Every plan is made first: a CrossNodeError stops the pipeline before anything is sent.
     const plans = await Promise.all(specs.map((spec) => planOf(this.backend, spec)));
-    let results: unknown[];
-    if (!this.transaction) results = await this.execGrouped(plans, scripts);
-    else if (this.copies) results = await this.execOnEveryNode(specs, plans, scripts);
-    else results = await this.execOnOneNode(specs, plans, scripts);
-    if (raise) {
-      const failed = results.find((r) => r instanceof Error);
-      if (failed !== undefined) throw failed;
-    }
-    return results;
+    if (!this.transaction) return this.execGrouped(plans, scripts);
+    if (this.copies) return this.execOnEveryNode(specs, plans, scripts);
+    return this.execOnOneNode(specs, plans, scripts);
   }
 
-  execute(options: ExecOptions = {}): Promise<unknown[]> {
-    return this.exec(options);
-  }
-
-  private groupFor(groups: Map<number, PipelineBase>, node: number, transaction: boolean, scripts: Map<string, LoadableScript> | null): PipelineBase {
+  private groupFor(groups: Map<number, PipelineBase>, node: number, transaction: boolean, scripts: readonly LoadableScript[]): PipelineBase {
     let pipe = groups.get(node);
     if (pipe === undefined) {
       pipe = new PipelineBase(this.backend.nodes[node]!, transaction);
-      if (scripts !== null) for (const s of scripts.values()) pipe.needScript(s);
+      for (const s of scripts) pipe.needScript(s);
       groups.set(node, pipe);
     }
     return pipe;
@@ -98,7 +77,7 @@ export class BackendPipelineBase extends CommandQueue {
   }
 
   /** Without MULTI: parts grouped per node, groups in parallel, results reassembled. */
-  private async execGrouped(plans: Plan[], scripts: Map<string, LoadableScript> | null): Promise<unknown[]> {
+  private async execGrouped(plans: Plan[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
     const groups = new Map<number, PipelineBase>();
     const parts: Part[][] = plans.map((plan) => {
       const pairs: Array<[number, CommandSpec]> =
@@ -151,10 +130,10 @@ export class BackendPipelineBase extends CommandQueue {
   }
 
   /** RedisRing: the whole MULTI block on the one node all its keys live on. */
-  private async execOnOneNode(specs: CommandSpec[], plans: Plan[], scripts: Map<string, LoadableScript> | null): Promise<unknown[]> {
+  private async execOnOneNode(specs: CommandSpec[], plans: Plan[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
     const node = await transactionNode(this.backend, specs, plans);
     const pipe = new PipelineBase(this.backend.nodes[node]!, true);
-    if (scripts !== null) for (const s of scripts.values()) pipe.needScript(s);
+    for (const s of scripts) pipe.needScript(s);
     for (const spec of specs) pipe.queueSpec(spec);
     const results = await pipe.exec({ raiseOnError: false });
     // Writes and keyless commands keep the ring's shape: one entry per node that ran them.
@@ -166,7 +145,7 @@ export class BackendPipelineBase extends CommandQueue {
   }
 
   /** RedisCopy: the same MULTI block on every node, in parallel. */
-  private async execOnEveryNode(specs: CommandSpec[], plans: Plan[], scripts: Map<string, LoadableScript> | null): Promise<unknown[]> {
+  private async execOnEveryNode(specs: CommandSpec[], plans: Plan[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
     const nodes = this.backend.nodes.map((_, i) => i);
     const groups = new Map<number, PipelineBase>();
     for (const node of nodes) {

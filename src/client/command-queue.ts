@@ -24,6 +24,36 @@ export abstract class CommandQueue {
   /** Prepares a command by method name, as a direct call on the owner would. */
   protected abstract prepareSpec(method: string, args: readonly unknown[]): Queued;
 
+  /** Sends the checked commands (scripts loaded first where needed); one result per command. */
+  protected abstract send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]>;
+
+  /**
+   * Sends every queued command and resolves to their shaped replies, in order. Failures take
+   * their slots, and with raiseOnError (the default) the first one is thrown after everything
+   * ran. The pipeline is empty afterwards and may be reused.
+   */
+  async exec(options: ExecOptions = {}): Promise<unknown[]> {
+    const raise = raiseOnErrorOf(options);
+    const queued = this.queued;
+    const scripts = [...this.scripts.values()];
+    this.reset();
+    if (queued.length === 0) return [];
+    // Most commands are prepared synchronously: wait only when some name needed resolving.
+    const specs = queued.some((q) => q instanceof Promise) ? await Promise.all(queued) : (queued as CommandSpec[]);
+    for (const spec of specs) this.check(spec);
+    const results = await this.send(specs, scripts);
+    if (raise) {
+      const failed = results.find((r) => r instanceof Error);
+      if (failed !== undefined) throw failed;
+    }
+    return results;
+  }
+
+  /** The reference's name for exec(). */
+  execute(options: ExecOptions = {}): Promise<unknown[]> {
+    return this.exec(options);
+  }
+
   /** Number of queued commands. */
   get length(): number {
     return this.queued.length;

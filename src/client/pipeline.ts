@@ -9,7 +9,7 @@ import type { Reply } from '../resp/decode.js';
 import type { ConstRedisBase } from './const-redis.js';
 import { commandName, type CommandSpec } from './conventions.js';
 import type { ReferenceCommands } from './types.js';
-import { CommandQueue, raiseOnErrorOf, type Queued } from './command-queue.js';
+import { CommandQueue, type Queued } from './command-queue.js';
 
 /** Names that are never commands: `await pipe`, inspection and JSON probe them. */
 const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
@@ -60,36 +60,14 @@ export class PipelineBase extends CommandQueue {
     return this.client.prepare(method, args);
   }
 
-  /**
-   * Sends every queued command and resolves to their shaped replies, in order. The pipeline
-   * is empty afterwards and may be reused.
-   */
-  async exec(options: ExecOptions = {}): Promise<unknown[]> {
-    const raise = raiseOnErrorOf(options);
-    const queued = this.queued;
-    const scripts = [...this.scripts.values()];
-    this.reset();
-    if (queued.length === 0) return [];
-    // Most commands are prepared synchronously: wait only when some name needed resolving.
-    const specs = queued.some((q) => q instanceof Promise) ? await Promise.all(queued) : (queued as CommandSpec[]);
-    for (const spec of specs) this.check(spec);
+  protected async send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
     if (this.checkSpec !== null) for (const spec of specs) await this.checkSpec(spec);
     if (scripts.length > 0) await this.loadScripts(scripts);
-    const results = this.transaction ? await this.execTransaction(specs) : await this.execBatch(specs);
-    if (raise) {
-      const failed = results.find((r) => r instanceof Error);
-      if (failed !== undefined) throw failed;
-    }
-    return results;
-  }
-
-  /** The reference's name for exec(). */
-  execute(options: ExecOptions = {}): Promise<unknown[]> {
-    return this.exec(options);
+    return this.transaction ? this.execTransaction(specs) : this.execBatch(specs);
   }
 
   /** Loads the scripts the server does not know yet, so EVALSHA cannot miss inside the batch. */
-  private async loadScripts(scripts: LoadableScript[]): Promise<void> {
+  private async loadScripts(scripts: readonly LoadableScript[]): Promise<void> {
     const conn = this.connection ?? this.client.connection;
     const exists = (await conn.send(['SCRIPT', 'EXISTS', ...scripts.map((s) => s.sha)], { name: 'SCRIPT EXISTS' })) as Reply[];
     await Promise.all(scripts.map((s, i) => (exists[i] === 1 ? null : conn.send(['SCRIPT', 'LOAD', s.script], { name: 'SCRIPT LOAD' }))));
