@@ -3,9 +3,10 @@
  * or `{ nodes, db, ...options }`. Everything is checked here, before any node connects.
  */
 import {
-  CLIENT_OPTION_NAMES, addressOf, checkOptionNames, parseRedisUrl, redactUrl, resolveOptions,
+  CLIENT_OPTION_NAMES, addressOf, checkOptionNames, redactUrl, resolveOptions,
   type ClientOptions,
 } from '../connection/options.js';
+import { parseAddress } from '../connection/address.js';
 import { ConfigError } from '../errors.js';
 import { validateHashTag } from '../hash/index.js';
 import { HEALTH_OPTION_NAMES, type NodeHealthOptions } from './health.js';
@@ -148,7 +149,7 @@ function nodeConfig(kind: string, index: number, entry: unknown, shared: ClientO
   let shown: string;
   if (typeof entry === 'string') {
     shown = `'${redactUrl(entry)}'`;
-    own = parseAddress(`${kind} node ${index} (${shown})`, entry);
+    own = parseAddress(entry, `${kind} node ${index} (${shown})`);
   } else if (isPlainObject(entry)) {
     shown = describeObject(entry);
     const where = `${kind} node ${index} (${shown})`;
@@ -167,7 +168,8 @@ function nodeConfig(kind: string, index: number, entry: unknown, shared: ClientO
     if (url === undefined && rest.host === undefined && rest.path === undefined) {
       throw new ConfigError(`${where}: give host (and port), path or url`);
     }
-    own = { ...(url !== undefined ? parseAddress(where, url) : {}), ...stripUndefined(rest) };
+    if (url !== undefined && typeof url !== 'string') throw new TypeError(`${where}: url must be a string`);
+    own = { ...(url !== undefined ? parseAddress(url, where) : {}), ...stripUndefined(rest) };
   } else {
     throw new TypeError(`${kind}: node ${index} must be an address string or an object, got ${entry === null ? 'null' : typeof entry}`);
   }
@@ -177,30 +179,6 @@ function nodeConfig(kind: string, index: number, entry: unknown, shared: ClientO
   const resolved = resolveOptions(options, where);
   const address = addressOf(resolved);
   return { options, address, name: name ?? address, weight };
-}
-
-/** 'host:port', '[v6]:port', a socket path or a URL → client options. */
-function parseAddress(where: string, text: unknown): ClientOptions {
-  if (typeof text !== 'string') throw new TypeError(`${where}: an address must be a string`);
-  const s = text.trim();
-  if (s === '') throw new ConfigError(`${where}: the address is empty; expected 'host:port'`);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
-    const o = parseRedisUrl(s);
-    if (o.path === undefined && o.host === undefined) throw new ConfigError(`${where}: the URL names no host`);
-    return o;
-  }
-  if (s.startsWith('/')) return { path: s };
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s/[\]]+):(\d+)$/.exec(s);
-  if (m === null) {
-    if (/^[^:\s/]+$/.test(s)) throw new ConfigError(`${where}: no port; expected 'host:port' such as '${s}:6379'`);
-    if (/^[^[\]]*:[^[\]]*:/.test(s)) throw new ConfigError(`${where}: write an IPv6 address in brackets, as in '[::1]:6379'`);
-    throw new ConfigError(`${where}: expected 'host:port', '[ipv6]:port', a socket path or a redis://, rediss:// or unix:// URL`);
-  }
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConfigError(`${where}: port ${m[2]} is out of range (1-65535)`);
-  }
-  return { host: m[1]!, port };
 }
 
 /** Two entries for one server and database would hold the same keys twice (or half of them). */
