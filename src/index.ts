@@ -2,7 +2,7 @@
  * redisdb: one Redis server (ConstRedis), a ketama-sharded ring of servers (RedisRing), or
  * client-side master/master copies (RedisCopy), used as a cache and a database.
  */
-export { ConstRedis, ConstRedisBase, commandProxy } from './client/const-redis.js';
+export { ConstRedis, ConstRedisBase, clientProxy as commandProxy } from './client/const-redis.js';
 export type { ConstRedisConstructor } from './client/const-redis.js';
 export type { CommandMethod, ReferenceCommands, SetOptions, RangeOptions, ScanOptions, SortOptions, ScorePair, Bulk, Key, Value, Mapping } from './client/types.js';
 export type { CommandSpec } from './client/conventions.js';
@@ -31,8 +31,10 @@ export {
   type BackendOptions, type NodeOptions, type NodeSpec, type PlacementOptions, type ReferenceParams, type Hashing,
 } from './backends/index.js';
 export { BackendPipelineBase, type BackendPipeline } from './backends/pipeline.js';
-export { NodeHealth, type NodeState, type HealthOptions, type NodeHealthOptions } from './backends/health.js';
-export { WriteQuorumError, HintStore, type WriteQuorum, type WriteOutcome, type CopyWriteOptions } from './backends/hints.js';
+export { NodeHealth, type NodeState } from './backends/health.js';
+export type { HealthOptions, NodeHealthOptions, WriteQuorum, CopyWriteOptions } from './backends/config.js';
+export { HintStore } from './backends/hints.js';
+export { WriteQuorumError, type WriteOutcome } from './backends/replicate.js';
 export { ResyncError, type ResyncProgress, type ResyncOptions } from './backends/resync.js';
 export { BackendPubSub } from './backends/pubsub.js';
 export { Redlock } from './backends/redlock.js';

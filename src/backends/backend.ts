@@ -1,30 +1,36 @@
 /**
- * What RedisRing and RedisCopy share: one ConstRedis per node, the continuum, the routes
- * learned from the server, running a plan and combining its replies. Each backend adds only
- * its policy, `planFor`: where a command goes and how its replies come back.
+ * What every backend shares: one ConstRedis per node, one CommandBuilder and one route table
+ * for all of them, the continuum, and running a plan. A command, whichever door it comes in by
+ * (a method, `call`, `execute_command`, a pipeline, a script), is built by the builder, routed
+ * by the route table and placed by the backend's `planFor`; `execute` runs the plan. A backend
+ * supplies its placement and its policy: `planFor`, and how it runs pipelines, transactions,
+ * scans and locks.
  */
-import { ConstRedisBase, commandProxy, type ConstRedis } from '../client/const-redis.js';
-import { flat, type CommandSpec } from '../client/conventions.js';
-import { ConnectionError } from '../errors.js';
-import { Continuum } from '../hash/index.js';
-import type { Reply } from '../resp/decode.js';
-import { backendConfig, type BackendConfig, type Hashing } from './config.js';
-import { NodesFailedError } from './errors.js';
-import { commandName, mergeReplies, type EachPlan, type MergePlan, type OnePlan, type Plan } from './plan.js';
-import { Placement } from './placement.js';
-import { RouteTable, type Route } from './routes.js';
-import type { LockOptions } from '../client/lock.js';
-import { Lock } from '../client/lock.js';
-import type { PipelineOptions } from '../client/pipeline.js';
+import { CommandBuilder } from '../client/command-builder.js';
+import type { LoadableScript } from '../client/command-queue.js';
+import { CommandTable } from '../client/command-table.js';
+import { ConstRedisBase, clientProxy, type ConstRedis } from '../client/const-redis.js';
+import { commandName, type CommandSpec } from '../client/conventions.js';
+import type { Lock, LockOptions } from '../client/lock.js';
 import type { PubSubOptions } from '../client/pubsub.js';
 import type { ScanIterOptions } from '../client/scan.js';
 import type { Script } from '../client/script.js';
 import type { TransactionFunction, TransactionOptions } from '../client/transaction.js';
 import type { Bulk, Key } from '../client/types.js';
-import { createBackendPipeline, runBackendTransaction, type BackendPipeline } from './pipeline.js';
+import { ConnectionError } from '../errors.js';
+import { Continuum } from '../hash/index.js';
+import type { Reply } from '../resp/decode.js';
+import { commandProxy } from '../util/proxy.js';
+import type { BackendConfig, Hashing } from './config.js';
+import type { BackendCore } from './core.js';
+import { NodesFailedError } from './errors.js';
+import { mergeReplies, type EachPlan, type MergePlan, type OnePlan, type Plan, type ReplicatedPlan } from './plan.js';
+import { Placement } from './placement.js';
+import { createBackendPipeline, type BackendPipeline } from './pipeline.js';
 import { BackendPubSub, publish } from './pubsub.js';
-import { Redlock } from './redlock.js';
-import { backendHscanIter, backendScanIter, backendSscanIter, backendZscanIter } from './scan.js';
+import type { Redlock } from './redlock.js';
+import { askAnyNode, RouteTable, type Route } from './routes.js';
+import { checkScanKey } from './scan.js';
 import { createBackendScript } from './script.js';
 
 /** Any command, by method name; the result's shape depends on the backend and the command. */
@@ -36,48 +42,44 @@ const wrapOne = (reply: unknown): unknown[] => [reply];
  * The spec with its reply shaped into a list of one: cheaper than a second `then` on the
  * hot path of every single-node write.
  */
-function listOfOne(spec: CommandSpec): CommandSpec {
+export function listOfOne(spec: CommandSpec): CommandSpec {
   const shape = spec.reply;
-  const out: CommandSpec = { argv: spec.argv, words: spec.words, reply: shape === null ? wrapOne : (r) => [shape(r)] };
-  if (spec.buffers !== undefined) out.buffers = spec.buffers;
-  if (spec.blockFor !== undefined) out.blockFor = spec.blockFor;
-  return out;
+  return { ...spec, reply: shape === null ? wrapOne : (r) => [shape(r)] };
 }
 
-export abstract class Backend {
+export abstract class Backend implements BackendCore {
   /** One client per node, in LOCATION order. */
   readonly nodes: readonly ConstRedis[];
   /**
-   * The same clients without their command Proxy, for this class's own calls: going through
+   * The same clients without their command Proxy, for the backend's own calls: going through
    * the Proxy on every internal property access would cost more than all the routing.
    */
-  protected readonly clients: readonly ConstRedisBase[];
+  readonly clients: readonly ConstRedisBase[];
   /** Node addresses, in LOCATION order. */
   readonly addresses: readonly string[];
   readonly hashing: Hashing;
   readonly placement: Placement;
+  /** The command table learned from whichever node answers, shared by every node's builder. */
+  readonly builder: CommandBuilder;
   readonly routes: RouteTable;
   /** Every node index, in order: where keyless commands go. */
   protected readonly everyIndex: readonly number[];
   protected readonly methodCache = new Map<string, BackendMethod>();
-  /** 'RedisRing' or 'RedisCopy'. */
-  readonly kind: string;
 
-  protected constructor(kind: string, first: unknown, params: unknown) {
-    this.kind = kind;
-    const config: BackendConfig = backendConfig(kind, first, params);
-    const continuum = new Continuum(
+  protected constructor(config: BackendConfig) {
+    this.hashing = config.hashing;
+    this.placement = new Placement(new Continuum(
       config.nodes.map((n) => ({ name: n.name, weight: n.weight })),
       config.hashTag === undefined ? { mode: config.hashing } : { mode: config.hashing, hashTag: config.hashTag },
-    );
-    this.hashing = config.hashing;
-    this.placement = new Placement(continuum);
-    this.clients = Object.freeze(config.nodes.map((n) => new ConstRedisBase(n.options)));
-    this.nodes = Object.freeze(this.clients.map((c) => commandProxy(c) as ConstRedis));
+    ));
+    const ask = (argv: string[]): Promise<Reply> => askAnyNode(this.clients, argv);
+    const table = new CommandTable((names) => ask(['COMMAND', 'INFO', ...names]));
+    this.builder = new CommandBuilder(table);
+    this.clients = Object.freeze(config.nodes.map((n) => new ConstRedisBase(n.options, this.builder)));
+    this.nodes = Object.freeze(this.clients.map((c) => clientProxy(c) as ConstRedis));
     this.addresses = Object.freeze(config.nodes.map((n) => n.address));
     this.everyIndex = Object.freeze(this.nodes.map((_, i) => i));
-    // Commands are prepared on the first node, so it is told the command table once learned.
-    this.routes = new RouteTable(this.clients, this.clients[0]!);
+    this.routes = new RouteTable(table, ask);
   }
 
   get continuum(): Continuum {
@@ -103,36 +105,31 @@ export abstract class Backend {
     return this.nodeFor(key);
   }
 
-  /** The backend's policy: where a prepared command goes and how its replies come back. */
+  /** The backend's policy: where a built command goes and how its replies come back. */
   abstract planFor(spec: CommandSpec, route: Route): Plan;
 
-  /**
-   * Told of each node's result of a command that a pipeline or transaction sent to the node
-   * itself (outside execute), so a backend that repairs nodes (RedisCopy) learns of a write a
-   * node missed. `plan` is null for a whole MULTI block. Nothing to do by default.
-   */
-  noteSent(_plan: Plan | null, _node: number, _spec: CommandSpec, _result: unknown): void {}
+  /** How the backend runs a pipeline's commands (see BackendCore). */
+  abstract runPipeline(specs: readonly CommandSpec[], transaction: boolean, scripts: readonly LoadableScript[]): Promise<unknown[]>;
 
-  /**
-   * Turns a method call into the command to send, with the reference's conventions. Pure
-   * except for multi-word names, which may need the command table (then it is a Promise).
-   */
-  prepare(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
-    return this.clients[0]!.prepare(method, args);
+  /** WATCH/MULTI/EXEC with retries, where the backend runs it. */
+  abstract transaction<T>(fn: TransactionFunction<T>, ...watches: Array<Key | readonly Key[] | TransactionOptions>): Promise<unknown>;
+
+  /** Every key once. */
+  abstract scanIter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined>;
+
+  /** The node a key is read from now (where HSCAN and the like walk it). */
+  protected readNodeFor(key: Key): number {
+    return this.placement.nodeOf(key);
   }
 
-  /** The plan for a method call, for callers that send in batches (pipelines). */
-  async plan(method: string, args: readonly unknown[]): Promise<Plan> {
-    const spec = await this.prepare(method, args);
-    const route = await this.routes.routeFor(spec);
-    return this.planFor(spec, route);
-  }
+  /** A lock, as the backend can hold one. */
+  abstract lock(name: string, options?: LockOptions): Lock | Redlock;
 
-  /** Runs a method by name (what the Proxy calls). */
+  /** A command by method name (what the Proxy calls). */
   command(method: string, args: readonly unknown[]): Promise<unknown> {
     let spec: CommandSpec | Promise<CommandSpec>;
     try {
-      spec = this.clients[0]!.prepare(method, args);
+      spec = this.builder.build(method, args);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -140,7 +137,7 @@ export abstract class Backend {
     return this.run(spec);
   }
 
-  /** Routes and runs a prepared command. */
+  /** Routes, plans and runs a built command. */
   run(spec: CommandSpec): Promise<unknown> {
     const route = this.routes.routeFor(spec);
     if (route instanceof Promise) return route.then((r) => this.execute(this.planFor(spec, r)));
@@ -153,23 +150,31 @@ export abstract class Backend {
     return this.execute(plan);
   }
 
-  /** Sends a raw command, routed like any other, with no conventions and no reply shaping. */
+  /** A raw command, routed like any other, with no conventions and no reply shaping. */
   call(command: string, ...args: unknown[]): Promise<unknown> {
-    return this.run({ argv: [command, ...flat(args)], words: 1, reply: null });
+    return this.runRaw([command, ...args], 'call');
   }
 
   /** The reference's name for `call`. */
   execute_command(...args: unknown[]): Promise<unknown> {
-    const argv = flat(args);
-    if (argv.length === 0) return Promise.reject(new TypeError('execute_command: give the command and its arguments'));
-    return this.run({ argv, words: 1, reply: null });
+    return this.runRaw(args, 'execute_command');
   }
 
   executeCommand(...args: unknown[]): Promise<unknown> {
     return this.execute_command(...args);
   }
 
-  /** Runs a plan and shapes its result. */
+  private runRaw(args: readonly unknown[], what: string): Promise<unknown> {
+    let spec: CommandSpec;
+    try {
+      spec = this.builder.raw(args, what);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.run(spec);
+  }
+
+  /** Runs a plan and shapes its result (no node health: the backends add their own). */
   execute(plan: Plan): Promise<unknown> {
     switch (plan.kind) {
       case 'one':
@@ -178,34 +183,19 @@ export abstract class Backend {
         return this.runEach(plan);
       case 'merge':
         return this.runMerge(plan);
+      case 'replicated':
+        return this.replicate(plan);
     }
+  }
+
+  /** A write every node must hold; only a backend whose nodes hold copies plans one. */
+  protected replicate(plan: ReplicatedPlan): Promise<unknown> {
+    return Promise.reject(new TypeError(`${plan.write.name}: this backend does not replicate writes`));
   }
 
   private runOne(plan: OnePlan): Promise<unknown> {
     if (plan.wrap) return this.clients[plan.node]!.dispatch(listOfOne(plan.spec));
-    const reply = this.clients[plan.node]!.dispatch(plan.spec);
-    return plan.failoverHash >= 0 ? reply.catch((err: unknown) => this.failover(plan, err)) : reply;
-  }
-
-  /**
-   * A read whose node could not be reached goes to the next node holding the key, in the
-   * order the continuum gives. Errors the server sent (ReplyError) are final.
-   */
-  private async failover(plan: OnePlan, first: unknown): Promise<unknown> {
-    if (!(first instanceof ConnectionError)) throw first;
-    const tried = [this.addresses[plan.node]!];
-    const errors: Error[] = [first];
-    for (const node of this.placement.failoverOrder(plan.failoverHash)) {
-      if (node === plan.node) continue;
-      try {
-        return await this.clients[node]!.dispatch(plan.spec);
-      } catch (err) {
-        if (!(err instanceof ConnectionError)) throw err;
-        tried.push(this.addresses[node]!);
-        errors.push(err);
-      }
-    }
-    throw new NodesFailedError(tried, errors, commandName(plan.spec));
+    return this.clients[plan.node]!.dispatch(plan.spec);
   }
 
   /**
@@ -217,23 +207,7 @@ export abstract class Backend {
     if (nodes.length === 1) return this.clients[nodes[0]!]!.dispatch(listOfOne(specs[0]!));
     const pending: Promise<unknown>[] = new Array<Promise<unknown>>(nodes.length);
     for (let i = 0; i < nodes.length; i++) pending[i] = this.clients[nodes[i]!]!.dispatch(specs[i]!);
-    return Promise.allSettled(pending).then((settled) => {
-      const results: unknown[] = new Array<unknown>(settled.length);
-      let failed = 0;
-      for (let i = 0; i < settled.length; i++) {
-        const s = settled[i]!;
-        if (s.status === 'fulfilled') {
-          results[i] = s.value;
-        } else {
-          results[i] = s.reason instanceof Error ? s.reason : new Error(String(s.reason));
-          failed++;
-        }
-      }
-      if (failed === results.length) {
-        throw new NodesFailedError(nodes.map((n) => this.addresses[n]!), results as Error[], commandName(specs[0]!));
-      }
-      return results;
-    });
+    return Promise.allSettled(pending).then((settled) => eachResult(this.addresses, plan, settled));
   }
 
   /** A split read needs every part: any node's failure fails the call. */
@@ -267,21 +241,11 @@ export abstract class Backend {
     for (const n of this.clients) n.disconnect();
   }
 
-  // Pipelines, transactions, pub/sub, scans, scripts and locks: thin doors to their modules.
+  // Pipelines, pub/sub, scans and scripts: thin doors to their modules.
 
-  /** RedisCopy: every node holds every key. */
-  private get copiesEveryKey(): boolean {
-    return this.kind === 'RedisCopy';
-  }
-
-  /** Commands grouped per node, sent in parallel; MULTI/EXEC on one node unless `transaction: false`. */
-  pipeline(options?: PipelineOptions): BackendPipeline {
-    return createBackendPipeline(this, this.copiesEveryKey, options);
-  }
-
-  /** WATCH/MULTI/EXEC with retries: on the watched keys' node (Ring), on every node (Copy). */
-  transaction<T>(fn: TransactionFunction<T>, ...watches: Array<Key | readonly Key[] | TransactionOptions>): Promise<unknown> {
-    return runBackendTransaction(this, this.copiesEveryKey, fn, watches);
+  /** Commands sent together; MULTI/EXEC unless `transaction: false` (see runPipeline). */
+  pipeline(options?: { transaction?: boolean; shard_hint?: unknown; shardHint?: unknown }): BackendPipeline {
+    return createBackendPipeline(this, options);
   }
 
   /** PUBLISH on the channel's node only; resolves to the number of receivers. */
@@ -294,16 +258,12 @@ export abstract class Backend {
     return new BackendPubSub(this, options);
   }
 
-  scanIter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
-    return backendScanIter(this, this.copiesEveryKey, options);
-  }
-
   scan_iter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
     return this.scanIter(options);
   }
 
   hscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<[string, Bulk], void, undefined> {
-    return backendHscanIter(this, name, options);
+    return this.nodes[this.readNodeFor(checkScanKey('hscan_iter', name))]!.hscanIter(name, options);
   }
 
   hscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<[string, Bulk], void, undefined> {
@@ -311,7 +271,7 @@ export abstract class Backend {
   }
 
   sscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
-    return backendSscanIter(this, name, options);
+    return this.nodes[this.readNodeFor(checkScanKey('sscan_iter', name))]!.sscanIter(name, options);
   }
 
   sscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
@@ -319,14 +279,14 @@ export abstract class Backend {
   }
 
   zscanIter(name: Key, options?: ScanIterOptions): AsyncGenerator<[Bulk, unknown], void, undefined> {
-    return backendZscanIter(this, name, options);
+    return this.nodes[this.readNodeFor(checkScanKey('zscan_iter', name))]!.zscanIter(name, options);
   }
 
   zscan_iter(name: Key, options?: ScanIterOptions): AsyncGenerator<[Bulk, unknown], void, undefined> {
     return this.zscanIter(name, options);
   }
 
-  /** A callable Script routed by its keys (Ring) or run on every node (Copy, when it may write). */
+  /** A callable Script, routed by its keys like any command. */
   registerScript(lua: string): Script {
     return createBackendScript(this, lua);
   }
@@ -334,33 +294,33 @@ export abstract class Backend {
   register_script(lua: string): Script {
     return this.registerScript(lua);
   }
-
-  /** Ring: a Lock on the node of its name. Copy: Redlock across the nodes. */
-  lock(name: string, options?: LockOptions): Lock | Redlock {
-    if (this.copiesEveryKey) return new Redlock(this.nodes, name, options);
-    if (typeof name !== 'string' || name === '') throw new TypeError('lock: the name must be a non-empty string');
-    return new Lock(this.nodeFor(name), name, options);
-  }
 }
 
-/** Names that must never become commands: probed by `await`, inspect, JSON and test tools. */
-const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
+/** The result of a command every node of a plan ran: one entry each, or every node's error. */
+export function eachResult(addresses: readonly string[], plan: EachPlan, settled: readonly PromiseSettledResult<unknown>[]): unknown[] {
+  const results: unknown[] = new Array<unknown>(settled.length);
+  let failed = 0;
+  for (let i = 0; i < settled.length; i++) {
+    const s = settled[i]!;
+    if (s.status === 'fulfilled') {
+      results[i] = s.value;
+    } else {
+      results[i] = s.reason instanceof Error ? s.reason : new Error(String(s.reason));
+      failed++;
+    }
+  }
+  if (failed === results.length) {
+    throw new NodesFailedError(plan.nodes.map((n) => addresses[n]!), results as Error[], commandName(plan.specs[0]!));
+  }
+  return results;
+}
+
+/** A connection failure: the node could not answer (a reply error is the server's answer). */
+export function unreachable(err: unknown): err is ConnectionError {
+  return err instanceof ConnectionError;
+}
 
 /** Wraps a backend so that any property that is not one of its members runs that command. */
 export function backendProxy<T extends Backend>(target: T): T {
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      // A command used before is one map lookup: only names that are not members get cached.
-      const cache = obj['methodCache'];
-      if (typeof prop === 'string') {
-        const known = cache.get(prop);
-        if (known !== undefined) return known;
-      }
-      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
-      if (NOT_COMMANDS.has(prop)) return undefined;
-      const fn = (...args: unknown[]): Promise<unknown> => obj.command(prop, args);
-      cache.set(prop, fn);
-      return fn;
-    },
-  });
+  return commandProxy(target, (name) => ((...args: unknown[]) => target.command(name, args)) as BackendMethod, target['methodCache']);
 }

@@ -1,6 +1,9 @@
 /**
- * A backend's configuration, in either form: the reference's `(LOCATION, { DB, OPTIONS })`
- * or `{ nodes, db, ...options }`. Everything is checked here, before any node connects.
+ * A backend's options, read once. Either constructor form — the reference's
+ * `(LOCATION, { DB, OPTIONS })` or `{ nodes, db, ...options }` — becomes one typed
+ * BackendConfig: each node's client options, the placement, node health and (RedisCopy) the
+ * write options. Everything is checked here, before any node connects; the rest of the
+ * backend receives typed options and never reads the user's input again.
  */
 import {
   CLIENT_OPTION_NAMES, addressOf, checkOptionNames, redactUrl, resolveOptions,
@@ -9,8 +12,75 @@ import {
 import { parseAddress } from '../connection/address.js';
 import { ConfigError } from '../errors.js';
 import { validateHashTag } from '../hash/index.js';
-import { HEALTH_OPTION_NAMES, type NodeHealthOptions } from './health.js';
-import { COPY_OPTION_NAMES, type CopyWriteOptions } from './hints.js';
+import { isPlainObject, pick } from '../util/options.js';
+
+/** Health options as given to RedisRing and RedisCopy (times in milliseconds in both spellings). */
+export interface NodeHealthOptions {
+  server_failure_limit?: number;
+  serverFailureLimit?: number;
+  server_retry_timeout?: number;
+  serverRetryTimeout?: number;
+  auto_eject_hosts?: boolean;
+  autoEjectHosts?: boolean;
+  /** Milliseconds a health-check PING may take before its node counts as hung (default 1000). */
+  health_check_timeout?: number;
+  healthCheckTimeout?: number;
+}
+
+export interface HealthOptions {
+  /** Consecutive failures after which a node is taken out (twemproxy's default: 2). */
+  readonly failureLimit: number;
+  /**
+   * Milliseconds a node stays out before a PING may bring it back. Default 2 s: twemproxy's
+   * 30 s suits one proxy; a client in every process can check sooner, so that a node that
+   * restarted serves again within seconds (go-redis's ring checks every half second).
+   */
+  readonly retryTimeout: number;
+  /** RedisRing: move an ejected node's keys to the next node instead of failing them. */
+  readonly autoEject: boolean;
+}
+
+export const DEFAULT_HEALTH: HealthOptions = Object.freeze({ failureLimit: 2, retryTimeout: 2_000, autoEject: false });
+
+/**
+ * Milliseconds a health-check PING may take (health_check_timeout). A node with commands
+ * waiting longer than this is PINGed; no answer within it, and the node is taken out and its
+ * commands fail, even without socket_timeout, so a hung server cannot hang the backend.
+ */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT = 1_000;
+
+export type WriteQuorum = number | 'all' | 'majority';
+
+/** RedisCopy's write options as given. */
+export interface CopyWriteOptions {
+  write_quorum?: WriteQuorum;
+  writeQuorum?: WriteQuorum;
+  hint_limit?: number;
+  hintLimit?: number;
+  hint_max_bytes?: number;
+  hintMaxBytes?: number;
+}
+
+export interface CopyOptions {
+  /** Nodes that must take a write for it to succeed (from write_quorum: 1 by default). */
+  readonly writeQuorum: number;
+  /** Most writes kept per node while it is away. */
+  readonly hintLimit: number;
+  /** Most bytes of arguments kept per node while it is away. */
+  readonly hintMaxBytes: number;
+}
+
+export const DEFAULT_HINT_LIMIT = 10_000;
+export const DEFAULT_HINT_MAX_BYTES = 16 * 1024 * 1024;
+
+const HEALTH_OPTION_NAMES: readonly string[] = [
+  'server_failure_limit', 'serverFailureLimit', 'server_retry_timeout', 'serverRetryTimeout',
+  'auto_eject_hosts', 'autoEjectHosts', 'health_check_timeout', 'healthCheckTimeout',
+];
+
+const COPY_OPTION_NAMES: readonly string[] = [
+  'write_quorum', 'writeQuorum', 'hint_limit', 'hintLimit', 'hint_max_bytes', 'hintMaxBytes',
+];
 
 export type Hashing = 'ketama' | 'hash_ring';
 
@@ -66,24 +136,29 @@ export interface BackendConfig {
   readonly hashing: Hashing;
   /** undefined: the placement's default ('{}' for ketama, none for hash_ring). */
   readonly hashTag: string | null | undefined;
+  readonly health: HealthOptions;
+  /** See DEFAULT_HEALTH_CHECK_TIMEOUT. */
+  readonly healthCheckTimeout: number;
+  /** RedisCopy's write options; null for a backend that takes none. */
+  readonly copy: CopyOptions | null;
 }
 
-// Health and write options are read by the backends themselves (health.ts, hints.ts), never
-// passed on to the nodes' clients.
+/** Which backend reads the options: its name for messages, and whether it takes write options. */
+export interface BackendKind {
+  readonly name: string;
+  readonly copies: boolean;
+}
+
+// Placement, health and write options are the backend's own, never passed on to the nodes.
 const PLACEMENT_NAMES = ['hashing', 'hash_tag', 'hashTag', ...HEALTH_OPTION_NAMES, ...COPY_OPTION_NAMES];
 const BACKEND_NAMES = new Set([...CLIENT_OPTION_NAMES, ...PLACEMENT_NAMES, 'nodes']);
 const NODE_NAMES = new Set([...CLIENT_OPTION_NAMES, 'weight']);
 const PARAM_NAMES = new Set(['DB', 'OPTIONS', 'TIMEOUT', 'KEY_PREFIX', 'VERSION', 'KEY_FUNCTION']);
 const OPTION_NAMES = new Set([...CLIENT_OPTION_NAMES, ...PLACEMENT_NAMES]);
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 /** Reads either constructor form into one checked configuration. */
-export function backendConfig(kind: string, first: unknown, params: unknown): BackendConfig {
+export function backendConfig(backend: BackendKind, first: unknown, params: unknown): BackendConfig {
+  const kind = backend.name;
   let location: unknown;
   let shared: Record<string, unknown>;
   if (isPlainObject(first)) {
@@ -122,12 +197,62 @@ export function backendConfig(kind: string, first: unknown, params: unknown): Ba
   } catch (err) {
     throw new ConfigError(`${kind}: ${(err as Error).message}`);
   }
-  for (const name of PLACEMENT_NAMES) delete shared[name];
+  const own: Record<string, unknown> = {};
+  for (const name of PLACEMENT_NAMES) {
+    own[name] = shared[name];
+    delete shared[name];
+  }
 
   const entries = locationEntries(kind, location);
   const nodes = entries.map((entry, i) => nodeConfig(kind, i, entry, shared as ClientOptions));
   checkDuplicates(kind, nodes);
-  return { nodes, hashing, hashTag };
+  if (!backend.copies && COPY_OPTION_NAMES.some((n) => own[n] !== undefined)) {
+    throw new ConfigError(`${kind}: write_quorum, hint_limit and hint_max_bytes are RedisCopy options`);
+  }
+  const health = healthOptions(kind, own);
+  const check = pick(own, kind, 'health_check_timeout', 'healthCheckTimeout') ?? DEFAULT_HEALTH_CHECK_TIMEOUT;
+  if (typeof check !== 'number' || !Number.isFinite(check) || check < 1 || check > 86_400_000) {
+    throw new ConfigError(`${kind}: health_check_timeout must be milliseconds from 1 to 86400000, got ${String(check)}`);
+  }
+  const copy = backend.copies ? copyOptions(kind, own, nodes.length) : null;
+  return { nodes, hashing, hashTag, health, healthCheckTimeout: check, copy };
+}
+
+function healthOptions(kind: string, options: Record<string, unknown>): HealthOptions {
+  const limit = pick(options, kind, 'server_failure_limit', 'serverFailureLimit') ?? DEFAULT_HEALTH.failureLimit;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1_000_000) {
+    throw new ConfigError(`${kind}: server_failure_limit must be an integer from 1 to 1000000, got ${String(limit)}`);
+  }
+  const retry = pick(options, kind, 'server_retry_timeout', 'serverRetryTimeout') ?? DEFAULT_HEALTH.retryTimeout;
+  if (typeof retry !== 'number' || !Number.isFinite(retry) || retry < 1 || retry > 86_400_000) {
+    throw new ConfigError(`${kind}: server_retry_timeout must be milliseconds from 1 to 86400000, got ${String(retry)}`);
+  }
+  const eject = pick(options, kind, 'auto_eject_hosts', 'autoEjectHosts') ?? DEFAULT_HEALTH.autoEject;
+  if (typeof eject !== 'boolean') throw new ConfigError(`${kind}: auto_eject_hosts must be true or false, got ${String(eject)}`);
+  return Object.freeze({ failureLimit: limit, retryTimeout: retry, autoEject: eject });
+}
+
+function copyOptions(kind: string, options: Record<string, unknown>, nodeCount: number): CopyOptions {
+  const quorum = pick(options, kind, 'write_quorum', 'writeQuorum') ?? 1;
+  if (quorum !== 'all' && quorum !== 'majority' && (typeof quorum !== 'number' || !Number.isInteger(quorum) || quorum < 1 || quorum > nodeCount)) {
+    throw new ConfigError(`${kind}: write_quorum must be 'all', 'majority' or an integer from 1 to ${nodeCount} (the number of nodes), got ${JSON.stringify(quorum)}`);
+  }
+  const limit = pick(options, kind, 'hint_limit', 'hintLimit') ?? DEFAULT_HINT_LIMIT;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+    throw new ConfigError(`${kind}: hint_limit must be a non-negative integer, got ${String(limit)}`);
+  }
+  const bytes = pick(options, kind, 'hint_max_bytes', 'hintMaxBytes') ?? DEFAULT_HINT_MAX_BYTES;
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) {
+    throw new ConfigError(`${kind}: hint_max_bytes must be a non-negative integer, got ${String(bytes)}`);
+  }
+  return Object.freeze({ writeQuorum: quorumSize(quorum, nodeCount), hintLimit: limit, hintMaxBytes: bytes });
+}
+
+/** The number of nodes a quorum asks for, out of `nodeCount`. */
+function quorumSize(quorum: WriteQuorum, nodeCount: number): number {
+  if (quorum === 'all') return nodeCount;
+  if (quorum === 'majority') return Math.floor(nodeCount / 2) + 1;
+  return Math.min(quorum, nodeCount);
 }
 
 /** LOCATION as a list; a string may hold several addresses separated by ',' or ';' as in Django. */

@@ -1,37 +1,58 @@
 /**
- * RedisCopy: client-side master/master. Every write goes to every node at once and returns
- * one result per node (a node's failure is an Error in its place; the call rejects only when
- * no node took the write). A read goes to the key's node on the continuum and, when that node
- * cannot be reached, to the next node round the continuum.
+ * RedisCopy: client-side master/master. Every write goes to every node through one write path
+ * (replicate.ts) and returns one result per node; a read goes to the key's node on the
+ * continuum and, when that node cannot answer (unreachable, LOADING, down, not yet repaired),
+ * to the next healthy node round the continuum. A node that was away serves no read until it
+ * is repaired (hints.ts, resync.ts), and a node whose connection dropped proves it is the same
+ * server (its run_id) before it serves again.
  */
-import type { ReferenceParams, BackendOptions } from './config.js';
-import type { CommandSpec } from '../client/conventions.js';
+import type { LoadableScript } from '../client/command-queue.js';
+import { commandName, type CommandSpec } from '../client/conventions.js';
+import type { LockOptions } from '../client/lock.js';
+import { PipelineBase } from '../client/pipeline.js';
+import type { ScanIterOptions } from '../client/scan.js';
+import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.js';
+import type { Bulk, Key } from '../client/types.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
-import { NodeHealth, healthOptions, readFromHealthy, runGuarded, sharedOptionsOf } from './health.js';
-import { HintStore, copyOptions, quorumSize, replicateWrite, type Hint, type WriteTarget } from './hints.js';
-import type { Plan } from './plan.js';
+import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
+import { NodesFailedError } from './errors.js';
+import { NodeHealth, readFromHealthy, runGuarded, unavailable } from './health.js';
+import { HintStore } from './hints.js';
+import { planAll } from './pipeline.js';
+import type { CopyWrite, OnePlan, Plan, ReplicatedPlan } from './plan.js';
+import { Redlock } from './redlock.js';
+import { Replicator } from './replicate.js';
 import { CopyRepair, type ResyncOptions } from './resync.js';
 import { keysOf, type Route } from './routes.js';
-import { ConnectionError, NodeDownError } from '../errors.js';
+import { scanOneOf } from './scan.js';
 
 export class RedisCopyBase extends Backend {
   /** Each node's health: server_failure_limit, server_retry_timeout. */
   readonly health: NodeHealth;
-  /** Writes kept for nodes that are away (hint_limit, hint_max_bytes). */
+  /** What each node missed while it was away (hint_limit, hint_max_bytes). */
   readonly hints: HintStore;
-  /** Nodes that must take a write (from write_quorum). */
+  /** Nodes that must apply a write for it to resolve (from write_quorum). */
   readonly writeQuorum: number;
+  private readonly replicator: Replicator;
   private readonly repair: CopyRepair;
+  private warned = false;
 
   /** new RedisCopy(['host:port', ...], { DB, OPTIONS }) or new RedisCopy({ nodes, db, ...options }). */
   constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
-    super('RedisCopy', location, params);
-    const shared = sharedOptionsOf(location, params);
-    const copy = copyOptions('RedisCopy', shared, this.nodes.length);
-    this.health = new NodeHealth(this.nodes, this.addresses, healthOptions('RedisCopy', shared));
+    const config = backendConfig({ name: 'RedisCopy', copies: true }, location, params);
+    super(config);
+    const copy = config.copy!;
+    this.health = new NodeHealth(this.clients, this.addresses, config.health);
     this.hints = new HintStore(this.nodes.length, copy);
-    this.writeQuorum = quorumSize(copy.writeQuorum, this.nodes.length);
-    this.repair = new CopyRepair(this, this.hints);
+    this.writeQuorum = copy.writeQuorum;
+    this.replicator = new Replicator(this);
+    this.repair = new CopyRepair(
+      { clients: this.clients, addresses: this.addresses, health: this.health, unrecoverable: (m) => this.unrecoverable(m) },
+      this.hints,
+    );
+    // A dropped connection may come back to a restarted, empty server: the node serves again
+    // only after its repair has checked its run_id (and copied what it lost).
+    this.clients.forEach((client, i) => client.connection.on('disconnect', () => this.health.markDown(i, 0)));
   }
 
   /**
@@ -45,73 +66,21 @@ export class RedisCopyBase extends Backend {
     return this.repair.resync(index, options);
   }
 
-  /** Writes go to the healthy nodes and count toward write_quorum; reads only to healthy nodes. */
-  override execute(plan: Plan): Promise<unknown> {
-    const write = writeOf(plan);
-    if (write !== undefined) return this.replicate(write);
-    if (this.health.quiet) return super.execute(plan);
-    if (plan.kind === 'one' && plan.failoverHash >= 0) {
-      const order = this.placement.failoverOrder(plan.failoverHash);
-      return readFromHealthy(this.health, order, this.addresses, (n) => this.nodes[n]!.dispatch(plan.spec));
-    }
-    return runGuarded(this.health, plan, this.executeUnguarded);
-  }
-
-  private readonly executeUnguarded = (plan: Plan): Promise<unknown> => super.execute(plan);
-
-  /** What replicateWrite needs of this backend: made once, not per write. */
-  private readonly target: WriteTarget = {
-    nodes: this.nodes,
-    addresses: this.addresses,
-    writable: (i: number) => this.health.state(i) === 'up',
-    refusal: (i: number) => this.health.refusal(i) ?? new NodeDownError(this.addresses[i]!),
-    missedWrite: () => this.holdBackUnrepaired(),
-  };
-
-  private readonly sendTo = (i: number, spec: CommandSpec): Promise<unknown> => {
-    const reply = this.clients[i]!.dispatch(spec);
-    return this.health.isSuspect(i) ? reply.then((v) => (this.health.succeeded(i), v)) : reply;
-  };
-
-  private replicate(write: Hint): Promise<unknown> {
-    return replicateWrite(this.target, write, this.hints, this.writeQuorum, this.sendTo);
-  }
-
-  /**
-   * A node that missed a write serves no more reads until it is repaired: by its hints when
-   * the write never reached it, by copying keys when it went unanswered (it may or may not
-   * have been applied). The repair starts as soon as the node answers a PING.
-   */
-  private holdBackUnrepaired(): void {
-    for (let i = 0; i < this.nodes.length; i++) {
-      if (this.health.state(i) === 'up' && (this.hints.needsResync(i) || this.hints.count(i) > 0)) this.health.markDown(i, 0);
-    }
-  }
-
-  /** A write a pipeline sent that a node may have missed gets the repair a direct write would. */
-  override noteSent(plan: Plan | null, node: number, spec: CommandSpec, result: unknown): void {
-    if (!(result instanceof ConnectionError)) return;
-    if (plan === null) {
-      this.hints.markForResync(node); // a MULTI block: which of its writes ran is unknown
-    } else {
-      const write = writeOf(plan);
-      if (write === undefined) return; // a read: nothing was missed
-      this.hints.missed(node, write, result);
-    }
-    this.holdBackUnrepaired();
-  }
-
   planFor(spec: CommandSpec, route: Route): Plan {
-    if (route.writes) {
-      const at = keysOf(route, spec);
-      const keys = typeof at === 'number' ? [spec.argv[at]] : at.length > 0 ? at.map((p) => spec.argv[p]) : null;
-      const write: Hint = { spec, keys };
-      const plan: WritePlan = this.nodes.length === 1
-        ? { kind: 'one', node: 0, spec, wrap: true, failoverHash: -1, write }
-        : { kind: 'each', nodes: this.everyIndex, specs: this.everyIndex.map(() => spec), write };
-      return plan;
-    }
     const at = keysOf(route, spec);
+    // A channel is not data to copy: published once, on the node its subscribers listen on.
+    if (route.keys === 'channel') {
+      const node = typeof at === 'number' && this.nodes.length > 1 ? this.placement.nodeOf(spec.argv[at]) : 0;
+      return { kind: 'one', node, spec, wrap: false, failoverHash: -1 };
+    }
+    if (route.writes) {
+      const keys = typeof at === 'number' ? [spec.argv[at]] : at.length > 0 ? at.map((p) => spec.argv[p]) : null;
+      const write: CopyWrite = {
+        name: commandName(spec), specs: [spec], atomic: false, keys,
+        nondeterministic: route.info !== null && route.info.tips.includes('nondeterministic_output'),
+      };
+      return { kind: 'replicated', write };
+    }
     const first = typeof at === 'number' ? at : at.length > 0 ? at[0]! : -1;
     if (first < 0) return this.everyNode(spec);
     if (this.nodes.length === 1) return { kind: 'one', node: 0, spec, wrap: false, failoverHash: -1 };
@@ -119,13 +88,131 @@ export class RedisCopyBase extends Backend {
     const hash = this.placement.hashOf(spec.argv[first]);
     return { kind: 'one', node: this.continuum.nodeForHash(hash), spec, wrap: false, failoverHash: hash };
   }
-}
 
-/** A write's plan: every node, and the write itself, kept for the repair of a node that misses it. */
-type WritePlan = Plan & { readonly write: Hint };
+  /** Reads go to healthy nodes only, failing over; writes take the one write path. */
+  override execute(plan: Plan): Promise<unknown> {
+    if (plan.kind === 'one' && plan.failoverHash >= 0) return this.read(plan);
+    if (plan.kind === 'replicated' || this.health.quiet) return super.execute(plan);
+    return runGuarded(this.health, plan, this.executeUnguarded);
+  }
 
-function writeOf(plan: Plan): Hint | undefined {
-  return (plan as Partial<WritePlan>).write;
+  private readonly executeUnguarded = (plan: Plan): Promise<unknown> => super.execute(plan);
+
+  protected override replicate(plan: ReplicatedPlan): Promise<unknown> {
+    return this.replicator.replicate(plan.write);
+  }
+
+  private read(plan: OnePlan): Promise<unknown> {
+    const send = (n: number): Promise<unknown> => this.clients[n]!.dispatch(plan.spec);
+    // While every node is up and none has failed lately: the key's node, straight away.
+    if (this.health.quiet) return send(plan.node).catch((err: unknown) => (unavailable(err) ? this.readElsewhere(plan, send) : Promise.reject(err)));
+    return this.readElsewhere(plan, send);
+  }
+
+  private readElsewhere(plan: OnePlan, send: (n: number) => Promise<unknown>): Promise<unknown> {
+    return readFromHealthy(this.health, this.placement.failoverOrder(plan.failoverHash), this.addresses, send);
+  }
+
+  /** The nodes that may serve reads now, in the order the continuum gives for `key`. */
+  private healthyOrder(key: unknown): number[] {
+    return this.healthy(key === undefined ? this.everyIndex : this.placement.failoverOrder(this.placement.hashOf(key)));
+  }
+
+  private healthy(order: readonly number[]): number[] {
+    return order.filter((n) => this.health.refusal(n) === null);
+  }
+
+  protected override readNodeFor(key: Key): number {
+    return this.healthyOrder(key)[0] ?? this.placement.nodeOf(key);
+  }
+
+  /**
+   * Each command as a direct call would run, issued together (so each node's connection still
+   * writes them in one batch). A MULTI block that writes is one replicated write; one that
+   * only reads runs on one healthy node.
+   */
+  async runPipeline(specs: readonly CommandSpec[], transaction: boolean, _scripts: readonly LoadableScript[]): Promise<unknown[]> {
+    const plans = await planAll(this, specs);
+    if (!transaction) {
+      const settled = await Promise.allSettled(plans.map((p) => this.execute(p)));
+      return settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error)));
+    }
+    if (!plans.some((p) => p.kind === 'replicated')) return this.readBlock(specs, plans);
+    const perNode = await this.replicator.replicate(await this.blockWrite(specs, 'MULTI'));
+    return plans.map((plan, i) => {
+      const slots = perNode.map((r) => (r instanceof Error ? r : (r as unknown[])[i]));
+      if (plan.kind !== 'one' || plan.failoverHash < 0) return slots;
+      // A read: the key's node answers, or the next one that applied the block.
+      for (const n of this.placement.failoverOrder(plan.failoverHash)) if (!(perNode[n] instanceof Error)) return slots[n];
+      return slots[plan.node];
+    });
+  }
+
+  /** A MULTI block that only reads: on the first healthy node of its first key. */
+  private async readBlock(specs: readonly CommandSpec[], plans: readonly Plan[]): Promise<unknown[]> {
+    const firstRead = plans.find((p): p is OnePlan => p.kind === 'one' && p.failoverHash >= 0);
+    const order = firstRead === undefined ? this.healthyOrder(undefined) : this.healthy(this.placement.failoverOrder(firstRead.failoverHash));
+    const errors: Error[] = [];
+    for (const n of order) {
+      const block = new PipelineBase(this.clients[n]!, true);
+      for (const spec of specs) block.queueSpec(spec);
+      try {
+        const results = await block.exec({ raiseOnError: false });
+        return results.map((r, i) => (plans[i]!.kind === 'one' || r instanceof Error ? r : [r]));
+      } catch (err) {
+        if (!unavailable(err)) throw err;
+        errors.push(err as Error);
+      }
+    }
+    throw new NodesFailedError(order.map((n) => this.addresses[n]!), errors, 'transaction');
+  }
+
+  /** The commands of a MULTI block as one write: the keys of all of them (null if one has none). */
+  private async blockWrite(specs: readonly CommandSpec[], name: string): Promise<CopyWrite> {
+    let keys: unknown[] | null = [];
+    for (const spec of specs) {
+      const route = await this.routes.routeFor(spec);
+      const at = keysOf(route, spec);
+      if (typeof at === 'number') keys?.push(spec.argv[at]);
+      else if (at.length > 0) keys?.push(...at.map((p) => spec.argv[p]));
+      else if (route.writes && route.keys !== 'channel') keys = null;
+    }
+    return { name, specs, atomic: true, keys, nondeterministic: false };
+  }
+
+  /**
+   * WATCH and `fn` run on one node, the first healthy node of the first watched key (the node
+   * every client reads that key from); when its EXEC applies, the same block goes to every
+   * other node through the one write path. Resolves to one entry per node.
+   */
+  async transaction<T>(fn: TransactionFunction<T>, ...watches: Array<Key | readonly Key[] | TransactionOptions>): Promise<unknown> {
+    if (typeof fn !== 'function') throw new TypeError('transaction: the first argument must be a function');
+    const { keys } = transactionArguments(watches);
+    const first = this.healthyOrder(keys[0]).find((n) => this.health.state(n) === 'up');
+    if (first === undefined) {
+      throw new NodesFailedError(this.addresses, this.addresses.map((_, i) => this.health.refusal(i) ?? new Error('away')), 'transaction');
+    }
+    return runTransaction(this.clients[first]!, fn, watches, null, async (exec, specs) =>
+      this.replicator.replicateFrom(first, exec, await this.blockWrite(specs, 'transaction'), 'same'));
+  }
+
+  /** One healthy node's keys: every node holds every key. */
+  scanIter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return scanOneOf(this.nodes, this.addresses, () => this.healthyOrder(undefined), options);
+  }
+
+  /** Redlock across the nodes. */
+  lock(name: string, options?: LockOptions): Redlock {
+    return new Redlock(this.nodes, name, options);
+  }
+
+  /** Said once: every node restarted while the others were away, so no copy can repair them. */
+  private unrecoverable(message: string): void {
+    this.health.emit('unrecoverable', message);
+    if (this.warned) return;
+    this.warned = true;
+    process.emitWarning(message, { type: 'RedisCopyWarning', code: 'REDISDB_COPY_UNRECOVERABLE' });
+  }
 }
 
 /** A RedisCopy: the backend plus every Redis command as a method. */

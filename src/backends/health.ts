@@ -11,67 +11,13 @@
  * first repairs it, see hints.ts and resync.ts).
  */
 import { EventEmitter } from 'node:events';
-import type { ConstRedis } from '../client/const-redis.js';
-import { ConfigError, ConnectionError, NodeDownError } from '../errors.js';
+import type { NodeClient } from '../client/node-client.js';
+import { ConnectionError, NodeDownError, ReplyError } from '../errors.js';
+import { DEFAULT_HEALTH, type HealthOptions } from './config.js';
 import { NodesFailedError } from './errors.js';
-import { COPY_OPTION_NAMES } from './hints.js';
 import { Placement } from './placement.js';
 
-export interface HealthOptions {
-  /** Consecutive failures after which a node is taken out (twemproxy's default: 2). */
-  readonly failureLimit: number;
-  /**
-   * Milliseconds a node stays out before a PING may bring it back. Default 2 s: twemproxy's
-   * 30 s suits one proxy; a client in every process can check sooner, so that a node that
-   * restarted serves again within seconds (go-redis's ring checks every half second).
-   */
-  readonly retryTimeout: number;
-  /** RedisRing: move an ejected node's keys to the next node instead of failing them. */
-  readonly autoEject: boolean;
-}
-
-/** Health options as given to RedisRing and RedisCopy (times in milliseconds in both spellings). */
-export interface NodeHealthOptions {
-  server_failure_limit?: number;
-  serverFailureLimit?: number;
-  server_retry_timeout?: number;
-  serverRetryTimeout?: number;
-  auto_eject_hosts?: boolean;
-  autoEjectHosts?: boolean;
-}
-
-/** The option names, snake_case as in twemproxy and camelCase; times in milliseconds in both. */
-export const HEALTH_OPTION_NAMES: readonly string[] = [
-  'server_failure_limit', 'serverFailureLimit', 'server_retry_timeout', 'serverRetryTimeout',
-  'auto_eject_hosts', 'autoEjectHosts',
-];
-
-export const DEFAULT_HEALTH: HealthOptions = Object.freeze({ failureLimit: 2, retryTimeout: 2_000, autoEject: false });
-
-function pick(options: Record<string, unknown>, kind: string, snake: string, camel: string): unknown {
-  if (options[snake] !== undefined && options[camel] !== undefined) {
-    throw new ConfigError(`${kind}: give ${snake} or ${camel}, not both`);
-  }
-  return options[snake] ?? options[camel];
-}
-
-/** Reads and checks the health options out of a backend's shared options. */
-export function healthOptions(kind: string, options: Record<string, unknown>): HealthOptions {
-  if (kind !== 'RedisCopy' && COPY_OPTION_NAMES.some((n) => options[n] !== undefined)) {
-    throw new ConfigError(`${kind}: write_quorum, hint_limit and hint_max_bytes are RedisCopy options`);
-  }
-  const limit = pick(options, kind, 'server_failure_limit', 'serverFailureLimit') ?? DEFAULT_HEALTH.failureLimit;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1_000_000) {
-    throw new ConfigError(`${kind}: server_failure_limit must be an integer from 1 to 1000000, got ${String(limit)}`);
-  }
-  const retry = pick(options, kind, 'server_retry_timeout', 'serverRetryTimeout') ?? DEFAULT_HEALTH.retryTimeout;
-  if (typeof retry !== 'number' || !Number.isFinite(retry) || retry < 1 || retry > 86_400_000) {
-    throw new ConfigError(`${kind}: server_retry_timeout must be milliseconds from 1 to 86400000, got ${String(retry)}`);
-  }
-  const eject = pick(options, kind, 'auto_eject_hosts', 'autoEjectHosts') ?? DEFAULT_HEALTH.autoEject;
-  if (typeof eject !== 'boolean') throw new ConfigError(`${kind}: auto_eject_hosts must be true or false, got ${String(eject)}`);
-  return Object.freeze({ failureLimit: limit, retryTimeout: retry, autoEject: eject });
-}
+export type { HealthOptions } from './config.js';
 
 /**
  * up: serves everything. down: ejected, waiting for its PING. returning: answers again but
@@ -87,7 +33,7 @@ export type ReturnHandler = (node: number) => Promise<boolean>;
 
 export class NodeHealth extends EventEmitter {
   readonly options: HealthOptions;
-  private readonly nodes: readonly ConstRedis[];
+  private readonly nodes: readonly NodeClient[];
   private readonly addresses: readonly string[];
   private readonly states: NodeState[];
   private readonly failures: number[];
@@ -100,7 +46,7 @@ export class NodeHealth extends EventEmitter {
   private ejectedPlacement: { key: string; placement: Placement } | null = null;
   private stopped = false;
 
-  constructor(nodes: readonly ConstRedis[], addresses: readonly string[], options: HealthOptions = DEFAULT_HEALTH) {
+  constructor(nodes: readonly NodeClient[], addresses: readonly string[], options: HealthOptions = DEFAULT_HEALTH) {
     super();
     this.options = options;
     this.nodes = nodes;
@@ -278,14 +224,6 @@ export class NodeHealth extends EventEmitter {
   }
 }
 
-/** The options object either constructor form carries: `{ nodes, ...options }` or `(location, { OPTIONS })`. */
-export function sharedOptionsOf(first: unknown, params: unknown): Record<string, unknown> {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObject(first)) return first;
-  if (isObject(params) && isObject(params['OPTIONS'])) return params['OPTIONS'];
-  return {};
-}
-
 /** Where a command goes, as far as health is concerned (the shapes of plan.ts). */
 type GuardedPlan =
   | { readonly kind: 'one'; readonly node: number }
@@ -348,6 +286,11 @@ export function runGuarded<P extends GuardedPlan>(health: NodeHealth, plan: P, r
  * continuum's order for the key, moving on when a node cannot be reached. A node that is
  * down or still being repaired is never asked.
  */
+/** The node could not answer this time (unreachable, or still loading its data): ask another. */
+export function unavailable(err: unknown): boolean {
+  return err instanceof ConnectionError || (err instanceof ReplyError && err.code === 'LOADING');
+}
+
 export async function readFromHealthy(
   health: NodeHealth, order: readonly number[], addresses: readonly string[],
   send: (node: number) => Promise<unknown>,
@@ -366,9 +309,9 @@ export async function readFromHealthy(
       if (health.isSuspect(node)) health.succeeded(node);
       return value;
     } catch (err) {
-      if (!(err instanceof ConnectionError)) throw err;
+      if (!unavailable(err)) throw err;
       tried.push(addresses[node]!);
-      errors.push(err);
+      errors.push(err as Error);
     }
   }
   throw new NodesFailedError(tried, errors, 'read');

@@ -1,7 +1,7 @@
 /**
- * Where a command goes and how its replies come back: the one thing RedisRing and RedisCopy
- * decide differently. A plan is plain data, so a pipeline can group plans by node and send
- * them in batches, then combine the replies with the same rules.
+ * Where a command goes and how its replies come back: the one thing backends decide
+ * differently. A plan is plain data, so a pipeline can group plans by node and send them in
+ * batches, then combine the replies with the same rules.
  */
 import { commandName, type CommandSpec, type ReplyTransform } from '../client/conventions.js';
 import { CrossNodeError, RedisError } from '../errors.js';
@@ -40,7 +40,32 @@ export interface MergePlan {
   readonly finish: ReplyTransform | null;
 }
 
-export type Plan = OnePlan | EachPlan | MergePlan;
+/**
+ * A write that every node must hold (RedisCopy): sent, classified and repaired by the
+ * backend's one write path. The result has one entry per node.
+ */
+export interface ReplicatedPlan {
+  readonly kind: 'replicated';
+  readonly write: CopyWrite;
+}
+
+/** One write as it is replicated: what each node is sent, and what it may change. */
+export interface CopyWrite {
+  /** For messages: 'SET', 'transaction'. */
+  readonly name: string;
+  /** One command, or with `atomic` the commands of one MULTI/EXEC block. */
+  readonly specs: readonly CommandSpec[];
+  readonly atomic: boolean;
+  /** The keys it may change; null when it may change any (FLUSHDB, keys the server cannot name). */
+  readonly keys: readonly unknown[] | null;
+  /**
+   * Its effect may differ from node to node (SPOP, the server's `nondeterministic_output`):
+   * it runs on one node, and its keys are then copied from there to the others.
+   */
+  readonly nondeterministic: boolean;
+}
+
+export type Plan = OnePlan | EachPlan | MergePlan | ReplicatedPlan;
 
 /** A command's keys cut into one command per node. */
 export interface Split {

@@ -5,36 +5,26 @@
  * node; a message is still delivered once, since it was published on one node only.
  */
 import { EventEmitter } from 'node:events';
-import type { CommandSpec } from '../client/conventions.js';
 import { PubSub, type MessageHandler, type PubSubMessage, type PubSubOptions } from '../client/pubsub.js';
 import { MessageStream } from '../client/message-stream.js';
 import { ConnectionError } from '../errors.js';
-import type { Backend } from './backend.js';
-import type { Plan } from './plan.js';
+import type { BackendCore } from './core.js';
 
-const CHANNEL_COMMANDS = new Set(['PUBLISH', 'SPUBLISH']);
-
-/**
- * The plan for a prepared command, with channels routed like keys: PUBLISH goes to its
- * channel's node only, where that channel's subscribers are.
- */
-export async function planOf(backend: Backend, spec: CommandSpec): Promise<Plan> {
-  const name = String(spec.argv[0]).toUpperCase();
-  if (CHANNEL_COMMANDS.has(name) && spec.argv.length >= 2) {
-    return { kind: 'one', node: channelNode(backend, spec.argv[1]), spec, wrap: false, failoverHash: -1 };
-  }
-  return backend.planFor(spec, await backend.routes.routeFor(spec));
-}
-
-/** Index of the node a channel lives on. */
-export function channelNode(backend: Backend, channel: unknown): number {
+/** Index of the node a channel lives on: where its name hashes to, as a key would. */
+export function channelNode(backend: BackendCore, channel: unknown): number {
   return backend.nodes.length === 1 ? 0 : backend.placement.nodeOf(channel);
 }
 
-/** PUBLISH on the channel's node; resolves to the number of receivers. */
-export function publish(backend: Backend, channel: string | Uint8Array, message: unknown): Promise<unknown> {
+/** PUBLISH, routed by its channel like any command (see routes.ts); resolves to the receivers. */
+export function publish(backend: BackendCore, channel: string | Uint8Array, message: unknown): Promise<unknown> {
   if (typeof channel !== 'string' && !(channel instanceof Uint8Array)) return Promise.reject(new TypeError('publish: the channel must be a string'));
-  return backend.nodes[channelNode(backend, channel)]!.command('publish', [channel, message]);
+  let spec;
+  try {
+    spec = backend.builder.raw(['PUBLISH', channel, message], 'publish');
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return backend.run(spec);
 }
 
 type Names = Array<string | readonly string[] | Record<string, MessageHandler>>;
@@ -46,7 +36,7 @@ export class BackendPubSub extends EventEmitter {
   private closed = false;
 
   constructor(
-    private readonly backend: Backend,
+    private readonly backend: BackendCore,
     private readonly options: PubSubOptions = {},
   ) {
     super();

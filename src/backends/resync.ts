@@ -4,6 +4,12 @@
  * (SCAN + DUMP/RESTORE, pipelined) when it came back empty (a new run_id: restarted without
  * persistence) or its hints overflowed.
  *
+ * When every node was away, no node is healthy to copy from: the first node back that kept
+ * its run_id is a valid source (its data is what the Copy holds; its replayable hints are
+ * applied, its copies skipped) and the others are repaired from it. If every node restarted,
+ * there is nothing better to copy from: the Copy says so once ('unrecoverable' event and a
+ * process warning) and serves what is there.
+ *
  * While a node is repaired it serves no reads, and writes for it are kept as hints. After a
  * full copy, each hinted write's keys are copied again from the healthy node rather than the
  * write replayed: the copy may already hold the write, and INCR applied twice would be wrong.
@@ -11,7 +17,7 @@
  * its own (replayHints); the node is then marked up in the same turn as the writes are let
  * through, so no write slips between the repair and the node's return.
  */
-import type { ConstRedis } from '../client/const-redis.js';
+import type { NodeClient } from '../client/node-client.js';
 import { RedisError } from '../errors.js';
 import type { NodeHealth } from './health.js';
 import { replayHints, type HintStore } from './hints.js';
@@ -40,7 +46,7 @@ export interface ResyncOptions {
  * ... REPLACE (or DEL when the key is gone) on the target. Returns the number of keys written.
  */
 export async function copyKeys(
-  source: ConstRedis, target: ConstRedis, keys: readonly unknown[], issued?: () => void,
+  source: NodeClient, target: NodeClient, keys: readonly unknown[], issued?: () => void,
 ): Promise<number> {
   if (keys.length === 0) {
     issued?.();
@@ -64,7 +70,7 @@ export async function copyKeys(
 
 /** Empties target's database, then copies every key of source's into it. */
 export async function copyAll(
-  source: ConstRedis, target: ConstRedis, names: { node: string; source: string }, options: ResyncOptions = {},
+  source: NodeClient, target: NodeClient, names: { node: string; source: string }, options: ResyncOptions = {},
 ): Promise<ResyncProgress> {
   const batch = options.batch ?? 500;
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`resync: batch must be a positive integer, got ${String(batch)}`);
@@ -91,25 +97,27 @@ export class ResyncError extends RedisError {
 
 /** What the repair needs from RedisCopy. */
 export interface RepairTarget {
-  readonly nodes: readonly ConstRedis[];
+  readonly clients: readonly NodeClient[];
   readonly addresses: readonly string[];
   readonly health: NodeHealth;
+  /** Told once when every node restarted and there is no copy to repair from. */
+  unrecoverable(message: string): void;
 }
-
 
 /** Repairs RedisCopy nodes as they come back; see the file comment. */
 export class CopyRepair {
   /** Each node's run_id when last seen: a new one means the process restarted. */
   private readonly runIds: Array<string | null>;
   private readonly running = new Map<number, Promise<void>>();
+  /** Nodes back but restarted, waiting for a node that kept its data (every node was away). */
+  private readonly restartedWaiting = new Set<number>();
 
   constructor(private readonly copy: RepairTarget, readonly hints: HintStore) {
-    this.runIds = copy.nodes.map(() => null);
-    copy.nodes.forEach((node, i) => {
-      // Learn the run_id on every (re)connect; a change while the node looked up means it
-      // restarted between two failures and lost its data without being taken out.
+    this.runIds = copy.clients.map(() => null);
+    copy.clients.forEach((node, i) => {
+      // The run_id the node starts with; later ones are checked before the node serves again.
       node.connection.on('ready', () => {
-        void this.checkRunId(i).catch(() => {});
+        if (this.runIds[i] === null) void this.learnRunId(i).catch(() => {});
       });
     });
     copy.health.setReturnHandler((node) => this.onReturn(node));
@@ -117,7 +125,7 @@ export class CopyRepair {
 
   /** The node's process id as Redis names it. */
   private async runIdOf(node: number): Promise<string> {
-    const client = this.copy.nodes[node]!;
+    const client = this.copy.clients[node]!;
     // Bounded even without socket_timeout: a hung node must not hold this check, nor the
     // commands queued behind it on the same connection, forever.
     const info = (await client.connection.send(['INFO', 'server'], {
@@ -127,16 +135,9 @@ export class CopyRepair {
     return /run_id:([0-9a-f]+)/.exec(info)?.[1] ?? '';
   }
 
-  private async checkRunId(node: number): Promise<void> {
+  private async learnRunId(node: number): Promise<void> {
     const id = await this.runIdOf(node);
-    // A node that is away is judged by onReturn, which needs the old run_id to compare.
-    if (this.copy.health.state(node) !== 'up') return;
-    const known = this.runIds[node];
-    this.runIds[node] = id;
-    if (known !== null && known !== id) {
-      this.hints.markForResync(node);
-      this.copy.health.markDown(node, 0);
-    }
+    if (this.runIds[node] === null) this.runIds[node] = id;
   }
 
   /** Called by the health monitor when a down node answers PING again. */
@@ -147,21 +148,64 @@ export class CopyRepair {
       return false; // that resync marks it up
     }
     const id = await this.runIdOf(node);
-    const restarted = this.runIds[node] !== null && this.runIds[node] !== id;
+    const known = this.runIds[node];
+    const restarted = known !== null && known !== id;
     this.runIds[node] = id;
-    if (restarted || this.hints.needsResync(node)) {
+    if (restarted) this.hints.markForResync(node);
+    if (this.sourceFor(node) === null) return this.returnWithoutSource(node, restarted || known === null);
+    this.restartedWaiting.clear();
+    if (this.hints.needsResync(node)) {
       await this.resync(node);
       return false; // resync marked it up
     }
-    const target = this.copy.nodes[node]!;
+    const target = this.copy.clients[node]!;
     try {
-      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(this.copy.nodes[this.pickSource(node)]!, target, keys, issued));
+      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(this.copy.clients[this.pickSource(node)]!, target, keys, issued));
     } catch (err) {
       this.hints.removeGate(node);
       throw err;
     }
     this.backInService(node);
     return false;
+  }
+
+  /**
+   * Every other node is away. A node that kept its data is the Copy's data now: what it can
+   * replay it does, then it serves. A node that restarted waits for one that kept its data,
+   * unless every node restarted: then nothing better exists, and that is said once.
+   */
+  private async returnWithoutSource(node: number, restarted: boolean): Promise<boolean> {
+    const { clients, health } = this.copy;
+    if (!restarted) {
+      this.hints.clearResync(node);
+      try {
+        await replayHints(this.hints, node, clients[node]!, null);
+      } catch (err) {
+        this.hints.removeGate(node);
+        if (this.hints.needsResync(node)) this.hints.clearResync(node); // no source: its data is all there is
+        throw err;
+      }
+      this.restartedWaiting.clear();
+      this.backInService(node);
+      return false;
+    }
+    this.restartedWaiting.add(node);
+    const everyNode = clients.every((_, i) => this.restartedWaiting.has(i));
+    if (!everyNode) {
+      throw new ResyncError(`${this.copy.addresses[node]} restarted while every other node was away; it waits for a node that kept its data to copy from`);
+    }
+    this.copy.unrecoverable(
+      `every node of the RedisCopy (${this.copy.addresses.join(', ')}) restarted without its data while the others were away; ` +
+      'there is no copy to repair from, so each node now serves what it holds',
+    );
+    this.restartedWaiting.clear();
+    for (let i = 0; i < clients.length; i++) {
+      this.hints.take(i, Number.MAX_SAFE_INTEGER);
+      this.hints.clearResync(i);
+      if (i !== node && health.state(i) !== 'up') health.markUp(i);
+    }
+    this.hints.removeGate(node);
+    return true;
   }
 
   /** No hint is left and writes wait at the gate: both change in this one turn. */
@@ -183,21 +227,21 @@ export class CopyRepair {
   }
 
   private async runResync(node: number, options: ResyncOptions): Promise<void> {
-    const { nodes, addresses, health } = this.copy;
-    if (!Number.isInteger(node) || node < 0 || node >= nodes.length) {
-      throw new RangeError(`resync: node must be an index from 0 to ${nodes.length - 1}, got ${String(node)}`);
+    const { clients, addresses, health } = this.copy;
+    if (!Number.isInteger(node) || node < 0 || node >= clients.length) {
+      throw new RangeError(`resync: node must be an index from 0 to ${clients.length - 1}, got ${String(node)}`);
     }
     // Reads stop and writes turn into hints before the copy starts.
     if (health.state(node) === 'up') health.markDown(node, 0);
     const source = this.pickSource(node);
-    const target = nodes[node]!;
+    const target = clients[node]!;
     // Hints kept so far are superseded by the copy; the ones that arrive during it are kept.
     this.hints.take(node, Number.MAX_SAFE_INTEGER);
     this.hints.clearResync(node);
     try {
-      await copyAll(nodes[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
+      await copyAll(clients[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
       // The writes that arrived during the copy: their keys copied again (see the file comment).
-      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(nodes[source]!, target, keys, issued), true);
+      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(clients[source]!, target, keys, issued), true);
     } catch (err) {
       // Half copied is worse than stale: the next attempt starts over.
       this.hints.removeGate(node);
@@ -207,9 +251,16 @@ export class CopyRepair {
     this.backInService(node);
   }
 
+  /** A node up to copy from, other than `node`; null when there is none. */
+  sourceFor(node: number): number | null {
+    const { clients, health } = this.copy;
+    for (let i = 0; i < clients.length; i++) if (i !== node && health.state(i) === 'up') return i;
+    return null;
+  }
+
   private pickSource(node: number): number {
-    const { nodes, addresses, health } = this.copy;
-    for (let i = 0; i < nodes.length; i++) if (i !== node && health.state(i) === 'up') return i;
-    throw new ResyncError(`resync of ${addresses[node]}: no healthy node to copy from`);
+    const source = this.sourceFor(node);
+    if (source === null) throw new ResyncError(`resync of ${this.copy.addresses[node]}: no healthy node to copy from`);
+    return source;
   }
 }

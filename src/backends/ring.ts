@@ -4,12 +4,19 @@
  * Keys on several nodes are split per node when the server says the command allows it
  * (MGET, MSET, DEL...), and otherwise rejected before anything is sent.
  */
-import type { ReferenceParams, BackendOptions } from './config.js';
+import type { LoadableScript } from '../client/command-queue.js';
 import type { CommandSpec } from '../client/conventions.js';
+import { Lock, type LockOptions } from '../client/lock.js';
+import type { ScanIterOptions } from '../client/scan.js';
+import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.js';
+import type { Bulk, Key } from '../client/types.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
-import { NodeHealth, healthOptions, runGuarded, sharedOptionsOf } from './health.js';
+import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
+import { NodeHealth, runGuarded } from './health.js';
+import { runGrouped, runOnOneNode, transactionNode } from './pipeline.js';
 import { crossNodeError, splitByNode, type Plan } from './plan.js';
 import { keysOf, type Route } from './routes.js';
+import { scanEvery } from './scan.js';
 
 export class RedisRingBase extends Backend {
   /** Each node's health: server_failure_limit, server_retry_timeout, auto_eject_hosts. */
@@ -17,14 +24,15 @@ export class RedisRingBase extends Backend {
 
   /** new RedisRing(['host:port', ...], { DB, OPTIONS }) or new RedisRing({ nodes, db, ...options }). */
   constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
-    super('RedisRing', location, params);
-    this.health = new NodeHealth(this.nodes, this.addresses, healthOptions('RedisRing', sharedOptionsOf(location, params)));
+    const config = backendConfig({ name: 'RedisRing', copies: false }, location, params);
+    super(config);
+    this.health = new NodeHealth(this.clients, this.addresses, config.health);
   }
 
   /** Commands for a node that is out reject at once with NodeDownError. */
   override execute(plan: Plan): Promise<unknown> {
     // While every node is up (nearly always), nothing to guard and no closure per command.
-    if (this.health.quiet) return super.execute(plan);
+    if (this.health.quiet || plan.kind === 'replicated') return super.execute(plan);
     return runGuarded(this.health, plan, this.executeUnguarded);
   }
 
@@ -53,6 +61,38 @@ export class RedisRingBase extends Backend {
     return {
       kind: 'merge', nodes: split.nodes, specs: split.specs, merge: route.merge, order: split.order, total: at.length, finish: spec.reply,
     };
+  }
+
+  /** Grouped per node and sent in parallel; a MULTI block on the one node its keys live on. */
+  runPipeline(specs: readonly CommandSpec[], transaction: boolean, scripts: readonly LoadableScript[]): Promise<unknown[]> {
+    return transaction ? runOnOneNode(this, specs, scripts) : runGrouped(this, specs, scripts);
+  }
+
+  /**
+   * On the node of the watched keys, which must share it; every command fn sends or queues
+   * must have its keys there too (CrossNodeError otherwise, before it is sent).
+   */
+  async transaction<T>(fn: TransactionFunction<T>, ...watches: Array<Key | readonly Key[] | TransactionOptions>): Promise<unknown> {
+    if (typeof fn !== 'function') throw new TypeError('transaction: the first argument must be a function');
+    const { keys } = transactionArguments(watches);
+    if (keys.length === 0) throw new TypeError('transaction: on RedisRing, give the keys to watch; they choose the node it runs on');
+    const watched: CommandSpec = { argv: ['WATCH', ...keys], words: 1, reply: null };
+    const node = await transactionNode(this, [watched]);
+    const check = async (spec: CommandSpec): Promise<void> => {
+      await transactionNode(this, [watched, spec]);
+    };
+    return runTransaction(this.clients[node]!, fn, watches, check);
+  }
+
+  /** Every node's keys: each key lives on one node, so each is yielded once. */
+  scanIter(options?: ScanIterOptions): AsyncGenerator<Bulk, void, undefined> {
+    return scanEvery(this.nodes, options);
+  }
+
+  /** A Lock on the node of its name. */
+  lock(name: string, options?: LockOptions): Lock {
+    if (typeof name !== 'string' || name === '') throw new TypeError('lock: the name must be a non-empty string');
+    return new Lock(this.nodeFor(name), name, options);
   }
 }
 

@@ -8,9 +8,9 @@
  * parse); a name missing from it (a module loaded later) costs one `COMMAND INFO` round trip
  * the first time. Everything is remembered per backend, so afterwards routing is a map lookup.
  */
-import type { ConstRedisBase } from '../client/const-redis.js';
-import { CommandTable, keyPositions, type CommandInfo } from '../client/command-table.js';
+import { type CommandTable, keyPositions, type CommandInfo } from '../client/command-table.js';
 import type { CommandSpec } from '../client/conventions.js';
+import type { NodeClient } from '../client/node-client.js';
 import { ConnectionError, ReplyError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
 
@@ -27,8 +27,10 @@ export interface Route {
    * - 'fixed': one key, always at argv[keyIndex] (GET, SET): the fast path.
    * - 'search': follow the server's key specs on each call (MGET, EVAL, LMPOP).
    * - 'first': the server cannot tell, so the first argument is taken as the key.
+   * - 'channel': no key, but a channel at argv[keyIndex] (PUBLISH, SPUBLISH): it goes to the
+   *   node the channel's name hashes to, where its subscribers are.
    */
-  readonly keys: 'none' | 'fixed' | 'search' | 'first';
+  readonly keys: 'none' | 'fixed' | 'search' | 'first' | 'channel';
   readonly keyIndex: number;
   readonly info: CommandInfo | null;
   /** Keys on several nodes may be sent to each node separately (MGET, MSET, DEL...). */
@@ -58,9 +60,17 @@ const MERGE_TIPS: ReadonlyMap<string, Merge> = new Map<string, Merge>([
   ['response_policy:agg_logical_and', 'and'], ['response_policy:agg_logical_or', 'or'],
 ]);
 
+/** Commands that name a channel where others name a key. */
+const CHANNEL_COMMANDS = new Set(['publish', 'spublish']);
+
 /** Builds the route of one described command (and of its subcommands). */
 export function routeOf(info: CommandInfo | null): Route {
   if (info === null) return FALLBACK;
+  if (CHANNEL_COMMANDS.has(info.name)) {
+    return Object.freeze({
+      name: info.name, writes: false, keys: 'channel', keyIndex: 1, info, splittable: false, keyStep: 1, merge: 'ordered', subcommands: null,
+    });
+  }
   let subcommands: Map<string, Route> | null = null;
   if (info.subcommands !== null && info.subcommands.size > 0) {
     subcommands = new Map();
@@ -112,6 +122,7 @@ export function keysOf(route: Route, spec: CommandSpec): number | number[] {
   const argv = spec.argv;
   switch (route.keys) {
     case 'fixed':
+    case 'channel':
       return route.keyIndex < argv.length ? route.keyIndex : NO_KEYS;
     case 'first':
       return spec.words < argv.length ? spec.words : NO_KEYS;
@@ -125,26 +136,24 @@ export function keysOf(route: Route, spec: CommandSpec): number | number[] {
 const NO_KEYS: number[] = [];
 Object.freeze(NO_KEYS);
 
+/** Sends a command to whichever node answers; what a route table learns from. */
+export type AskAny = (argv: string[]) => Promise<Reply>;
+
 /** A backend's routes, learned once from whichever node answers first. */
 export class RouteTable {
   private readonly routes = new Map<string, Route>();
-  private readonly table: CommandTable;
   private learned: Promise<void> | null = null;
-  private lastFailure: Error | null = null;
 
   /**
-   * @param nodes asked in order until one answers
-   * @param prime told the full command table once learned (the node that prepares commands,
-   *   so its multi-word name resolution needs no round trip of its own)
+   * @param table the command table the backend's builder shares: learned once, used by both
+   * @param ask sends COMMAND to the first node that answers
    */
   constructor(
-    private readonly nodes: readonly ConstRedisBase[],
-    private readonly prime: ConstRedisBase | null = null,
-  ) {
-    this.table = new CommandTable((names) => this.askAny(['COMMAND', 'INFO', ...names]));
-  }
+    private readonly table: CommandTable,
+    private readonly ask: AskAny,
+  ) {}
 
-  /** The route of a prepared command: synchronous once known. */
+  /** The route of a built command: synchronous once known. */
   routeFor(spec: CommandSpec): Route | Promise<Route> {
     const name = spec.argv[0];
     const key = typeof name === 'string' ? name : String(name);
@@ -159,13 +168,7 @@ export class RouteTable {
     if (known !== undefined) return known;
     await this.learnAll();
     let info = this.table.peek(name);
-    if (info === undefined) {
-      info = await this.table.get(name);
-      // A null that was not remembered means no node could be asked, not an unknown command.
-      if (info === null && this.table.peek(name) === undefined && !this.table.unavailable) {
-        throw this.lastFailure ?? new ConnectionError(`no node answered COMMAND INFO ${name}`);
-      }
-    }
+    if (info === undefined) info = await this.table.get(name);
     const route = routeOf(info);
     this.routes.set(name, route);
     return route;
@@ -173,11 +176,8 @@ export class RouteTable {
 
   private learnAll(): Promise<void> {
     if (this.learned === null) {
-      const attempt = this.askAny(['COMMAND']).then(
-        (reply) => {
-          this.table.learnAll(reply);
-          this.prime?.commandTable.learnAll(reply);
-        },
+      const attempt = this.ask(['COMMAND']).then(
+        (reply) => this.table.learnAll(reply),
         (err: unknown) => {
           // Refused (renamed, ACL): fall back to COMMAND INFO per name, which may work, or to
           // the default route. Unreachable: try again on the next command.
@@ -191,27 +191,26 @@ export class RouteTable {
     }
     return this.learned;
   }
+}
 
-  /**
-   * Sends to the first node that answers; connection failures move on to the next node.
-   * Each try is bounded even without socket_timeout (by the connect timeout then), so a hung
-   * node delays the first command rather than stalling the whole backend.
-   */
-  private async askAny(argv: string[]): Promise<Reply> {
-    const failures: string[] = [];
-    const name = argv.length > 1 ? `${argv[0]} ${argv[1]}` : argv[0]!;
-    for (const node of this.nodes) {
-      try {
-        const timeout = node.options.socketTimeout ?? node.options.connectTimeout;
-        return await node.connection.send(argv, { name, timeout });
-      } catch (err) {
-        if (!(err instanceof ConnectionError)) throw err;
-        failures.push(err.message);
-      }
+/**
+ * Sends to the first node that answers; connection failures move on to the next node.
+ * Each try is bounded even without socket_timeout (by the connect timeout then), so a hung
+ * node delays the first command rather than stalling the whole backend.
+ */
+export async function askAnyNode(nodes: readonly Pick<NodeClient, 'options' | 'connection'>[], argv: string[]): Promise<Reply> {
+  const failures: string[] = [];
+  const name = argv.length > 1 ? `${argv[0]} ${argv[1]}` : argv[0]!;
+  for (const node of nodes) {
+    try {
+      const timeout = node.options.socketTimeout ?? node.options.connectTimeout;
+      return await node.connection.send(argv, { name, timeout });
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) throw err;
+      failures.push(err.message);
     }
-    this.lastFailure = new ConnectionError(`no node answered ${argv.slice(0, 2).join(' ')}: ${failures.join('; ')}`);
-    throw this.lastFailure;
   }
+  throw new ConnectionError(`no node answered ${argv.slice(0, 2).join(' ')}: ${failures.join('; ')}`);
 }
 
 function subRoute(container: Route, spec: CommandSpec): Route {

@@ -1,10 +1,28 @@
 /**
- * What every pipeline shares (one node's, a backend's): commands queued by method name through
- * the same `prepare` as direct calls, raw commands, scripts to load before sending, and the
- * refusal of transaction control commands inside a transaction.
+ * What every pipeline shares (one node's, a backend's): commands queued through the same
+ * CommandBuilder as direct calls, raw commands, scripts to load before sending, the refusal of
+ * commands that need a connection of their own, and the Proxy that makes any name a command.
  */
-import { flat, type CommandSpec } from './conventions.js';
-import type { ExecOptions, LoadableScript, PipelineOf } from './pipeline.js';
+import { commandProxy } from '../util/proxy.js';
+import type { CommandBuilder } from './command-builder.js';
+import { commandName, type CommandSpec } from './conventions.js';
+import type { ReferenceCommands } from './types.js';
+
+export interface ExecOptions {
+  /**
+   * true (default): when a command failed, exec rejects with the first failure (a
+   * ReplyError), after every command has run. false: exec resolves, and each failed
+   * command's slot holds its error instead of a reply.
+   */
+  raiseOnError?: boolean;
+  raise_on_error?: boolean;
+}
+
+/** Something a pipeline can hold besides commands: a script it must make sure is loaded. */
+export interface LoadableScript {
+  readonly sha: string;
+  readonly script: string;
+}
 
 /** A queued command: its spec, or the promise of one while a multi-word name resolves. */
 export type Queued = CommandSpec | Promise<CommandSpec>;
@@ -19,10 +37,11 @@ export abstract class CommandQueue {
   /** The Proxy around this queue (set by pipelineProxy): what chained calls return. */
   protected proxy: unknown = this;
 
-  constructor(readonly transaction: boolean) {}
-
-  /** Prepares a command by method name, as a direct call on the owner would. */
-  protected abstract prepareSpec(method: string, args: readonly unknown[]): Queued;
+  constructor(
+    /** The owner's builder: a command queued here is built exactly as a direct call's. */
+    protected readonly builder: CommandBuilder,
+    readonly transaction: boolean,
+  ) {}
 
   /** Sends the checked commands (scripts loaded first where needed); one result per command. */
   protected abstract send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]>;
@@ -54,6 +73,11 @@ export abstract class CommandQueue {
     return this.exec(options);
   }
 
+  /** The queued commands, built, without sending them. */
+  specs(): Promise<CommandSpec[]> {
+    return Promise.all(this.queued);
+  }
+
   /** Number of queued commands. */
   get length(): number {
     return this.queued.length;
@@ -61,7 +85,7 @@ export abstract class CommandQueue {
 
   /** Queues a command by method name; bad arguments throw here, before anything is sent. */
   queue(method: string, args: readonly unknown[]): PipelineOf<this> {
-    const spec = this.prepareSpec(method, args);
+    const spec = this.builder.build(method, args);
     if (spec instanceof Promise) spec.catch(() => {}); // exec() reports it; until then it must not go unhandled
     else this.check(spec);
     this.queued.push(spec);
@@ -70,14 +94,12 @@ export abstract class CommandQueue {
 
   /** Queues a raw command, with no conventions and no reply shaping. */
   call(command: string, ...args: unknown[]): PipelineOf<this> {
-    if (typeof command !== 'string' || command === '') throw new TypeError('call: the command name must be a non-empty string');
-    return this.queueSpec({ argv: [command, ...flat(args)], words: 1, reply: null });
+    return this.queueSpec(this.builder.raw([command, ...args], 'call'));
   }
 
   /** The reference's name for call(). */
   execute_command(...args: unknown[]): PipelineOf<this> {
-    const [command, ...rest] = flat(args);
-    return this.call(String(command), ...rest);
+    return this.queueSpec(this.builder.raw(args));
   }
 
   /** Queues a command already prepared. */
@@ -95,7 +117,7 @@ export abstract class CommandQueue {
   /** Queues EVALSHA for a script, which exec() loads first where the server lacks it. */
   queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): PipelineOf<this> {
     this.scripts.set(script.sha, script);
-    this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null });
+    this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null, script: script.script });
     return this.proxy as PipelineOf<this>;
   }
 
@@ -115,7 +137,27 @@ export abstract class CommandQueue {
     if (this.transaction && TRANSACTION_CONTROL.has(name)) {
       throw new TypeError(`${name} cannot be queued in a transactional pipeline; use transaction(fn, ...keys) to watch keys`);
     }
+    if (spec.exclusive !== undefined) throw new TypeError(`${commandName(spec)} cannot be queued in a pipeline: ${spec.exclusive}`);
   }
+}
+
+/** The argument lists of a method with up to two overloads (Parameters<> sees only the last). */
+type ArgumentsOf<F> = F extends { (...a: infer A1): unknown; (...a: infer A2): unknown } ? A1 | A2 : never;
+
+/**
+ * A pipeline of some kind (one node's, a backend's): its own members plus every Redis command
+ * as a chainable method, the reference's typed by their arguments.
+ */
+export type PipelineOf<B> = B &
+  { [K in keyof ReferenceCommands]: (...args: ArgumentsOf<ReferenceCommands[K]>) => PipelineOf<B> } &
+  { [command: string]: (...args: unknown[]) => PipelineOf<B> };
+
+/** Wraps a pipeline so that any property that is not one of its members queues a command. */
+export function pipelineProxy<T extends CommandQueue>(target: T): PipelineOf<T> {
+  const proxy = commandProxy(target, (name) => (...args: unknown[]): unknown => target.queue(name, args));
+  // queue() returns this Proxy, so calls chain with command methods.
+  target['proxy'] = proxy;
+  return proxy as PipelineOf<T>;
 }
 
 /** exec()'s raiseOnError / raise_on_error option (default true), checked. */

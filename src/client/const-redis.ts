@@ -6,9 +6,12 @@ import { EventEmitter } from 'node:events';
 import { Connection } from '../connection/connection.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
 import type { Reply } from '../resp/decode.js';
+import { ReplyError } from '../errors.js';
+import { commandProxy } from '../util/proxy.js';
+import { CommandBuilder } from './command-builder.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
-import { blockingTimeout, commandName, conventionFor, flat, type CommandSpec } from './conventions.js';
-import { parseMethodName, type MethodName } from './method-name.js';
+import { commandName, type CommandSpec } from './conventions.js';
+import type { NodeClient } from './node-client.js';
 import type { Bulk, CommandMethod, Key, ReferenceCommands } from './types.js';
 import { Lock, type LockOptions } from './lock.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
@@ -17,49 +20,42 @@ import { hscanIter, scanIter, sscanIter, zscanIter, type ScanIterOptions } from 
 import { createScript, type Script } from './script.js';
 import { runTransaction, type TransactionFunction, type TransactionOptions } from './transaction.js';
 
-/** Names that must never become commands: they are probed by `await`, inspect, JSON, tests. */
-const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
-
-/**
- * Commands that change the state of the connection they run on. On the shared connection they
- * would change it for every caller at once (or break the replies' order), so they are refused
- * there, with the way to do what was meant.
- */
-const CONNECTION_STATE = new Map<string, string>([
-  ['WATCH', 'use transaction(fn, ...keys): it WATCHes on a connection of its own'],
-  ['UNWATCH', 'use transaction(fn, ...keys): it WATCHes on a connection of its own'],
-  ['MULTI', 'use pipeline() or transaction()'],
-  ['EXEC', 'use pipeline() or transaction()'],
-  ['DISCARD', 'use pipeline() or transaction()'],
-  ['SUBSCRIBE', 'use pubsub()'],
-  ['PSUBSCRIBE', 'use pubsub()'],
-  ['SSUBSCRIBE', 'use pubsub()'],
-  ['MONITOR', 'it takes over the connection it runs on'],
-  ['SELECT', "set the 'db' option: it is selected again on every reconnect"],
-  ['RESET', 'it would undo AUTH, SELECT and CLIENT SETNAME for every caller'],
-]);
+/** The refusal of a command that needs a connection of its own. */
+export function exclusiveError(spec: CommandSpec): TypeError {
+  return new TypeError(`${commandName(spec)} is not run on the shared connection: ${spec.exclusive!}`);
+}
 
 /** Idle connections kept for blocking commands. */
 const MAX_IDLE_BLOCKING = 4;
 
-export class ConstRedisBase extends EventEmitter {
+export class ConstRedisBase extends EventEmitter implements NodeClient {
   readonly options: ResolvedOptions;
   /** The shared, pipelined connection every non-blocking command uses. */
   readonly connection: Connection;
-  /** This server's command descriptions, learned on first need. */
-  readonly commandTable: CommandTable;
-  protected readonly resolved = new Map<string, string[]>();
+  /** Builds every command this client sends (a backend's nodes share their backend's). */
+  readonly builder: CommandBuilder;
   protected readonly idleBlocking: Connection[] = [];
   protected readonly allBlocking = new Set<Connection>();
   protected readonly methodCache = new Map<string, CommandMethod>();
 
-  constructor(options: ClientOptions | string = {}, where?: string) {
+  /**
+   * @param builder given by a backend, so that its nodes share one command table; a client of
+   *   its own learns the table from its own server.
+   */
+  constructor(options: ClientOptions | string = {}, builder?: CommandBuilder) {
     super();
-    this.options = resolveOptions(typeof options === 'string' ? { url: options } : options, where);
+    this.options = resolveOptions(typeof options === 'string' ? { url: options } : options);
     this.connection = new Connection(this.options);
     this.connection.on('ready', () => this.emit('ready'));
     this.connection.on('disconnect', (err: Error) => this.emit('disconnect', err));
-    this.commandTable = new CommandTable((names) => this.connection.send(['COMMAND', 'INFO', ...names], { name: 'COMMAND INFO' }));
+    this.builder = builder ?? new CommandBuilder(
+      new CommandTable((names) => this.connection.send(['COMMAND', 'INFO', ...names], { name: 'COMMAND INFO' })),
+    );
+  }
+
+  /** This server's command descriptions, learned on first need. */
+  get commandTable(): CommandTable {
+    return this.builder.table;
   }
 
   /** "host:port" (or the socket path). */
@@ -72,85 +68,34 @@ export class ConstRedisBase extends EventEmitter {
     return this.connection.connect();
   }
 
-  /**
-   * Turns a method call into the command to send: the reference's conventions where it has
-   * them, the arguments as given otherwise. Asynchronous only for multi-word names not yet
-   * resolved against the server.
-   */
+  /** A method call → the command to send (see CommandBuilder). */
   prepare(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
-    const name = parseMethodName(method);
-    const convention = name.literal ? undefined : conventionFor(name.key);
-    if (convention !== undefined) {
-      const spec = convention(args as unknown[], method);
-      if (name.buffers) spec.buffers = true;
-      return spec;
-    }
-    if (name.single !== null) return this.plainSpec([name.single], args, name);
-    const known = this.resolved.get(name.key);
-    if (known !== undefined) return this.specFor(known, args, name, method);
-    if (name.literal) return this.plainSpec(name.words.map((w) => w.toUpperCase()), args, name);
-    return this.resolveWords(name).then((words) => this.specFor(words, args, name, method));
-  }
-
-  /** After resolution, a name like hGetAll may turn out to be a command the reference shapes. */
-  private specFor(words: string[], args: readonly unknown[], name: MethodName, method: string): CommandSpec {
-    const convention = conventionFor(words.join('_').toLowerCase());
-    if (convention === undefined) return this.plainSpec(words, args, name);
-    const spec = convention(args as unknown[], method);
-    if (name.buffers) spec.buffers = true;
-    return spec;
-  }
-
-  private plainSpec(words: string[], args: readonly unknown[], name: MethodName): CommandSpec {
-    const argv: unknown[] = words.length === 1 ? [words[0]] : words.slice();
-    for (const a of args) {
-      if (Array.isArray(a)) for (const x of a) argv.push(x);
-      else argv.push(a);
-    }
-    const spec: CommandSpec = { argv, words: words.length, reply: null };
-    if (name.buffers) spec.buffers = true;
-    const blockFor = blockingTimeout(words[0]!, argv);
-    if (blockFor !== undefined) spec.blockFor = blockFor;
-    return spec;
-  }
-
-  /**
-   * Multi-word names: CLIENT GETNAME (a container command and its subcommand), JSON.GET (a
-   * module command), or a command written in camelCase (hGetAll → HGETALL). The server's
-   * command table decides, in one COMMAND INFO round trip, remembered per name.
-   */
-  private async resolveWords(name: MethodName): Promise<string[]> {
-    const [first, ...rest] = name.words as string[];
-    const container = [first!.toUpperCase(), rest.join('-').toUpperCase()];
-    const dotted = `${first}.${rest.join('_')}`;
-    const joined = name.words.join('');
-    const [head, dot, whole] = await Promise.all([
-      this.commandTable.get(first!),
-      this.commandTable.get(dotted),
-      this.commandTable.get(joined),
-    ]);
-    let words: string[];
-    if (head !== null && isContainerFor(head, `${first}|${rest.join('-')}`, whole)) words = container;
-    else if (dot !== null) words = [dotted.toUpperCase()];
-    else if (whole !== null) words = [joined.toUpperCase()];
-    else words = container;
-    if (!this.commandTable.unavailable) this.resolved.set(name.key, words);
-    return words;
+    return this.builder.build(method, args);
   }
 
   /** Sends a prepared command and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown> {
     if (spec.blockFor !== undefined) return this.dispatchBlocking(spec);
-    const refused = spec.words === 1 ? CONNECTION_STATE.get(spec.argv[0] as string) : undefined;
-    if (refused !== undefined) {
-      return Promise.reject(new TypeError(`${spec.argv[0] as string} is not run on the shared connection: ${refused}`));
-    }
+    if (spec.exclusive !== undefined) return Promise.reject(exclusiveError(spec));
     const opts = {
       buffers: spec.buffers,
       name: commandName(spec),
     };
+    if (spec.script !== undefined) return this.dispatchScript(spec, opts);
     // Shaped as the reply arrives: one promise per command, not two.
     return spec.reply === null ? this.connection.send(spec.argv, opts) : this.connection.sendShaped(spec.argv, opts, spec.reply);
+  }
+
+  /** EVALSHA, and EVAL with the script's text when the server does not have it (NOSCRIPT). */
+  private async dispatchScript(spec: CommandSpec, opts: { buffers?: boolean | undefined; name: string }): Promise<unknown> {
+    let reply: unknown;
+    try {
+      reply = await this.connection.send(spec.argv, opts);
+    } catch (err) {
+      if (!(err instanceof ReplyError) || err.code !== 'NOSCRIPT') throw err;
+      reply = await this.connection.send(['EVAL', spec.script, ...spec.argv.slice(2)], opts);
+    }
+    return spec.reply === null ? reply : spec.reply(reply as Reply);
   }
 
   /**
@@ -207,15 +152,12 @@ export class ConstRedisBase extends EventEmitter {
 
   /** The reference's name for `call`: the command's words first, then its arguments. */
   execute_command(...args: unknown[]): Promise<Reply> {
-    const argv = flat(args);
-    if (typeof argv[0] !== 'string' || argv[0] === '') {
-      return Promise.reject(new TypeError('execute_command: the first argument must be the command name'));
+    let spec: CommandSpec;
+    try {
+      spec = this.builder.raw(args);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const words = argv[0].trim().split(/\s+/).map((w) => w.toUpperCase());
-    argv.splice(0, 1, ...words);
-    const spec: CommandSpec = { argv, words: words.length, reply: null };
-    const blockFor = blockingTimeout(words[0]!, argv);
-    if (blockFor !== undefined) spec.blockFor = blockFor;
     return this.dispatch(spec) as Promise<Reply>;
   }
 
@@ -331,11 +273,6 @@ export class ConstRedisBase extends EventEmitter {
   }
 }
 
-function isContainerFor(head: CommandInfo, subName: string, whole: CommandInfo | null): boolean {
-  if (head.subcommands !== null) return head.subcommands.has(subName) || whole === null;
-  return whole === null;
-}
-
 /** A ConstRedis: the base class plus every Redis command as a method. */
 export type ConstRedis = ConstRedisBase & ReferenceCommands & { [command: string]: CommandMethod };
 
@@ -347,33 +284,15 @@ export interface ConstRedisConstructor {
 }
 
 /** Wraps a client so that any property that is not one of its members is a command. */
-export function commandProxy<T extends ConstRedisBase>(target: T): T {
-  const cache = target['methodCache'];
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      if (typeof prop === 'symbol') return Reflect.get(obj, prop, receiver);
-      // A command called before: one map lookup, not a walk up the prototype chain. Only
-      // names that are not members are cached, and defining a member drops its entry.
-      const known = cache.get(prop);
-      if (known !== undefined) return known;
-      if (prop in obj) return Reflect.get(obj, prop, receiver);
-      if (NOT_COMMANDS.has(prop)) return undefined;
-      const fn = (...args: unknown[]) => obj.command(prop, args) as Promise<Reply>;
-      cache.set(prop, fn);
-      return fn;
-    },
-    defineProperty(obj, prop, descriptor) {
-      if (typeof prop === 'string') cache.delete(prop);
-      return Reflect.defineProperty(obj, prop, descriptor);
-    },
-  });
+export function clientProxy<T extends ConstRedisBase>(target: T): T {
+  return commandProxy(target, (name) => ((...args: unknown[]) => target.command(name, args)) as CommandMethod, target['methodCache']);
 }
 
 class ConstRedisClient extends ConstRedisBase {
   constructor(options?: ClientOptions | string) {
     super(options);
     // The instance is the Proxy, so unknown property names become commands.
-    return commandProxy(this);
+    return clientProxy(this);
   }
 
   static fromUrl(url: string, options: ClientOptions = {}): ConstRedis {

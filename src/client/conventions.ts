@@ -27,6 +27,13 @@ export interface CommandSpec {
    * shared connection.
    */
   blockFor?: number | null;
+  /**
+   * Set for commands that change what their connection answers (WATCH, SUBSCRIBE, CLIENT
+   * REPLY...): why they need a connection of their own. The shared connection refuses them.
+   */
+  exclusive?: string;
+  /** EVALSHA of a script: its text, sent with EVAL instead when the server answers NOSCRIPT. */
+  script?: string;
 }
 
 type Convention = (args: unknown[], method: string) => CommandSpec;

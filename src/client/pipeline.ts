@@ -6,13 +6,11 @@
 import type { Connection } from '../connection/connection.js';
 import { ReplyError, WatchError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
-import type { ConstRedisBase } from './const-redis.js';
+import { CommandQueue, pipelineProxy, type LoadableScript, type PipelineOf } from './command-queue.js';
 import { commandName, type CommandSpec } from './conventions.js';
-import type { ReferenceCommands } from './types.js';
-import { CommandQueue, type Queued } from './command-queue.js';
+import type { NodeClient } from './node-client.js';
 
-/** Names that are never commands: `await pipe`, inspection and JSON probe them. */
-const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
+export { pipelineProxy, type ExecOptions, type LoadableScript, type PipelineOf } from './command-queue.js';
 
 export interface PipelineOptions {
   /** Wrap the commands in MULTI / EXEC (default true, as in the reference). */
@@ -20,22 +18,6 @@ export interface PipelineOptions {
   /** Accepted for compatibility with the reference; one node needs no hint. */
   shard_hint?: unknown;
   shardHint?: unknown;
-}
-
-export interface ExecOptions {
-  /**
-   * true (default): when a command failed, exec rejects with the first failure (a
-   * ReplyError), after every command has run. false: exec resolves, and each failed
-   * command's slot holds its error instead of a reply.
-   */
-  raiseOnError?: boolean;
-  raise_on_error?: boolean;
-}
-
-/** Something a pipeline can hold besides commands: a script it must make sure is loaded. */
-export interface LoadableScript {
-  readonly sha: string;
-  readonly script: string;
 }
 
 /**
@@ -46,18 +28,14 @@ export type SpecCheck = (spec: CommandSpec) => void | Promise<void>;
 
 export class PipelineBase extends CommandQueue {
   constructor(
-    readonly client: ConstRedisBase,
+    readonly client: NodeClient,
     transaction: boolean,
     /** A connection of its own (a watched transaction), else the client's shared one. */
     protected readonly connection: Connection | null = null,
     /** Run on every command at exec(), before anything is sent. */
     protected readonly checkSpec: SpecCheck | null = null,
   ) {
-    super(transaction);
-  }
-
-  protected prepareSpec(method: string, args: readonly unknown[]): Queued {
-    return this.client.prepare(method, args);
+    super(client.builder, transaction);
   }
 
   protected async send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
@@ -152,49 +130,11 @@ export async function sendSpec(conn: Connection, spec: CommandSpec): Promise<unk
   return spec.reply === null ? reply : spec.reply(reply);
 }
 
-/** The argument lists of a method with up to two overloads (Parameters<> sees only the last). */
-type ArgumentsOf<F> = F extends { (...a: infer A1): unknown; (...a: infer A2): unknown } ? A1 | A2 : never;
-
-/**
- * A pipeline of some kind (one node's, a backend's): its own members plus every Redis command
- * as a chainable method, the reference's typed by their arguments.
- */
-export type PipelineOf<B> = B &
-  { [K in keyof ReferenceCommands]: (...args: ArgumentsOf<ReferenceCommands[K]>) => PipelineOf<B> } &
-  { [command: string]: (...args: unknown[]) => PipelineOf<B> };
-
 /** A pipeline on one node. */
 export type Pipeline = PipelineOf<PipelineBase>;
 
-/** What the pipeline Proxy needs: a way to queue a command by name, and to learn its Proxy. */
-export interface Queueing {
-  queue(method: string, args: readonly unknown[]): unknown;
-}
-
-/** Wraps a pipeline so that any property that is not one of its members queues a command. */
-export function pipelineProxy<T extends Queueing>(target: T): PipelineOf<T> {
-  const methods = new Map<string, (...args: unknown[]) => unknown>();
-  const proxy = new Proxy(target, {
-    get(obj, prop, receiver) {
-      // A command queued before is one map lookup: only names that are not members get here.
-      if (typeof prop === 'string') {
-        const known = methods.get(prop);
-        if (known !== undefined) return known;
-      }
-      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
-      if (NOT_COMMANDS.has(prop)) return undefined;
-      const fn = (...args: unknown[]): unknown => obj.queue(prop, args);
-      methods.set(prop, fn);
-      return fn;
-    },
-  });
-  // queue() returns this Proxy, so calls chain with command methods.
-  (target as unknown as { proxy: unknown }).proxy = proxy;
-  return proxy as PipelineOf<T>;
-}
-
 /** A new pipeline on a client: `client.pipeline({ transaction: false })`. */
-export function createPipeline(client: ConstRedisBase, options: PipelineOptions = {}, connection: Connection | null = null): Pipeline {
+export function createPipeline(client: NodeClient, options: PipelineOptions = {}, connection: Connection | null = null): Pipeline {
   if (typeof options !== 'object' || options === null) throw new TypeError('pipeline: options must be an object');
   for (const key of Object.keys(options)) {
     if (key !== 'transaction' && key !== 'shard_hint' && key !== 'shardHint') {

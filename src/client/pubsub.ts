@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { Connection } from '../connection/connection.js';
 import { ConnectionError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
-import type { ConstRedisBase } from './const-redis.js';
+import type { NodeClient } from './node-client.js';
 import { MessageStream } from './message-stream.js';
 import { text } from './replies.js';
 
@@ -76,7 +76,7 @@ export class PubSub extends EventEmitter {
   private wasLost = false;
   private reconnecting = false;
 
-  constructor(client: ConstRedisBase & ConnectionLender, options: PubSubOptions = {}) {
+  constructor(client: NodeClient & ConnectionLender, options: PubSubOptions = {}) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('pubsub: options must be an object');
     for (const key of Object.keys(options)) {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
-import type { LoadableScript } from './pipeline.js';
+import type { LoadableScript } from './command-queue.js';
 
 /** Anything that runs commands by method name: a ConstRedis, or a backend. */
 export interface CommandRunner {

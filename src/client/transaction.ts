@@ -7,12 +7,11 @@
  */
 import type { Connection } from '../connection/connection.js';
 import { WatchError } from '../errors.js';
-import type { ConstRedisBase } from './const-redis.js';
+import { commandProxy } from '../util/proxy.js';
 import type { CommandSpec } from './conventions.js';
+import type { NodeClient } from './node-client.js';
 import { pipelineProxy, PipelineBase, sendSpec, type Pipeline, type SpecCheck } from './pipeline.js';
 import type { CommandMethod, Key, ReferenceCommands } from './types.js';
-
-const NOT_COMMANDS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'asymmetricMatch', 'nodeType', 'valueOf', 'toString']);
 
 export interface TransactionOptions {
   /** Resolve to what `fn` returned instead of the EXEC replies (redis-py's value_from_callable). */
@@ -40,9 +39,10 @@ export class WatchedPipelineBase {
   private finished = false;
 
   constructor(
-    readonly client: ConstRedisBase,
+    readonly client: NodeClient,
     private readonly conn: Connection,
     private readonly checkSpec: SpecCheck | null = null,
+    private readonly execBlock: ExecBlock | null = null,
   ) {}
 
   /** Runs a command now on the watched connection (before multi()). */
@@ -52,7 +52,7 @@ export class WatchedPipelineBase {
       if (this.block !== null) {
         throw new TypeError(`${method}() after multi(): queue it on the pipeline that multi() returned`);
       }
-      const spec = this.client.prepare(method, args);
+      const spec = this.client.builder.build(method, args);
       return spec instanceof Promise ? spec.then((s) => this.send(s)) : this.send(spec);
     } catch (err) {
       return Promise.reject(err);
@@ -91,6 +91,10 @@ export class WatchedPipelineBase {
       await this.conn.send(['UNWATCH']);
       return [];
     }
+    if (this.execBlock !== null) {
+      const block = this.block;
+      return this.execBlock(() => block.exec({ raiseOnError: false }), await block.specs());
+    }
     return this.block.exec();
   }
 
@@ -103,20 +107,14 @@ export class WatchedPipelineBase {
 export type WatchedPipeline = WatchedPipelineBase & ReferenceCommands & { [command: string]: CommandMethod };
 
 function watchedProxy(target: WatchedPipelineBase): WatchedPipeline {
-  const methods = new Map<string, CommandMethod>();
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      if (typeof prop === 'symbol' || prop in obj) return Reflect.get(obj, prop, receiver);
-      if (NOT_COMMANDS.has(prop)) return undefined;
-      let fn = methods.get(prop);
-      if (fn === undefined) {
-        fn = ((...args: unknown[]) => obj.command(prop, args)) as CommandMethod;
-        methods.set(prop, fn);
-      }
-      return fn;
-    },
-  }) as WatchedPipeline;
+  return commandProxy(target, (name) => ((...args: unknown[]) => target.command(name, args)) as CommandMethod) as WatchedPipeline;
 }
+
+/**
+ * Runs the EXEC of a transaction's block in place of the plain one: `exec` sends it on the
+ * watched connection; a backend that copies writes to other nodes sends `specs` there after.
+ */
+export type ExecBlock = (exec: () => Promise<unknown[]>, specs: readonly CommandSpec[]) => Promise<unknown[]>;
 
 export type TransactionFunction<T> = (pipe: WatchedPipeline) => T | Promise<T>;
 
@@ -164,7 +162,8 @@ export function transactionArguments(watchesAndOptions: readonly unknown[]): Tra
  * times, then throws it. Resolves to the EXEC replies, or to fn's value with valueFromCallable.
  */
 export async function runTransaction<T>(
-  client: ConstRedisBase, fn: TransactionFunction<T>, watchesAndOptions: readonly unknown[], checkSpec: SpecCheck | null = null,
+  client: NodeClient, fn: TransactionFunction<T>, watchesAndOptions: readonly unknown[], checkSpec: SpecCheck | null = null,
+  execBlock: ExecBlock | null = null,
 ): Promise<unknown> {
   if (typeof fn !== 'function') throw new TypeError('transaction: the first argument must be a function');
   const o = transactionArguments(watchesAndOptions);
@@ -174,7 +173,7 @@ export async function runTransaction<T>(
     let clean = false;
     try {
       if (o.keys.length > 0) await conn.send(['WATCH', ...o.keys]);
-      const pipe = new WatchedPipelineBase(client, conn, checkSpec);
+      const pipe = new WatchedPipelineBase(client, conn, checkSpec, execBlock);
       const value = await fn(watchedProxy(pipe));
       const results = await pipe.finish();
       clean = true;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { RedisCopy } from '../../src/backends/index.js';
-import { WriteQuorumError } from '../../src/backends/hints.js';
+import { WriteQuorumError } from '../../src/backends/replicate.js';
 import type { ResyncProgress } from '../../src/backends/resync.js';
 import { ConfigError, NodeDownError } from '../../src/errors.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';

@@ -79,10 +79,10 @@ async function routingStep(address: string): Promise<void> {
   console.log('routing step alone (CPU ns per command; no network):');
   for (const method of ['set', 'get']) {
     const args = (i: number): unknown[] => (method === 'set' ? [keys[i % 1000], 'v'] : [keys[i % 1000]]);
-    const prepareOnly = cpuNs((i) => ring1.prepare(method, args(i)), n);
+    const prepareOnly = cpuNs((i) => ring1.builder.build(method, args(i)), n);
     const parts = backends.map(([label, b]) => {
       const ns = cpuNs((i) => {
-        const spec = b.prepare(method, args(i)) as CommandSpec;
+        const spec = b.builder.build(method, args(i)) as CommandSpec;
         return b.planFor(spec, b.routes.routeFor(spec) as Route);
       }, n);
       return `${label} +${(ns - prepareOnly).toFixed(0)}`;

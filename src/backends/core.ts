@@ -1,0 +1,34 @@
+/**
+ * What the backend's doors (pipelines, scripts, scans, pub/sub) need of a backend. They depend
+ * on this shape, not on the Backend class, which creates them.
+ */
+import type { ConstRedis, ConstRedisBase } from '../client/const-redis.js';
+import type { CommandBuilder } from '../client/command-builder.js';
+import type { LoadableScript } from '../client/command-queue.js';
+import type { CommandSpec } from '../client/conventions.js';
+import type { Plan } from './plan.js';
+import type { Placement } from './placement.js';
+import type { Route, RouteTable } from './routes.js';
+
+export interface BackendCore {
+  /** One client per node, in LOCATION order. */
+  readonly nodes: readonly ConstRedis[];
+  /** The same clients without their command Proxy. */
+  readonly clients: readonly ConstRedisBase[];
+  readonly addresses: readonly string[];
+  readonly placement: Placement;
+  readonly routes: RouteTable;
+  /** Builds every command of the backend and of its nodes. */
+  readonly builder: CommandBuilder;
+  /** The backend's policy: where a built command goes and how its replies come back. */
+  planFor(spec: CommandSpec, route: Route): Plan;
+  /** Routes, plans and runs a built command. */
+  run(spec: CommandSpec): Promise<unknown>;
+  /** Runs a plan with the backend's shapes and node health. */
+  execute(plan: Plan): Promise<unknown>;
+  /**
+   * Runs a pipeline's built commands, in order: one result per command, failures in their
+   * slots. With `transaction`, as one MULTI/EXEC block where the backend allows it.
+   */
+  runPipeline(specs: readonly CommandSpec[], transaction: boolean, scripts: readonly LoadableScript[]): Promise<unknown[]>;
+}

@@ -1,0 +1,300 @@
+/**
+ * RedisCopy's one write path. Every write — a method, `call` / `execute_command`, a pipeline's
+ * command, a MULTI block, `transaction(fn)`'s EXEC, a script, `eval` — reaches the nodes through
+ * `Replicator.replicate` (or `replicateFrom`, for a write that must run on one node first), and
+ * nothing else sends a write to a Copy node. Here it is sent, each node's outcome classified by
+ * what happened on the wire, the quorum applied, and every node that missed it handed to the
+ * repair (hints.ts, resync.ts).
+ *
+ * A node's outcome is one of:
+ *   applied   it answered (a reply, or a MULTI block's replies);
+ *   refused   it answered with an error (OOM, READONLY, WRONGTYPE...): it did not apply it;
+ *   unsent    it was never sent (down, or the connection never got it): replayed later, exactly;
+ *   unknown   sent, never answered: maybe applied. Its keys are copied from a node that holds them.
+ *
+ * The write then:
+ *   - resolves, one result per node, when at least `write_quorum` nodes applied it; every node
+ *     that did not apply it is repaired (a refusal while others applied it means the node
+ *     missed it, whatever the error says);
+ *   - rejects with WriteQuorumError (`outcome: 'partial'`) when some but too few applied it; the
+ *     others are repaired, so the copies converge on the write;
+ *   - rejects with NodesFailedError (`outcome: 'unknown'`) when none applied it but some never
+ *     answered: every other node copies its keys later from whichever node holds them, so the
+ *     copies converge on one value;
+ *   - rejects (`outcome: 'rejected'`) when no node applied it and all answered or were never
+ *     sent it: it was applied nowhere, and the hints kept for it are withdrawn, so it never is.
+ */
+import type { NodeClient } from '../client/node-client.js';
+import { ConnectionError, RedisError } from '../errors.js';
+import { NodesFailedError } from './errors.js';
+import type { NodeHealth } from './health.js';
+import { Hint, sendWrite, type HintStore } from './hints.js';
+import type { CopyWrite } from './plan.js';
+import { copyKeys } from './resync.js';
+
+/** One node's part in a write. */
+export type WriteOutcome =
+  | { readonly node: string; readonly ok: true; readonly value: unknown }
+  | { readonly node: string; readonly ok: false; readonly error: Error; readonly hinted: boolean };
+
+/** A write reached fewer nodes than `write_quorum`; `outcomes` holds every node's part. */
+export class WriteQuorumError extends RedisError {
+  override name = 'WriteQuorumError';
+  /** Some nodes applied it: the copies converge on it, but fewer than asked took it. */
+  readonly outcome = 'partial';
+  readonly outcomes: readonly WriteOutcome[];
+  readonly acknowledged: number;
+  readonly quorum: number;
+
+  constructor(what: string, outcomes: readonly WriteOutcome[], quorum: number) {
+    const acknowledged = outcomes.filter((o) => o.ok).length;
+    const detail = outcomes.map((o) => `${o.node}: ${o.ok ? 'ok' : `${o.error.message}${o.hinted ? ' (to be repaired)' : ''}`}`).join('; ');
+    super(`${what} reached ${acknowledged} of the ${quorum} nodes write_quorum asks for (${detail})`);
+    this.outcomes = Object.freeze(outcomes.slice());
+    this.acknowledged = acknowledged;
+    this.quorum = quorum;
+  }
+}
+
+type Outcome = 'applied' | 'refused' | 'unsent' | 'unknown';
+
+function outcomeOf(err: unknown): Outcome {
+  if (err instanceof ConnectionError) return err.neverSent ? 'unsent' : 'unknown';
+  return 'refused';
+}
+
+/** What the write path needs of RedisCopy. */
+export interface ReplicaSet {
+  readonly clients: readonly NodeClient[];
+  readonly addresses: readonly string[];
+  readonly health: NodeHealth;
+  readonly hints: HintStore;
+  /** Nodes that must apply a write for it to resolve. */
+  readonly writeQuorum: number;
+}
+
+/** How the nodes after the first get a write that ran on one node first. */
+export type Followers = 'same' | 'effect';
+
+export class Replicator {
+  /** Set while a write that runs on one node first is spreading: later writes wait behind it. */
+  private barrier: Promise<void> | null = null;
+
+  constructor(private readonly copy: ReplicaSet) {}
+
+  /** Sends a write to every node; see the file comment for how it resolves. */
+  replicate(write: CopyWrite): Promise<unknown[]> {
+    if (this.barrier !== null) return this.barrier.then(() => this.replicate(write));
+    if (write.nondeterministic) {
+      return this.serially(() => {
+        const first = this.firstWritable();
+        if (first < 0) return this.replicateNow(write);
+        return this.replicateFrom(first, () => sendWrite(this.copy.clients[first]!, write), write, 'effect');
+      });
+    }
+    return this.replicateNow(write);
+  }
+
+  /** The first node that takes writes now, or -1. */
+  firstWritable(): number {
+    for (let i = 0; i < this.copy.clients.length; i++) if (this.writable(i)) return i;
+    return -1;
+  }
+
+  private writable(node: number): boolean {
+    return this.copy.health.state(node) === 'up';
+  }
+
+  /**
+   * Runs `fn` once every write before it has been issued, and holds later writes until it is
+   * done: for writes whose effect must reach the other nodes before anything else does.
+   */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = (this.barrier ?? Promise.resolve()).then(fn);
+    const barrier = run.then(() => undefined, () => undefined);
+    this.barrier = barrier;
+    void barrier.then(() => {
+      if (this.barrier === barrier) this.barrier = null;
+    });
+    return run;
+  }
+
+  private replicateNow(write: CopyWrite): Promise<unknown[]> {
+    const { clients, health } = this.copy;
+    const count = clients.length;
+    for (let i = 0; i < count; i++) if (!this.writable(i)) return this.replicateAround(write);
+    // The common case: every node takes the write directly. One promise for the caller and no
+    // bookkeeping unless a node fails.
+    return new Promise<unknown[]>((resolve, reject) => {
+      const values: unknown[] = new Array<unknown>(count);
+      let left = count;
+      let failed = false;
+      const done = (): void => {
+        if (!failed) return resolve(values);
+        const outcomes = values.map((v): Outcome => (v instanceof Error ? outcomeOf(v) : 'applied'));
+        try {
+          resolve(this.conclude(write, outcomes, values, new Array<Hint | null>(count).fill(null), -1));
+        } catch (err) {
+          reject(err);
+        }
+      };
+      for (let i = 0; i < count; i++) {
+        const suspect = health.isSuspect(i);
+        sendWrite(clients[i]!, write).then(
+          (value) => {
+            if (suspect) health.succeeded(i);
+            values[i] = value;
+            if (--left === 0) done();
+          },
+          (err: unknown) => {
+            values[i] = err instanceof Error ? err : new Error(String(err));
+            failed = true;
+            if (--left === 0) done();
+          },
+        );
+      }
+    });
+  }
+
+  /** A write while some node is away or being repaired: hints, gates and every outcome. */
+  private async replicateAround(write: CopyWrite): Promise<unknown[]> {
+    const count = this.copy.clients.length;
+    const pending: Array<Promise<unknown> | null> = new Array<Promise<unknown> | null>(count);
+    const held = new Array<Hint | null>(count).fill(null);
+    for (let i = 0; i < count; i++) pending[i] = this.sendOrHold(i, held, write, () => sendWrite(this.copy.clients[i]!, write));
+    const { outcomes, values } = await settle(pending);
+    return this.conclude(write, outcomes, values, held, -1);
+  }
+
+  /**
+   * Sends to a node that takes writes (or that waits at its repair's gate); keeps a pending
+   * hint for one that is away, in the order of the writes, and returns null for it.
+   */
+  private sendOrHold(node: number, held: Array<Hint | null>, write: CopyWrite, send: () => Promise<unknown>): Promise<unknown> | null {
+    if (this.writable(node)) return send();
+    const gate = this.copy.hints.gate(node);
+    // The node's repair is in its last round: this write follows it.
+    if (gate !== null) return gate.then(send);
+    const hint = new Hint(write, 'pending');
+    if (this.copy.hints.add(node, hint)) held[node] = hint;
+    return null;
+  }
+
+  /**
+   * A write that runs on one node first (a transaction's EXEC under WATCH, a write whose effect
+   * may differ per node): `first` runs it; only if it applied do the others get it, the same
+   * commands (`'same'`) or its effect, its keys copied from the first node (`'effect'`). The
+   * first node's refusal (a WatchError, a WRONGTYPE) is the write's own error.
+   */
+  async replicateFrom(first: number, runFirst: () => Promise<unknown>, write: CopyWrite, followers: Followers): Promise<unknown[]> {
+    const { clients } = this.copy;
+    const count = clients.length;
+    const held = new Array<Hint | null>(count).fill(null);
+    const outcomes = new Array<Outcome>(count).fill('unsent');
+    const values = new Array<unknown>(count).fill(null);
+    try {
+      values[first] = await runFirst();
+      outcomes[first] = 'applied';
+    } catch (err) {
+      values[first] = err instanceof Error ? err : new Error(String(err));
+      outcomes[first] = outcomeOf(err);
+    }
+    if (outcomes[first] !== 'applied') {
+      for (let i = 0; i < count; i++) if (i !== first) values[i] = new ConnectionError(`not sent to ${this.copy.addresses[i]}: ${clients[first]!.connection.address} did not apply it first`);
+      return this.conclude(write, outcomes, values, held, first);
+    }
+    const source = clients[first]!;
+    const pending: Array<Promise<unknown> | null> = new Array<Promise<unknown> | null>(count).fill(null);
+    for (let i = 0; i < count; i++) {
+      if (i === first) continue;
+      const send = followers === 'same'
+        ? () => sendWrite(clients[i]!, write)
+        : () => (write.keys === null ? Promise.reject(new RedisError('its keys are unknown')) : copyKeys(source, clients[i]!, write.keys).then(() => values[first]));
+      pending[i] = this.sendOrHold(i, held, followers === 'same' ? write : { ...write, nondeterministic: false }, send);
+    }
+    pending[first] = Promise.resolve(values[first]);
+    const rest = await settle(pending);
+    if (followers === 'effect') {
+      // A node that missed the effect gets the keys copied, never the command run again.
+      for (const hint of held) if (hint !== null) hint.decide('copy');
+    }
+    return this.conclude(write, rest.outcomes, rest.values, held, first);
+  }
+
+  /**
+   * Records what each node missed and shapes the result (see the file comment). `held` are the
+   * pending hints kept for nodes that were away; `first` the node a write ran on first (-1).
+   */
+  private conclude(write: CopyWrite, outcomes: readonly Outcome[], values: unknown[], held: readonly (Hint | null)[], first: number): unknown[] {
+    const { hints, addresses, health } = this.copy;
+    const count = outcomes.length;
+    let applied = 0;
+    let unknown = false;
+    for (const o of outcomes) {
+      if (o === 'applied') applied++;
+      else if (o === 'unknown') unknown = true;
+    }
+    const repairs = applied > 0 || unknown;
+    const report: WriteOutcome[] = new Array<WriteOutcome>(count);
+    let missed = false;
+    for (let i = 0; i < count; i++) {
+      const node = addresses[i]!;
+      if (outcomes[i] === 'applied') {
+        report[i] = { node, ok: true, value: values[i] };
+        continue;
+      }
+      const hint = held[i] ?? null;
+      if (!(values[i] instanceof Error)) values[i] = health.refusal(i) ?? new ConnectionError(`${node} was away`);
+      if (!repairs) {
+        hint?.decide('withdrawn');
+      } else {
+        // Never sent, and applied elsewhere: replayed exactly. Otherwise its keys are copied.
+        const mode = outcomes[i] === 'unsent' && applied > 0 && hint?.mode !== 'copy' ? 'replay' : 'copy';
+        if (hint !== null) hint.decide(mode);
+        else if (mode === 'copy' && write.keys === null) hints.markForResync(i);
+        else hints.add(i, new Hint(write, mode)); // on overflow the node is marked for a full copy
+        missed = true;
+      }
+      report[i] = { node, ok: false, error: values[i] as Error, hinted: repairs };
+    }
+    if (missed) this.holdBackUnrepaired();
+    if (applied >= this.copy.writeQuorum) return values;
+    if (applied > 0) throw new WriteQuorumError(write.name, report, this.copy.writeQuorum);
+    if (first >= 0 && !unknown) throw values[first];
+    throw new NodesFailedError(addresses, values as Error[], write.name, unknown ? 'unknown' : 'rejected');
+  }
+
+  /**
+   * A node that missed a write serves no more reads until it is repaired: by its hints when
+   * the write never reached it, by copying keys when it may not hold it. The repair starts as
+   * soon as the node answers a PING.
+   */
+  private holdBackUnrepaired(): void {
+    const { hints, health } = this.copy;
+    for (let i = 0; i < this.copy.clients.length; i++) {
+      if (health.state(i) === 'up' && (hints.needsResync(i) || hints.count(i) > 0)) health.markDown(i, 0);
+    }
+  }
+}
+
+/** Each node's outcome and value once its send settled (null: never sent). */
+async function settle(pending: readonly (Promise<unknown> | null)[]): Promise<{ outcomes: Outcome[]; values: unknown[] }> {
+  const settled = await Promise.allSettled(pending.map((p) => p ?? Promise.reject(unsentMarker)));
+  const outcomes: Outcome[] = [];
+  const values: unknown[] = [];
+  for (const s of settled) {
+    if (s.status === 'fulfilled') {
+      outcomes.push('applied');
+      values.push(s.value);
+    } else if (s.reason === unsentMarker) {
+      outcomes.push('unsent');
+      values.push(null);
+    } else {
+      outcomes.push(outcomeOf(s.reason));
+      values.push(s.reason instanceof Error ? s.reason : new Error(String(s.reason)));
+    }
+  }
+  return { outcomes, values };
+}
+
+const unsentMarker = Symbol('unsent');

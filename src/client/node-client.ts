@@ -1,0 +1,22 @@
+/**
+ * What pipelines, transactions, pub/sub, scripts and locks need of a client for one server.
+ * They depend on this shape, not on ConstRedis itself, which creates them.
+ */
+import type { Connection } from '../connection/connection.js';
+import type { ResolvedOptions } from '../connection/options.js';
+import type { CommandBuilder } from './command-builder.js';
+import type { CommandSpec } from './conventions.js';
+
+export interface NodeClient {
+  readonly options: ResolvedOptions;
+  /** The shared, pipelined connection. */
+  readonly connection: Connection;
+  readonly builder: CommandBuilder;
+  /** Sends a built command on the right connection and shapes its reply. */
+  dispatch(spec: CommandSpec): Promise<unknown>;
+  /** Builds and sends a command by method name. */
+  command(method: string, args: readonly unknown[]): Promise<unknown>;
+  /** A connection of its own, for state no one may share (WATCH, SUBSCRIBE). */
+  borrowConnection(): Connection;
+  releaseConnection(conn: Connection, reusable: boolean): Promise<void>;
+}
