@@ -13,6 +13,7 @@ import { PipelineBase } from '../client/pipeline.js';
 import type { ScanIterOptions } from '../client/scan.js';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.js';
 import type { Bulk, Key } from '../client/types.js';
+import { ConnectionError, WatchError } from '../errors.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
 import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
 import { NodesFailedError } from './errors.js';
@@ -188,12 +189,31 @@ export class RedisCopyBase extends Backend {
   async transaction<T>(fn: TransactionFunction<T>, ...watches: Array<Key | readonly Key[] | TransactionOptions>): Promise<unknown> {
     if (typeof fn !== 'function') throw new TypeError('transaction: the first argument must be a function');
     const { keys } = transactionArguments(watches);
-    const first = this.healthyOrder(keys[0]).find((n) => this.health.state(n) === 'up');
-    if (first === undefined) {
-      throw new NodesFailedError(this.addresses, this.addresses.map((_, i) => this.health.refusal(i) ?? new Error('away')), 'transaction');
+    const candidates = this.healthyOrder(keys[0]).filter((n) => this.health.state(n) === 'up');
+    const refusals: Error[] = [];
+    // A block the first node refused (OOM, READONLY...) was applied nowhere: the next node may
+    // take it, and then the refusing one is repaired like any node that missed a write.
+    for (const first of candidates) {
+      try {
+        return await runTransaction(this.clients[first]!, fn, watches, null, async (exec, specs) => {
+          const write = await this.blockWrite(specs, 'transaction');
+          return this.replicator.replicateFrom(first, exec, write, 'same').catch((err: unknown) => {
+            throw err instanceof WatchError || !(err instanceof Error) || 'outcome' in err ? err : new RefusedFirst(err);
+          });
+        });
+      } catch (err) {
+        // Lost before its EXEC was sent (WATCH, fn's reads): nothing ran, the next node may.
+        if (err instanceof ConnectionError) {
+          refusals.push(err);
+          continue;
+        }
+        if (!(err instanceof RefusedFirst)) throw err;
+        refusals.push(err.refusal);
+      }
     }
-    return runTransaction(this.clients[first]!, fn, watches, null, async (exec, specs) =>
-      this.replicator.replicateFrom(first, exec, await this.blockWrite(specs, 'transaction'), 'same'));
+    const tried = refusals.length > 0 ? candidates : this.everyIndex;
+    const errors = refusals.length > 0 ? refusals : this.everyIndex.map((i) => this.health.refusal(i) ?? new Error(`${this.addresses[i]} is away`));
+    throw new NodesFailedError(tried.map((n) => this.addresses[n]!), errors, 'transaction', 'rejected');
   }
 
   /** One healthy node's keys: every node holds every key. */
@@ -212,6 +232,13 @@ export class RedisCopyBase extends Backend {
     if (this.warned) return;
     this.warned = true;
     process.emitWarning(message, { type: 'RedisCopyWarning', code: 'REDISDB_COPY_UNRECOVERABLE' });
+  }
+}
+
+/** A transaction's block that its first node refused: applied nowhere, so another may take it. */
+class RefusedFirst extends Error {
+  constructor(readonly refusal: Error) {
+    super(refusal.message);
   }
 }
 

@@ -260,6 +260,7 @@ export class Replicator {
     if (missed) this.holdBackUnrepaired();
     if (applied >= this.copy.writeQuorum) return values;
     if (applied > 0) throw new WriteQuorumError(write.name, report, this.copy.writeQuorum);
+    if (first >= 0 && !unknown && write.nondeterministic) throw new NodesFailedError([addresses[first]!], [values[first] as Error], write.name, 'rejected');
     if (first >= 0 && !unknown) throw values[first];
     throw new NodesFailedError(addresses, values as Error[], write.name, unknown ? 'unknown' : 'rejected');
   }

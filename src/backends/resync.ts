@@ -106,7 +106,7 @@ export interface RepairTarget {
 
 /** Repairs RedisCopy nodes as they come back; see the file comment. */
 export class CopyRepair {
-  /** Each node's run_id when last seen: a new one means the process restarted. */
+  /** Each node's identity (run_id and replication id) when last seen: a new one means its data may be gone. */
   private readonly runIds: Array<string | null>;
   private readonly running = new Map<number, Promise<void>>();
   /** Nodes back but restarted, waiting for a node that kept its data (every node was away). */
@@ -123,20 +123,26 @@ export class CopyRepair {
     copy.health.setReturnHandler((node) => this.onReturn(node));
   }
 
-  /** The node's process id as Redis names it. */
-  private async runIdOf(node: number): Promise<string> {
+  /**
+   * Who the node is: its process (run_id) and its replication history (master_replid, which
+   * changes when it became a replica and took another server's data, or was promoted). A
+   * change in either means its data may not be what it was. Bounded even without
+   * socket_timeout: a hung node must not hold this check, nor the commands queued behind it.
+   */
+  private async identityOf(node: number): Promise<{ id: string; replica: boolean }> {
     const client = this.copy.clients[node]!;
-    // Bounded even without socket_timeout: a hung node must not hold this check, nor the
-    // commands queued behind it on the same connection, forever.
-    const info = (await client.connection.send(['INFO', 'server'], {
-      name: 'INFO (run_id)',
-      timeout: client.options.socketTimeout ?? client.options.connectTimeout,
-    })) as string;
-    return /run_id:([0-9a-f]+)/.exec(info)?.[1] ?? '';
+    const options = { name: 'INFO (run_id)', timeout: client.options.socketTimeout ?? client.options.connectTimeout };
+    const [server, replication] = (await Promise.all([
+      client.connection.send(['INFO', 'server'], options),
+      client.connection.send(['INFO', 'replication'], options),
+    ])) as [string, string];
+    const runId = /run_id:([0-9a-f]+)/.exec(server)?.[1] ?? '';
+    const replid = /master_replid:([0-9a-f]+)/.exec(replication)?.[1] ?? '';
+    return { id: `${runId}/${replid}`, replica: /role:slave/.test(replication) };
   }
 
   private async learnRunId(node: number): Promise<void> {
-    const id = await this.runIdOf(node);
+    const { id } = await this.identityOf(node);
     if (this.runIds[node] === null) this.runIds[node] = id;
   }
 
@@ -147,7 +153,10 @@ export class CopyRepair {
       await running;
       return false; // that resync marks it up
     }
-    const id = await this.runIdOf(node);
+    const { id, replica } = await this.identityOf(node);
+    if (replica) {
+      throw new RedisError(`${this.copy.addresses[node]} is a replica now (read-only): it takes no writes, so it stays out until it is a primary again`);
+    }
     const known = this.runIds[node];
     const restarted = known !== null && known !== id;
     this.runIds[node] = id;
