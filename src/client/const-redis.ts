@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Connection } from '../connection/connection.js';
+import { ConnectionError } from '../errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
 import type { Reply } from '../resp/decode.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
@@ -180,6 +181,8 @@ export class ConstRedisBase extends EventEmitter {
   }
 
   private newBlockingConnection(): Connection {
+    // After close(), a new connection would be one nobody closes.
+    if (this.connection.isClosed) throw new ConnectionError(`connection to ${this.address} is closed`);
     const conn = new Connection(this.options);
     this.allBlocking.add(conn);
     return conn;
@@ -228,12 +231,16 @@ export class ConstRedisBase extends EventEmitter {
     return this.commandTable.get(name);
   }
 
-  /** Closes every connection after the commands already sent are answered. */
+  /**
+   * Closes every connection: the shared one once the commands already sent are answered
+   * (within socket_timeout, else a couple of seconds); blocking commands, transactions and
+   * subscribers at once, their pending commands rejected with ConnectionError.
+   */
   async close(): Promise<void> {
     const blocking = [...this.allBlocking];
     this.allBlocking.clear();
     this.idleBlocking.length = 0;
-    await Promise.all([this.connection.close(), ...blocking.map((c) => c.close())]);
+    await Promise.all([this.connection.close(), ...blocking.map((c) => c.close(false))]);
   }
 
   /** Same as close(). */

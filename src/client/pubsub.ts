@@ -95,6 +95,8 @@ export class PubSub extends EventEmitter {
     this.conn.setPushHandler((reply) => this.onPush(reply));
     this.conn.on('disconnect', () => this.onLost());
     this.conn.on('ready', () => this.onReady());
+    // The client's close() closes this connection too: the loops reading messages end.
+    this.conn.on('close', () => void this.close());
   }
 
   /** Channels currently subscribed (as asked; confirmed by the server in order). */
