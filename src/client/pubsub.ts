@@ -97,6 +97,8 @@ export class PubSub extends EventEmitter {
     this.conn.on('ready', () => this.onReady());
     // The client's close() closes this connection too: the loops reading messages end.
     this.conn.on('close', () => void this.close());
+    // A connection from the pool is ready already: no 'ready' event will start the checks.
+    if (this.conn.isReady) this.startHealthChecks();
   }
 
   /** Channels currently subscribed (as asked; confirmed by the server in order). */

@@ -152,6 +152,48 @@ describe('pub/sub on one node', () => {
     assert.throws(() => client.pubsub({ health_check_interval: 0 }), RangeError);
   });
 
+  it('health-checks a connection reused from the pool (after a blocking command), with default options', async () => {
+    const server = servers[0]!;
+    const quick = new ConstRedis({ port: server.port, name: 'pooled-pubsub' });
+    const named = async (): Promise<number> => {
+      const list = (await client.client_list()) as Array<Record<string, string>>;
+      return list.filter((c) => c['name'] === 'pooled-pubsub').length;
+    };
+    try {
+      // The blocking command's connection goes back to the pool, ready; the pubsub takes it.
+      assert.equal(await quick.ping(), true);
+      assert.equal(await quick.blpop('pooled:empty', 0.05), null);
+      assert.equal(await named(), 2);
+      const ps = quick.pubsub({ health_check_interval: 0.2 });
+      try {
+        await ps.subscribe('pooled-health');
+        assert.equal(await named(), 2, 'the pubsub opened a connection instead of reusing the pooled one');
+        const lost = nextEvent<void>(ps, 'disconnect', 3000);
+        const started = Date.now();
+        server.pause();
+        try {
+          await lost;
+        } finally {
+          server.resume();
+        }
+        const noticed = Date.now() - started;
+        assert.ok(noticed < 2000, `noticed after ${noticed} ms`);
+        const got: string[] = [];
+        ps.on('message', (m: PubSubMessage) => got.push(String(m.data)));
+        // A connection given up while the server was stopped may still count as a receiver
+        // until the server reads its close: publish until the live one has the message.
+        await until(async () => {
+          await client.publish('pooled-health', 'back');
+          return got.includes('back');
+        }, 5000, 'a message after the re-subscription');
+      } finally {
+        await ps.close();
+      }
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('keeps receiving after its server restarts: it re-subscribes to everything', async () => {
     const server = servers[0]!;
     const ps = client.pubsub();
