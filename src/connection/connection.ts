@@ -69,7 +69,7 @@ class Pending {
     readonly resolve: (r: unknown) => void,
     readonly reject: (e: Error) => void,
     readonly buffers: boolean,
-    /** Absolute time (ms) after which it times out, or Infinity. */
+    /** performance.now() after which it times out, or Infinity (monotonic: clock steps move no deadline). */
     public deadline: number,
     readonly timeout: number | null,
     readonly name: string,
@@ -370,7 +370,7 @@ export class Connection extends EventEmitter {
 
   private enqueueInflight(p: Pending): void {
     if (p.timeout !== null) {
-      p.deadline = Date.now() + p.timeout;
+      p.deadline = performance.now() + p.timeout;
       // Deadlines usually come in order; a shorter timeout than the armed one re-aims the timer.
       if (this.timer === null) this.armTimer(p.deadline);
       else if (p.deadline < this.timerAt) {
@@ -459,7 +459,7 @@ export class Connection extends EventEmitter {
 
   private armTimer(at: number): void {
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimerBound, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(this.onTimerBound, Math.max(0, at - performance.now()));
     this.timer.unref();
   }
 
@@ -472,7 +472,7 @@ export class Connection extends EventEmitter {
     this.timerAt = Infinity;
     const head = this.inflight.peek();
     if (head === undefined) return;
-    const now = Date.now();
+    const now = performance.now();
     let expired: Pending | null = head.deadline <= now ? head : null;
     let earliest = Infinity;
     if (expired === null) {
