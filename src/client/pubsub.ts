@@ -326,7 +326,10 @@ export class PubSub extends EventEmitter {
     return this.stream.iterator();
   }
 
-  /** Unsubscribes from everything and closes the connection; iterators end. */
+  /**
+   * Unsubscribes from everything and closes the connection; iterators end and 'close' is
+   * emitted. The client's close() does the same to every PubSub it lent a connection to.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -335,6 +338,7 @@ export class PubSub extends EventEmitter {
     this.channelSet.clear();
     this.patternSet.clear();
     this.stream.end();
+    this.emit('close');
     await this.lender.releaseConnection(this.conn, false);
   }
 

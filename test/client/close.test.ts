@@ -76,6 +76,8 @@ describe('close() with commands pending', () => {
   it('settles with a subscriber: its for-await loop ends and it refuses new subscriptions', async () => {
     const client = new ConstRedis({ port: servers[0]!.port });
     const ps = client.pubsub();
+    let closeEvents = 0;
+    ps.on('close', () => closeEvents++);
     await ps.subscribe('close:ch');
     const got: string[] = [];
     const loop = (async () => {
@@ -87,6 +89,7 @@ describe('close() with commands pending', () => {
     await within(client.close(), 3000, 'close()');
     await within(loop, 1000, 'the for-await loop');
     assert.deepEqual(got, ['one']);
+    assert.equal(closeEvents, 1);
     const err = await rejection(ps.subscribe('close:other'));
     assert.ok(err instanceof ConnectionError, `${err.name}: ${err.message}`);
     assert.equal(await waitClients(observer, 1), 1);
