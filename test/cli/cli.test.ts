@@ -143,11 +143,12 @@ describe('redisdb command line', () => {
     for (const ch of ['#', '?', '/', '@', '&']) {
       const pw = `S3cr3t${ch}Tail9`;
       const runs = [
-        ['--url', `redis://:${pw}@127.0.0.1:6379/0`, 'ping'],
+        // Valid when the password holds '@': then the server (which has no password) refuses AUTH.
+        ['--url', `redis://:${pw}@${servers[0]!.address}/0`, 'ping'],
         ['--url', `redis://user:${pw}@127.0.0.1:99999`, 'ping'],
         ['--url', `redis://127.0.0.1:1/zero?password=${pw}`, 'ping'],
         ['--url', `:${pw}@127.0.0.1:1`, 'ping'],
-        ['--ring', `${servers[0]!.address};redis://:${pw}@127.0.0.1:6379/x`, 'get', 'k'],
+        ['--ring', `${servers[0]!.address},redis://:${pw}@${servers[1]!.address}/x`, 'get', 'k'],
         ['--copy', `redis://:${pw}@127.0.0.1:70000`, 'get', 'k'],
       ];
       for (const argv of runs) {
