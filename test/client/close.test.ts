@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { ConnectionError } from '../../src/errors.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
 import { useServers } from '../helpers/servers.js';
 
 /** Settles with what `p` settled with, or rejects when it has not within `ms`. */
@@ -148,6 +149,49 @@ describe('close() when the server does not answer', () => {
       assert.ok(took < 4500, `close() took ${took} ms`);
     } finally {
       server.resume();
+    }
+  });
+});
+
+describe('close() behind the fault proxy, replies stalled', () => {
+  const servers = useServers(1);
+  let proxy: FaultProxy;
+
+  before(async () => {
+    proxy = await FaultProxy.start({ host: '127.0.0.1', port: servers[0]!.port });
+  });
+  after(async () => {
+    await proxy.close();
+  });
+
+  it('settles within socket_timeout with a pipeline, a transaction, a blocking command and a subscriber pending', async () => {
+    const client = new ConstRedis({ url: proxy.url, socket_timeout: 0.5 });
+    const ps = client.pubsub();
+    await ps.subscribe('stalled:ch');
+    const loop = (async () => {
+      for await (const _ of ps) {
+        // nothing is published: the loop only has to end
+      }
+    })();
+    await client.ping();
+    proxy.set({ stall: true });
+    try {
+      const pending = [
+        client.pipeline().set('stalled:p', '1').get('stalled:p').execute(),
+        client.transaction(async (pipe) => {
+          await pipe.get('stalled:w');
+        }, 'stalled:w'),
+        client.blpop('stalled:empty', 0),
+        client.get('stalled:k'),
+      ].map(rejection);
+      const started = Date.now();
+      await within(client.close(), 4000, 'close()');
+      const took = Date.now() - started;
+      await within(loop, 1000, 'the for-await loop');
+      for (const err of await Promise.all(pending)) assert.ok(err instanceof ConnectionError, `${err.name}: ${err.message}`);
+      assert.ok(took < 2500, `close() took ${took} ms`);
+    } finally {
+      proxy.set({});
     }
   });
 });
