@@ -44,8 +44,11 @@ export class Redlock {
   /** Nodes needed to hold the lock: a majority. */
   readonly quorum: number;
   token: string | null = null;
-  /** Date.now() until which the lock is known to be held (Infinity without a timeout). */
-  validUntil = 0;
+  /**
+   * performance.now() until which the lock is known to be held (Infinity without a timeout, 0
+   * when not held): durations are measured on the monotonic clock, which no clock step moves.
+   */
+  private heldUntil = 0;
   private readonly settings: LockSettings;
   private readonly release_: Script;
   private readonly extend_: Script;
@@ -64,6 +67,15 @@ export class Redlock {
     this.quorum = Math.floor(nodes.length / 2) + 1;
     this.release_ = createScript(nodes[0]!, RELEASE_SCRIPT);
     this.extend_ = createScript(nodes[0]!, EXTEND_SCRIPT);
+  }
+
+  /**
+   * The wall-clock time (as Date.now()) until which the lock is known to be held: now plus
+   * what remains on the monotonic clock, so it stays right across a step of the system clock.
+   */
+  get validUntil(): number {
+    if (this.heldUntil === 0 || this.heldUntil === Infinity) return this.heldUntil;
+    return Date.now() + (this.heldUntil - performance.now());
   }
 
   /** How long one node may take to answer: short next to the lock's life, as Redlock asks. */
@@ -86,13 +98,13 @@ export class Redlock {
   private async attempt(token: string): Promise<boolean> {
     const ttlMs = this.timeout === null ? null : Math.ceil(this.timeout * 1000);
     const options = ttlMs === null ? { nx: true } : { nx: true, px: ttlMs };
-    const started = Date.now();
+    const started = performance.now();
     const taken = await this.onEvery('SET NX', async (n) => (await n.set(this.name, token, options)) === true);
-    const elapsed = Date.now() - started;
+    const elapsed = performance.now() - started;
     const validity = ttlMs === null ? Infinity : ttlMs - elapsed - (ttlMs * DRIFT_FACTOR + DRIFT_FIXED_MS);
     if (taken >= this.quorum && validity > 0) {
       this.token = token;
-      this.validUntil = started + validity;
+      this.heldUntil = started + validity;
       return true;
     }
     // Undo the partial acquisition everywhere, so a minority does not block the next attempt.
@@ -105,7 +117,7 @@ export class Redlock {
     const token = this.token;
     if (token === null) throw new LockError(`cannot release lock '${this.name}': it is not held by this object`);
     this.token = null;
-    this.validUntil = 0;
+    this.heldUntil = 0;
     const released = await this.onEvery('release', async (n) => (await this.release_([this.name], [token], n)) === 1);
     if (released < this.quorum) {
       throw new LockError(`cannot release lock '${this.name}': only ${released} of ${this.nodes.length} nodes still held it (expired, or taken by another holder)`);
@@ -120,11 +132,11 @@ export class Redlock {
     if (token === null) throw new LockError(`cannot extend lock '${this.name}': it is not held by this object`);
     if (this.timeout === null) throw new LockError(`cannot extend lock '${this.name}': it has no timeout`);
     const ms = Math.ceil(s * 1000);
-    const started = Date.now();
+    const started = performance.now();
     const extended = await this.onEvery('extend', async (n) => (await this.extend_([this.name], [token, ms, replaceTtl ? '1' : '0'], n)) === 1);
     if (extended < this.quorum) throw new LockError(`cannot extend lock '${this.name}': only ${extended} of ${this.nodes.length} nodes still held it`);
-    if (replaceTtl) this.validUntil = started + ms - (ms * DRIFT_FACTOR + DRIFT_FIXED_MS);
-    else this.validUntil += ms;
+    if (replaceTtl) this.heldUntil = started + ms - (ms * DRIFT_FACTOR + DRIFT_FIXED_MS);
+    else this.heldUntil += ms;
     return true;
   }
 

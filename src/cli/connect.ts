@@ -6,7 +6,7 @@
 import { RedisCopy, RedisRing } from '../backends/index.js';
 import type { CacheBackend } from '../cache/target.js';
 import { ConstRedis } from '../client/const-redis.js';
-import type { ClientOptions } from '../connection/options.js';
+import { redactUrl, type ClientOptions } from '../connection/options.js';
 import { createCaches, type CacheConfig, type CachesConfig } from '../config/caches.js';
 import { cachesFromEnv, CACHES_ENV, readCachesFile } from '../config/load.js';
 import { parseLocation } from '../config/location.js';
@@ -34,7 +34,7 @@ export function connect(args: CliArgs, env: NodeJS.ProcessEnv = process.env): Co
     if (args.hashing !== null) options['hashing'] = args.hashing;
     const params = args.db === null ? { OPTIONS: options } : { DB: args.db, OPTIONS: options };
     const backend = t.kind === 'RedisRing' ? new RedisRing(t.nodes, params) : new RedisCopy(t.nodes, params);
-    return { backend, kind: t.kind, label: `${t.kind} ${t.nodes.join(',')}` };
+    return { backend, kind: t.kind, label: `${t.kind} ${t.nodes.map(redactUrl).join(',')}` };
   }
   if (t.kind === 'ConstRedis') {
     const where = '--url';
@@ -42,7 +42,7 @@ export function connect(args: CliArgs, env: NodeJS.ProcessEnv = process.env): Co
     if ('url' in address) parseLocation(t.url, where); // the same checks and messages as LOCATION
     const options: ClientOptions = { ...own, ...address };
     if (args.db !== null) options.db = args.db;
-    return { backend: new ConstRedis(options), kind: 'ConstRedis', label: t.url };
+    return { backend: new ConstRedis(options), kind: 'ConstRedis', label: redactUrl(t.url) };
   }
 
   if (t.kind !== 'alias') throw new TypeError(`unknown target kind`);

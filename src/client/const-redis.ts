@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Connection } from '../connection/connection.js';
+import { ConnectionError } from '../errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
 import type { Reply } from '../resp/decode.js';
 import { ReplyError } from '../errors.js';
@@ -125,6 +126,8 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
   }
 
   private newBlockingConnection(): Connection {
+    // After close(), a new connection would be one nobody closes.
+    if (this.connection.isClosed) throw new ConnectionError(`connection to ${this.address} is closed`);
     const conn = new Connection(this.options);
     this.allBlocking.add(conn);
     return conn;
@@ -170,12 +173,16 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
     return this.commandTable.get(name);
   }
 
-  /** Closes every connection after the commands already sent are answered. */
+  /**
+   * Closes every connection: the shared one once the commands already sent are answered
+   * (within socket_timeout, else a couple of seconds); blocking commands, transactions and
+   * subscribers at once, their pending commands rejected with ConnectionError.
+   */
   async close(): Promise<void> {
     const blocking = [...this.allBlocking];
     this.allBlocking.clear();
     this.idleBlocking.length = 0;
-    await Promise.all([this.connection.close(), ...blocking.map((c) => c.close())]);
+    await Promise.all([this.connection.close(), ...blocking.map((c) => c.close(false))]);
   }
 
   /** Same as close(). */

@@ -108,14 +108,15 @@ export async function acquireLoop(
     : settings.blockingTimeout;
   const token = options.token ?? randomBytes(16).toString('hex');
   if (typeof token !== 'string' || token === '') throw new TypeError('acquire: token must be a non-empty string');
-  const stopAt = limit === null ? Infinity : Date.now() + limit * 1000;
+  // The monotonic clock: a step of the system clock must not stretch (or cut) the wait.
+  const stopAt = limit === null ? Infinity : performance.now() + limit * 1000;
   for (;;) {
     if (await attempt(token)) return token;
     if (!blocking) return null;
-    const wait = Math.min(settings.sleep * 1000 * (1 + Math.random() * jitter), stopAt - Date.now());
+    const wait = Math.min(settings.sleep * 1000 * (1 + Math.random() * jitter), stopAt - performance.now());
     if (wait < 0 || (wait === 0 && stopAt !== Infinity)) return null;
     await new Promise((r) => setTimeout(r, wait));
-    if (Date.now() > stopAt) return null;
+    if (performance.now() > stopAt) return null;
   }
 }
 

@@ -54,6 +54,14 @@ interface Expected {
   remaining: number;
 }
 
+/** Reports an exception from user code that no 'error' listener took. */
+function warnHandlerFailed(thrown: unknown, message: PubSubMessage, what: string): void {
+  const why = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+  const warning = new Error(`a pub/sub ${what} threw on a message of channel '${message.channel}' (listen for 'error' on the PubSub to handle it): ${why}`, { cause: thrown });
+  warning.name = 'PubSubHandlerWarning';
+  process.emitWarning(warning);
+}
+
 /** Where connection pooling lives: the client lends a connection of its own. */
 export interface ConnectionLender {
   borrowConnection(): Connection;
@@ -95,6 +103,10 @@ export class PubSub extends EventEmitter {
     this.conn.setPushHandler((reply) => this.onPush(reply));
     this.conn.on('disconnect', () => this.onLost());
     this.conn.on('ready', () => this.onReady());
+    // The client's close() closes this connection too: the loops reading messages end.
+    this.conn.on('close', () => void this.close());
+    // A connection from the pool is ready already: no 'ready' event will start the checks.
+    if (this.conn.isReady) this.startHealthChecks();
   }
 
   /** Channels currently subscribed (as asked; confirmed by the server in order). */
@@ -222,10 +234,35 @@ export class PubSub extends EventEmitter {
 
   private deliver(message: PubSubMessage, handlers: Map<string, MessageHandler | null>): void {
     const handler = handlers.get(message.pattern ?? message.channel);
-    if (handler) handler(message);
-    else this.emit(message.type, message);
-    for (const t of this.taps) t(message);
+    if (handler) this.guarded(handler, undefined, message);
+    // Listener by listener (not emit()), so one that throws does not rob the next of the message.
+    else for (const listener of this.rawListeners(message.type)) this.guarded(listener as MessageHandler, this, message);
+    for (const t of this.taps) this.guarded(t, undefined, message);
     this.stream.push(message);
+  }
+
+  /**
+   * Calls one handler. What it throws is the caller's, not the protocol's: it must neither
+   * reset the connection nor stop the other messages read in the same chunk. It goes to the
+   * 'error' listeners, with the message; with none, it becomes a process warning (on stderr,
+   * or process.on('warning')) rather than the crash an unheard 'error' event would be.
+   */
+  private guarded(handler: MessageHandler, self: unknown, message: PubSubMessage): void {
+    try {
+      Reflect.apply(handler, self, [message]);
+    } catch (thrown) {
+      const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+      try {
+        if (this.listenerCount('error') > 0) {
+          this.emit('error', err, message);
+          return;
+        }
+      } catch (fromListener) {
+        warnHandlerFailed(fromListener, message, 'error listener');
+        return;
+      }
+      warnHandlerFailed(err, message, 'message handler');
+    }
   }
 
   /** Keeps PINGing while the connection is up; a PING that times out resets the socket. */
@@ -289,7 +326,10 @@ export class PubSub extends EventEmitter {
     return this.stream.iterator();
   }
 
-  /** Unsubscribes from everything and closes the connection; iterators end. */
+  /**
+   * Unsubscribes from everything and closes the connection; iterators end and 'close' is
+   * emitted. The client's close() does the same to every PubSub it lent a connection to.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -298,6 +338,7 @@ export class PubSub extends EventEmitter {
     this.channelSet.clear();
     this.patternSet.clear();
     this.stream.end();
+    this.emit('close');
     await this.lender.releaseConnection(this.conn, false);
   }
 

@@ -4,7 +4,7 @@
  * accept the same forms and explain a wrong one the same way.
  */
 import { ConfigError } from '../errors.js';
-import { parseRedisUrl, type ClientOptions } from './options.js';
+import { parseRedisUrl, redactUrl, urlErrorPrefix, type ClientOptions } from './options.js';
 
 const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
@@ -18,13 +18,18 @@ export function parseAddress(text: string, at: string): ClientOptions {
       throw new ConfigError(`${at}: unsupported scheme '${scheme}://'; expected a redis://, rediss:// or unix:// URL`);
     }
     // Checked first: WHATWG URL parsing would only say "invalid URL" for a port out of range.
-    const port = /^rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)/i.exec(s)?.[1];
+    // The host comes after the last '@', as a password left unencoded may hold ':' and digits.
+    const authority = s.slice(s.indexOf('://') + 3);
+    const hostPart = authority.slice(authority.lastIndexOf('@') + 1);
+    const port = scheme === 'unix' ? undefined : /^(?:\[[^\]]*\]|[^:/?#]*):(\d+)/.exec(hostPart)?.[1];
     if (port !== undefined) checkPort(at, port);
     let options: ClientOptions;
     try {
       options = parseRedisUrl(s);
     } catch (err) {
-      throw new ConfigError(`${at}: ${(err as Error).message.replace(/^URL [^:]*: /, '')}`);
+      const message = (err as Error).message;
+      const prefix = `${urlErrorPrefix(s)}: `;
+      throw new ConfigError(`${at}: ${message.startsWith(prefix) ? message.slice(prefix.length) : message}`);
     }
     if (options.host === undefined && options.path === undefined) throw new ConfigError(`${at}: the URL names no host`);
     return options;
@@ -32,7 +37,7 @@ export function parseAddress(text: string, at: string): ClientOptions {
   if (s.startsWith('/')) return { path: s };
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s/[\]]+):(\d+)$/.exec(s);
   if (m === null) {
-    if (/^[^:\s/]+$/.test(s)) throw new ConfigError(`${at}: no port; expected 'host:port' such as '${s}:6379'`);
+    if (/^[^:\s/@]+$/.test(s)) throw new ConfigError(`${at}: no port; expected 'host:port' such as '${s}:6379'`);
     if (/^[^:\s/[\]]+:[^:]*$/.test(s)) throw new ConfigError(`${at}: the port must be a number from 1 to 65535`);
     if (/^[^[\]]*:[^[\]]*:/.test(s)) throw new ConfigError(`${at}: write an IPv6 address in brackets, as in '[::1]:6379'`);
     throw new ConfigError(`${at}: expected 'host:port', '[ipv6]:port', a socket path or a redis://, rediss:// or unix:// URL`);

@@ -32,6 +32,11 @@ function tls(): typeof import('node:tls') {
 const EARLY_WRITE_BYTES = 64 * 1024;
 /** Size of the buffer each connection reads into (the most one read takes). */
 const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * How long a graceful close() waits for the answers to commands already sent when
+ * socket_timeout does not say: a server that hangs must not hold close() for ever.
+ */
+export const CLOSE_GRACE_MS = 2000;
 
 export interface SendOptions {
   /** Decode this reply's bulk strings as Buffers. */
@@ -64,7 +69,7 @@ class Pending {
     readonly resolve: (r: unknown) => void,
     readonly reject: (e: Error) => void,
     readonly buffers: boolean,
-    /** Absolute time (ms) after which it times out, or Infinity. */
+    /** performance.now() after which it times out, or Infinity (monotonic: clock steps move no deadline). */
     public deadline: number,
     readonly timeout: number | null,
     readonly name: string,
@@ -101,6 +106,8 @@ export class Connection extends EventEmitter {
   private pushHandler: PushHandler | null = null;
   /** Set by close(): called when the last command in flight is answered. */
   private drainWaiter: (() => void) | null = null;
+  /** The close() under way, so a second call waits for the same end. */
+  private closing: Promise<void> | null = null;
   private readonly flushBound = (): void => this.flush();
   private readonly onTimerBound = (): void => this.onTimer();
 
@@ -279,6 +286,11 @@ export class Connection extends EventEmitter {
         this.handshake().then(
           () => {
             if (settled) return;
+            // close() came while the handshake ran: the connection must not come back to life.
+            if (this.state === 'closed') {
+              fail(new ConnectionError(`connection to ${this.address} is closed`));
+              return;
+            }
             settled = true;
             clearTimeout(connectTimer);
             this.state = 'ready';
@@ -358,7 +370,7 @@ export class Connection extends EventEmitter {
 
   private enqueueInflight(p: Pending): void {
     if (p.timeout !== null) {
-      p.deadline = Date.now() + p.timeout;
+      p.deadline = performance.now() + p.timeout;
       // Deadlines usually come in order; a shorter timeout than the armed one re-aims the timer.
       if (this.timer === null) this.armTimer(p.deadline);
       else if (p.deadline < this.timerAt) {
@@ -447,7 +459,7 @@ export class Connection extends EventEmitter {
 
   private armTimer(at: number): void {
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimerBound, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(this.onTimerBound, Math.max(0, at - performance.now()));
     this.timer.unref();
   }
 
@@ -460,7 +472,7 @@ export class Connection extends EventEmitter {
     this.timerAt = Infinity;
     const head = this.inflight.peek();
     if (head === undefined) return;
-    const now = Date.now();
+    const now = performance.now();
     let expired: Pending | null = head.deadline <= now ? head : null;
     let earliest = Infinity;
     if (expired === null) {
@@ -506,7 +518,7 @@ export class Connection extends EventEmitter {
     const retry: Pending[] = [];
     const lost = this.inflight.drain();
     for (const p of lost) {
-      if (err instanceof TimeoutError && this.options.retryOnTimeout && !p.retried && p.timeout !== null) {
+      if (err instanceof TimeoutError && this.options.retryOnTimeout && !p.retried && p.timeout !== null && this.state !== 'closed') {
         p.retried = true;
         retry.push(p);
       } else {
@@ -541,33 +553,55 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Ends the connection after the commands already sent are answered; later sends reject.
+   * Ends the connection; later sends reject. Graceful (the default): the commands already sent
+   * are answered first, for at most socket_timeout (CLOSE_GRACE_MS without one), and those
+   * still unanswered then reject with ConnectionError. Not graceful: everything pending
+   * rejects at once, which is what a blocking command with no timeout needs. A later call,
+   * graceful or not, settles with the first; a call that is not graceful cuts its wait short.
    */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  close(graceful = true): Promise<void> {
+    if (this.closing !== null) {
+      if (!graceful) this.drainWaiter?.();
+      return this.closing;
+    }
+    if (this.state === 'closed') return Promise.resolve(); // destroyed
+    this.closing = this.shutDown(graceful);
+    return this.closing;
+  }
+
+  private async shutDown(graceful: boolean): Promise<void> {
     const socket = this.socket;
     this.state = 'closed';
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const closed = new ConnectionError(`connection to ${this.address} is closed`);
     for (const p of this.offline.drain()) p.reject(unsent(new ConnectionError(closed.message)));
-    if (socket === null) return;
-    this.flush();
-    if (this.inflight.length > 0) {
+    this.emit('close');
+    if (socket !== null) {
+      this.flush();
+      if (graceful && this.inflight.length > 0) {
+        let grace: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          this.drainWaiter = resolve;
+          socket.once('close', () => resolve());
+          grace = setTimeout(resolve, this.options.socketTimeout ?? CLOSE_GRACE_MS);
+          grace.unref();
+        });
+        clearTimeout(grace);
+        this.drainWaiter = null;
+      }
+      this.socket = null;
+      const answered = this.inflight.length === 0;
+      this.failInflight(closed);
       await new Promise<void>((resolve) => {
-        this.drainWaiter = resolve;
+        if (socket.destroyed) return resolve();
         socket.once('close', () => resolve());
+        // A polite goodbye only to a server that answers; a hung one would not read it.
+        if (answered) socket.end();
+        else socket.destroy();
+        setTimeout(() => socket.destroy(), 1000).unref();
       });
-      this.drainWaiter = null;
     }
-    this.socket = null;
-    this.failInflight(closed);
-    await new Promise<void>((resolve) => {
-      if (socket.destroyed) return resolve();
-      socket.once('close', () => resolve());
-      socket.end();
-      setTimeout(() => socket.destroy(), 1000).unref();
-    });
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -575,6 +609,7 @@ export class Connection extends EventEmitter {
   /** Drops the socket at once; everything pending rejects. */
   destroy(): void {
     const closed = new ConnectionError(`connection to ${this.address} was destroyed`);
+    const wasClosed = this.state === 'closed';
     this.state = 'closed';
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     if (this.timer !== null) clearTimeout(this.timer);
@@ -585,5 +620,7 @@ export class Connection extends EventEmitter {
     socket?.destroy();
     this.failInflight(closed);
     for (const p of this.offline.drain()) p.reject(unsent(new ConnectionError(closed.message)));
+    this.drainWaiter?.();
+    if (!wasClosed) this.emit('close');
   }
 }

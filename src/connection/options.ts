@@ -221,14 +221,23 @@ const URL_QUERY_KEYS = new Set<string>([
   'db', 'socket_timeout', 'socket_connect_timeout', 'retry_on_timeout', 'name', 'client_name', 'password', 'username',
 ]);
 
+/** How parseRedisUrl's errors begin: "URL <the URL, redacted>". */
+export function urlErrorPrefix(url: unknown): string {
+  return `URL ${redactUrl(url)}`;
+}
+
 /**
  * Parses `redis://[[user]:password@]host[:port][/db][?db=N&socket_timeout=S...]`,
  * `rediss://...` (TLS) and `unix://[[user]:password@]/path/to.sock[?db=N]`.
  * The `db` query option wins over the path, as in the reference.
  */
 export function parseRedisUrl(url: string): ClientOptions {
-  const where = `URL ${redactUrl(url)}`;
+  const where = urlErrorPrefix(url);
   if (typeof url !== 'string') fail('redisdb', 'a URL must be a string');
+  // A part of the URL is quoted in a message only when the redacted URL shows it anyway: with
+  // a password left unencoded, the parse may take a piece of it for a path or a query option.
+  const visible = redactUrl(url);
+  const got = (part: string): string => (visible.includes(part) ? `, got '${part}'` : '');
   const scheme = /^([a-z]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme !== 'redis' && scheme !== 'rediss' && scheme !== 'unix') {
     fail(where, "expected a redis://, rediss:// or unix:// URL");
@@ -261,23 +270,25 @@ export function parseRedisUrl(url: string): ClientOptions {
     if (parsed.password) out.password = percentDecoded(where, parsed.password);
     const dbPath = parsed.pathname.replace(/^\//, '');
     if (dbPath) {
-      if (!/^\d+$/.test(dbPath)) fail(where, `the path must be a database number, got '${dbPath}'`);
+      if (!/^\d+$/.test(dbPath)) fail(where, `the path must be a database number${got(dbPath)}`);
       out.db = Number(dbPath);
     }
     if (scheme === 'rediss') out.tls = true;
     query = parsed.searchParams;
   }
   for (const [key, value] of query) {
-    if (!URL_QUERY_KEYS.has(key)) fail(where, `unknown query option '${key}'${suggestion(key, URL_QUERY_KEYS)}`);
+    if (!URL_QUERY_KEYS.has(key)) {
+      fail(where, visible.includes(key) ? `unknown query option '${key}'${suggestion(key, URL_QUERY_KEYS)}` : 'unknown query option');
+    }
     switch (key) {
       case 'db':
-        if (!/^\d+$/.test(value)) fail(where, `db must be a number, got '${value}'`);
+        if (!/^\d+$/.test(value)) fail(where, `db must be a number${got(value)}`);
         out.db = Number(value);
         break;
       case 'socket_timeout':
       case 'socket_connect_timeout': {
         const n = Number(value);
-        if (!Number.isFinite(n) || n < 0) fail(where, `${key} must be seconds, got '${value}'`);
+        if (!Number.isFinite(n) || n < 0) fail(where, `${key} must be seconds${got(value)}`);
         out[key] = n;
         break;
       }
@@ -316,15 +327,36 @@ function setCredentials(where: string, out: ClientOptions, creds: string): void 
   if (pass) out.password = percentDecoded(where, pass);
 }
 
-/** The URL with any password (before the host's '@', or as a query option) replaced, for messages. */
+/**
+ * The URL (or address) with anything that may be a password replaced, for messages. It must
+ * work on text that does not parse, so it is conservative: a password left unencoded may hold
+ * '#', '?', '/', ':' or '@', any of which can look like the end of it, so everything from '://'
+ * (or the start) to the last '@' is hidden, except a user name plainly before a ':'. A
+ * password given as a query option hides the rest of the URL, as an unencoded '&' or '#' may
+ * continue it.
+ */
 export function redactUrl(url: unknown): string {
   if (typeof url !== 'string') return String(url);
-  return url
-    .replace(/^([a-z]+:\/\/)([^?#]*)@/i, (_m, scheme: string, creds: string) => {
-      const colon = creds.indexOf(':');
-      return colon >= 0 ? `${scheme}${creds.slice(0, colon)}:***@` : `${scheme}***@`;
-    })
-    .replace(/([?&]password=)[^&#]*/gi, '$1***');
+  // Hidden spans [from, to), found on the text as given (a query password may hold '@' too).
+  const hidden: Array<[number, number]> = [];
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const at = url.lastIndexOf('@');
+  if (at >= scheme.length) {
+    const creds = url.slice(scheme.length, at);
+    const colon = creds.indexOf(':');
+    const userShown = colon >= 0 && !/[/?#@&=]/.test(creds.slice(0, colon));
+    hidden.push([scheme.length + (userShown ? colon + 1 : 0), at]);
+  }
+  const query = /[?&]password=/i.exec(url);
+  if (query !== null) hidden.push([query.index + query[0].length, url.length]);
+  if (hidden.length === 2 && hidden[1]![0] <= hidden[0]![1]) hidden.splice(0, 2, [Math.min(hidden[0]![0], hidden[1]![0]), url.length]);
+  let out = '';
+  let shownFrom = 0;
+  for (const [from, to] of hidden) {
+    out += `${url.slice(shownFrom, from)}***`;
+    shownFrom = to;
+  }
+  return out + url.slice(shownFrom);
 }
 
 /** "host:port" or the socket path: how a node is named in messages and on the ring. */

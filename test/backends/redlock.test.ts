@@ -5,6 +5,7 @@ import { Lock } from '../../src/client/lock.js';
 import { RedisCopy, RedisRing } from '../../src/backends/index.js';
 import { Redlock } from '../../src/backends/redlock.js';
 import { LockError } from '../../src/errors.js';
+import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('locks on backends', () => {
@@ -55,6 +56,28 @@ describe('locks on backends', () => {
       assert.equal(await lock.owned(), true);
       await lock.release();
       assert.deepEqual(await Promise.all(direct.map((d) => d.get('rl:a'))), [null, null, null]);
+    });
+
+    it('validity is measured on the monotonic clock: a step of an hour back during acquire() changes nothing', async () => {
+      const lock = copy.lock('rl:clock', { timeout: 2 }) as Redlock;
+      // From the second reading on, the wall clock reads an hour earlier: a step in the middle
+      // of the attempt, between its start and its end.
+      const restore = stepClockBack(HOUR_MS, 1);
+      try {
+        assert.equal(await lock.acquire(), true);
+      } finally {
+        restore();
+      }
+      const validity = lock.validUntil - Date.now();
+      const ttls = (await Promise.all(direct.map((d) => d.pttl('rl:clock')))) as number[];
+      assert.ok(validity > 1000 && validity < 2000, `validity ${validity} ms`);
+      // Read while the wall clock is an hour behind, what remains is the same.
+      const back = stepClockBack(HOUR_MS);
+      const remaining = lock.validUntil - Date.now();
+      back();
+      assert.ok(remaining > 1000 && remaining <= validity + 1, `remaining ${remaining} ms after the step`);
+      for (const ttl of ttls) assert.ok(validity <= ttl + 50, `the lock believes ${validity} ms, a server's TTL is ${ttl} ms`);
+      await lock.release();
     });
 
     it('two holders racing: only one wins, and the loser leaves nothing behind', async () => {

@@ -139,6 +139,26 @@ describe('redisdb command line', () => {
     assert.match((await run(['--ring', ring, 'which-node'])).err, /which-node takes one key/);
   });
 
+  it('never prints a password, whatever characters it holds', async () => {
+    for (const ch of ['#', '?', '/', '@', '&']) {
+      const pw = `S3cr3t${ch}Tail9`;
+      const runs = [
+        // Valid when the password holds '@': then the server (which has no password) refuses AUTH.
+        ['--url', `redis://:${pw}@${servers[0]!.address}/0`, 'ping'],
+        ['--url', `redis://user:${pw}@127.0.0.1:99999`, 'ping'],
+        ['--url', `redis://127.0.0.1:1/zero?password=${pw}`, 'ping'],
+        ['--url', `:${pw}@127.0.0.1:1`, 'ping'],
+        ['--ring', `${servers[0]!.address},redis://:${pw}@${servers[1]!.address}/x`, 'get', 'k'],
+        ['--copy', `redis://:${pw}@127.0.0.1:70000`, 'get', 'k'],
+      ];
+      for (const argv of runs) {
+        const { code, out, err } = await run(argv);
+        assert.notEqual(code, 0, argv.join(' '));
+        assert.ok(!/S3cr3t|Tail9/.test(out + err), `${argv.join(' ')}\n${out}${err}`);
+      }
+    }
+  });
+
   it('a hung server ends the command with an error within --timeout', async () => {
     servers[1]!.pause();
     try {

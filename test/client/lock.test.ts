@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { LockError } from '../../src/errors.js';
+import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('locks on one node', () => {
@@ -72,6 +73,31 @@ describe('locks on one node', () => {
     assert.equal(await acquiring, true);
     assert.equal(await waiter.owned(), true);
     await waiter.release();
+  });
+
+  it('blocking_timeout is real time: a clock stepped an hour back mid-wait does not stretch it', async () => {
+    const holder = a.lock('l:clock', { timeout: 10 });
+    assert.equal(await holder.acquire(), true);
+    const waiter = b.lock('l:clock', { timeout: 10, sleep: 0.05 });
+    let restore = (): void => {};
+    // The step comes while the waiter is between attempts, after its deadline was set.
+    const stepping = setTimeout(() => {
+      restore = stepClockBack(HOUR_MS);
+    }, 200);
+    try {
+      const started = performance.now();
+      const got = await Promise.race([
+        waiter.acquire({ blocking_timeout: 1 }),
+        new Promise<string>((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+      ]);
+      const took = performance.now() - started;
+      assert.equal(got, false);
+      assert.ok(took >= 900 && took < 3000, `gave up after ${took} ms`);
+    } finally {
+      clearTimeout(stepping);
+      restore();
+      await holder.release();
+    }
   });
 
   it('extends and reacquires only while owned', async () => {

@@ -152,6 +152,123 @@ describe('pub/sub on one node', () => {
     assert.throws(() => client.pubsub({ health_check_interval: 0 }), RangeError);
   });
 
+  it('health-checks a connection reused from the pool (after a blocking command), with default options', async () => {
+    const server = servers[0]!;
+    const quick = new ConstRedis({ port: server.port, name: 'pooled-pubsub' });
+    const named = async (): Promise<number> => {
+      const list = (await client.client_list()) as Array<Record<string, string>>;
+      return list.filter((c) => c['name'] === 'pooled-pubsub').length;
+    };
+    try {
+      // The blocking command's connection goes back to the pool, ready; the pubsub takes it.
+      assert.equal(await quick.ping(), true);
+      assert.equal(await quick.blpop('pooled:empty', 0.05), null);
+      assert.equal(await named(), 2);
+      const ps = quick.pubsub({ health_check_interval: 0.2 });
+      try {
+        await ps.subscribe('pooled-health');
+        assert.equal(await named(), 2, 'the pubsub opened a connection instead of reusing the pooled one');
+        const lost = nextEvent<void>(ps, 'disconnect', 3000);
+        const started = Date.now();
+        server.pause();
+        try {
+          await lost;
+        } finally {
+          server.resume();
+        }
+        const noticed = Date.now() - started;
+        assert.ok(noticed < 2000, `noticed after ${noticed} ms`);
+        const got: string[] = [];
+        ps.on('message', (m: PubSubMessage) => got.push(String(m.data)));
+        // A connection given up while the server was stopped may still count as a receiver
+        // until the server reads its close: publish until the live one has the message.
+        await until(async () => {
+          await client.publish('pooled-health', 'back');
+          return got.includes('back');
+        }, 5000, 'a message after the re-subscription');
+      } finally {
+        await ps.close();
+      }
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('a listener that throws on the first of three messages read together: the others still get all three, the error goes to \'error\', the connection stays', async () => {
+    const sub = new ConstRedis({ port: servers[0]!.port, name: 'handler-throws' });
+    const ids = async (): Promise<string[]> => {
+      const list = (await client.client_list()) as Array<Record<string, string>>;
+      return list.filter((c) => c['name'] === 'handler-throws').map((c) => String(c['id']));
+    };
+    const ps = sub.pubsub();
+    try {
+      await ps.subscribe('throws');
+      const before = await ids();
+      assert.equal(before.length, 1);
+      const boom = new Error('handler bug');
+      let calls = 0;
+      ps.on('message', () => {
+        if (++calls === 1) throw boom;
+      });
+      const second: string[] = [];
+      ps.on('message', (m: PubSubMessage) => second.push(String(m.data)));
+      const errors: Array<[unknown, unknown]> = [];
+      ps.on('error', (err: unknown, m: PubSubMessage) => errors.push([err, m.data]));
+      let disconnects = 0;
+      ps.on('disconnect', () => disconnects++);
+      const iterated: string[] = [];
+      const loop = (async () => {
+        for await (const m of ps) {
+          iterated.push(String(m.data));
+          if (iterated.length === 3) break;
+        }
+      })();
+      // One MULTI: the server writes the three messages to the subscriber together.
+      assert.deepEqual(await client.pipeline().publish('throws', 'a').publish('throws', 'b').publish('throws', 'c').execute(), [1, 1, 1]);
+      await until(() => second.length >= 3 && iterated.length >= 3, 3000, 'three messages');
+      await loop;
+      assert.deepEqual(second, ['a', 'b', 'c']);
+      assert.deepEqual(iterated, ['a', 'b', 'c']);
+      assert.equal(calls, 3);
+      assert.deepEqual(errors, [[boom, 'a']]);
+      assert.equal(disconnects, 0);
+      assert.deepEqual(await ids(), before);
+      // Later messages keep coming on the same connection.
+      assert.equal(await client.publish('throws', 'd'), 1);
+      await until(() => second.length === 4, 3000, 'a later message');
+    } finally {
+      await ps.close();
+      await sub.close();
+    }
+  });
+
+  it('with no \'error\' listener a throwing per-channel handler becomes a process warning; messages keep coming', async () => {
+    const ps = client.pubsub();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      if (w.name === 'PubSubHandlerWarning') warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const got: string[] = [];
+      await ps.subscribe({
+        'throws-alone': (m: PubSubMessage) => {
+          got.push(String(m.data));
+          if (m.data === 'x') throw new TypeError('bad payload');
+        },
+      });
+      await client.pipeline().publish('throws-alone', 'x').publish('throws-alone', 'y').execute();
+      await until(() => got.length === 2 && warnings.length === 1, 3000, 'both messages and the warning');
+      assert.deepEqual(got, ['x', 'y']);
+      assert.match(warnings[0]!.message, /throws-alone.*TypeError: bad payload/);
+      assert.ok(warnings[0]!.cause instanceof TypeError);
+      assert.equal(await ps.ping(), true);
+    } finally {
+      process.off('warning', onWarning);
+      await ps.close();
+    }
+  });
+
   it('keeps receiving after its server restarts: it re-subscribes to everything', async () => {
     const server = servers[0]!;
     const ps = client.pubsub();

@@ -39,6 +39,25 @@ describe('parseLocation', () => {
     assert.throws(() => parseLocation('redis://user:s3cret@h:0', at), (e: unknown) => e instanceof Error && !e.message.includes('s3cret') && e.message.includes('***'));
   });
 
+  it('never shows a password that holds #, ?, /, @, & or digits first, left unencoded', () => {
+    for (const ch of ['#', '?', '/', '@', '&']) {
+      const pw = `99999S3cr3t${ch}Tail9`;
+      const entries = [
+        `redis://user:${pw}@h:0`, `redis://:${pw}@h:6379/zero`, `redis://u:${pw}@h`, `rediss://:${pw}@[::1]:70000`,
+        `unix://:${pw}@relative.sock`, `ftp://:${pw}@h`, `:${pw}@h:6379`, `user:${pw}@h`,
+      ];
+      for (const entry of entries) {
+        let message = '';
+        try {
+          parseLocation(entry, at);
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        assert.ok(!/S3cr3t|Tail9|99999/.test(message), message);
+      }
+    }
+  });
+
   it('rejects entries that are not strings', () => {
     assert.throws(() => parseLocation(6379, at), /must be a string/);
   });

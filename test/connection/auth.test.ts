@@ -134,6 +134,39 @@ describe('configuration errors never show a password', () => {
     });
   }
 
+  // Passwords with characters that end a URL's authority when left unencoded: whatever they
+  // hold, neither half of them may show (the parse may split them anywhere).
+  for (const ch of ['#', '?', '/', '@', '&', ':', '%']) {
+    const unencoded = `S3cr3t${ch}Tail9`;
+    const urls = [
+      `redis://user:${unencoded}@localhost:99999/0`,
+      `redis://:${unencoded}@localhost:6379/zero`,
+      `redis://:${unencoded}@localhost?db=x`,
+      `redis://:${unencoded}@localhost:6379/0?sokcet_timeout=1`,
+      `rediss://bob:${unencoded}@host:1/1?db=1&nope=1`,
+      `redis://u:1${unencoded}@localhost:6379/0`,
+      `unix://:${unencoded}@relative.sock`,
+      `http://:${unencoded}@localhost`,
+      `redis://localhost:6379/zero?password=${unencoded}`,
+      `redis://localhost:6379/0?password=${unencoded}&sokcet_timeout=1`,
+    ];
+    for (const url of urls) {
+      it(`a password holding '${ch}', unencoded: ${url.replace(unencoded, '<password>')}`, () => {
+        let thrown: unknown = null;
+        try {
+          new ConstRedis(url);
+        } catch (err) {
+          thrown = err;
+        }
+        // Some of these URLs are valid after all (the password is then cut or read whole):
+        // a client that was made must not show it either.
+        const text = thrown === null ? '' : allTextOf(thrown);
+        assert.ok(thrown === null || thrown instanceof ConfigError, `expected a ConfigError, got ${String(thrown)}`);
+        assert.ok(!text.includes('S3cr3t') && !text.includes('Tail9'), text.slice(0, 400));
+      });
+    }
+  }
+
   it('parseRedisUrl errors too', () => {
     assert.throws(() => parseRedisUrl(`rediss://bob:${secret}@host:1/1?db=1&nope=1`), (err: Error) => {
       assert.ok(err instanceof ConfigError);

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Connection } from '../../src/connection/connection.js';
 import { resolveOptions } from '../../src/connection/options.js';
 import { TimeoutError } from '../../src/errors.js';
+import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('command deadlines on one connection', () => {
@@ -31,6 +32,27 @@ describe('command deadlines on one connection', () => {
       await assert.rejects(forever, TimeoutError);
       await assert.rejects(long, TimeoutError);
     } finally {
+      servers[0]!.resume();
+    }
+    assert.equal(await conn.send(['PING']), 'PONG');
+  });
+
+  it('a deadline is real time: the clock stepped an hour back right after sending does not stretch it', { timeout: 10_000 }, async () => {
+    servers[0]!.pause();
+    let restore = (): void => {};
+    try {
+      const started = performance.now();
+      const ping = conn.send(['PING'], { timeout: 300 });
+      restore = stepClockBack(HOUR_MS);
+      const outcome = await Promise.race([
+        ping.then(() => 'answered', (err: unknown) => err),
+        new Promise<string>((r) => setTimeout(() => r('no outcome after 5 s'), 5000)),
+      ]);
+      const took = performance.now() - started;
+      assert.ok(outcome instanceof TimeoutError, String(outcome));
+      assert.ok(took >= 290 && took < 3000, `took ${took} ms`);
+    } finally {
+      restore();
       servers[0]!.resume();
     }
     assert.equal(await conn.send(['PING']), 'PONG');

@@ -86,8 +86,14 @@ describe('URL parsing', () => {
   it('redacts passwords in URLs shown in messages', () => {
     assert.equal(redactUrl('redis://u:p@h:1/0'), 'redis://u:***@h:1/0');
     assert.equal(redactUrl('redis://:p/w@h'), 'redis://:***@h');
-    assert.equal(redactUrl('redis://h/0?password=x&db=1'), 'redis://h/0?password=***&db=1');
-    assert.equal(redactUrl('redis://h/0?name=a@b'), 'redis://h/0?name=a@b');
+    // Conservative: an unencoded '&', '#', '?', '/' or '@' may be part of the password.
+    assert.equal(redactUrl('redis://h/0?password=x&db=1'), 'redis://h/0?password=***');
+    assert.equal(redactUrl('redis://h/0?name=a@b'), 'redis://***@b');
+    assert.equal(redactUrl('redis://:S3cr3t#x@h:1/0'), 'redis://:***@h:1/0');
+    assert.equal(redactUrl('redis://bob:a?b/c@d@h'), 'redis://bob:***@h');
+    assert.equal(redactUrl('unix://secret@/tmp/r.sock'), 'unix://***@/tmp/r.sock');
+    assert.equal(redactUrl(':pw@h:1'), ':***@h:1');
+    assert.equal(redactUrl('redis://h:1/0'), 'redis://h:1/0');
   });
 });
 
