@@ -8,6 +8,7 @@
  */
 import { CommandBuilder } from '../client/command-builder.js';
 import type { LoadableScript } from '../client/command-queue.js';
+import { fallbackCommandInfo } from '../client/command-specs.js';
 import { CommandTable } from '../client/command-table.js';
 import { ConstRedisBase, clientProxy, type ConstRedis } from '../client/const-redis.js';
 import { commandName, type CommandSpec } from '../client/conventions.js';
@@ -73,7 +74,7 @@ export abstract class Backend implements BackendCore {
       config.hashTag === undefined ? { mode: config.hashing } : { mode: config.hashing, hashTag: config.hashTag },
     ));
     const ask = (argv: string[]): Promise<Reply> => askAnyNode(this.clients, argv);
-    const table = new CommandTable((names) => ask(['COMMAND', 'INFO', ...names]));
+    const table = new CommandTable((names) => ask(['COMMAND', 'INFO', ...names]), fallbackCommandInfo);
     this.builder = new CommandBuilder(table);
     this.clients = Object.freeze(config.nodes.map((n) => new ConstRedisBase(n.options, this.builder)));
     this.nodes = Object.freeze(this.clients.map((c) => clientProxy(c) as ConstRedis));

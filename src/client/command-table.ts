@@ -185,12 +185,19 @@ export class CommandTable {
   private readonly known = new Map<string, CommandInfo | null>();
   private readonly waiting = new Map<string, Promise<CommandInfo | null>>();
   private batch: string[] | null = null;
-  /** Set when the server refused COMMAND (renamed, ACL): everything falls back to defaults. */
+  /**
+   * Set when the server refused COMMAND (renamed, an ACL user without it): descriptions then
+   * come from `fallback`, the table shipped with redisdb, so routing and reply shapes do not
+   * depend on whether the server would say.
+   */
   unavailable = false;
   /** Set once the full COMMAND reply is known: a name not in it is not asked for again. */
   private complete = false;
 
-  constructor(private readonly fetch: CommandInfoFetcher) {}
+  constructor(
+    private readonly fetch: CommandInfoFetcher,
+    private readonly fallback: (name: string) => CommandInfo | null = () => null,
+  ) {}
 
   /** Synchronous view of what is already known: undefined when it must be fetched. */
   peek(name: string): CommandInfo | null | undefined {
@@ -205,7 +212,7 @@ export class CommandTable {
       this.known.set(key, null); // the full table has no such command: nothing to ask
       return Promise.resolve(null);
     }
-    if (this.unavailable) return Promise.resolve(null);
+    if (this.unavailable) return Promise.resolve(this.fallback(key));
     const pending = this.waiting.get(key);
     if (pending) return pending;
     if (this.batch === null) {
@@ -247,8 +254,12 @@ export class CommandTable {
         waiter?.reject(failure);
         return;
       }
+      if (this.unavailable) {
+        waiter?.resolve(this.fallback(name));
+        return;
+      }
       const info = parseCommandInfo(entries[i] ?? null);
-      if (!this.unavailable) this.known.set(name, info);
+      this.known.set(name, info);
       waiter?.resolve(info);
     });
   }

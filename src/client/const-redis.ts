@@ -10,6 +10,7 @@ import type { Reply } from '../resp/decode.js';
 import { ReplyError } from '../errors.js';
 import { commandProxy } from '../util/proxy.js';
 import { CommandBuilder } from './command-builder.js';
+import { fallbackCommandInfo } from './command-specs.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
 import { commandName, type CommandSpec } from './conventions.js';
 import type { NodeClient } from './node-client.js';
@@ -50,7 +51,7 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
     this.connection.on('ready', () => this.emit('ready'));
     this.connection.on('disconnect', (err: Error) => this.emit('disconnect', err));
     this.builder = builder ?? new CommandBuilder(
-      new CommandTable((names) => this.connection.send(['COMMAND', 'INFO', ...names], { name: 'COMMAND INFO' })),
+      new CommandTable((names) => this.connection.send(['COMMAND', 'INFO', ...names], { name: 'COMMAND INFO' }), fallbackCommandInfo),
     );
   }
 

@@ -61,24 +61,49 @@ describe('routes from servers before Redis 7 (no key specs, no tips)', () => {
 describe('a server whose COMMAND is renamed away', () => {
   const servers = useServers(2, ['--rename-command', 'COMMAND', '']);
 
-  it('routes by the first argument and treats every command as a write', async () => {
+  it('routes with the table shipped with redisdb: the same keys, nodes and reply shapes as when the server says', async () => {
     const ring = new RedisRing(servers.map((s) => s.address));
     const copy = new RedisCopy(servers.map((s) => s.address));
     try {
       assert.deepEqual(await ring.set('k', 'v'), [true]);
-      // Unknown to the router, GET counts as a write: one result per node it ran on.
-      assert.deepEqual(await ring.get('k'), ['v']);
+      assert.equal(await ring.get('k'), 'v');
       assert.deepEqual(await ring.nodeFor('k').get('k'), 'v');
       assert.equal(await ring.nodes[1 - ring.nodeIndexFor('k')]!.get('k'), null);
-      // Without key specs, MGET goes whole to its first key's node.
+      // MSET and MGET split per node, each key on its own node, replies in the caller's order.
       const other = Array.from({ length: 50 }, (_, i) => `o${i}`).find((x) => ring.nodeIndexFor(x) !== ring.nodeIndexFor('k'))!;
-      assert.deepEqual(await ring.mget('k', other), [['v', null]]);
+      await ring.mset({ k: 'v2', [other]: 'w' });
+      assert.equal(await ring.nodeFor(other).get(other), 'w');
+      assert.equal(await ring.nodeFor('k').get('k'), 'v2');
+      assert.deepEqual(await ring.mget('k', other), ['v2', 'w']);
       assert.deepEqual(await copy.set('c', 1), [true, true]);
-      assert.deepEqual(await copy.get('c'), ['1', '1']);
+      assert.equal(await copy.get('c'), '1');
       // No arguments, so no key: every node answers.
       assert.deepEqual(await ring.ping(), [true, true]);
     } finally {
       await Promise.all([ring.close(), copy.close()]);
+    }
+  });
+});
+
+describe('an ACL user that may not run COMMAND', () => {
+  const servers = useServers(2);
+
+  it('routes with the table shipped with redisdb', async () => {
+    for (const s of servers) {
+      const admin = new RedisRing([s.address]);
+      await admin.call('ACL', 'SETUSER', 'app', 'on', '>app-secret', '~*', '&*', '+@all', '-command');
+      await admin.close();
+    }
+    const ring = new RedisRing({ nodes: servers.map((s) => s.address), username: 'app', password: 'app-secret' });
+    try {
+      await assert.rejects(ring.nodes[0]!.call('COMMAND', 'COUNT'), /NOPERM/);
+      const keys = Array.from({ length: 20 }, (_, i) => `acl:${i}`);
+      await ring.mset(Object.fromEntries(keys.map((k) => [k, k])));
+      for (const k of keys) assert.equal(await ring.nodeFor(k).get(k), k);
+      assert.deepEqual(await ring.mget(keys), keys);
+      assert.equal(await ring.get(keys[0]!), keys[0]);
+    } finally {
+      await ring.close();
     }
   });
 });
