@@ -43,7 +43,7 @@ export class RedisCopyBase extends Backend {
     const config = backendConfig({ name: 'RedisCopy', copies: true }, location, params);
     super(config);
     const copy = config.copy!;
-    this.health = new NodeHealth(this.clients, this.addresses, config.health);
+    this.health = new NodeHealth(this.clients, this.addresses, config.health, config.healthCheckTimeout);
     this.hints = new HintStore(this.nodes.length, copy);
     this.writeQuorum = copy.writeQuorum;
     this.replicator = new Replicator(this);

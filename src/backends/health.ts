@@ -12,8 +12,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { NodeClient } from '../client/node-client.js';
-import { ConnectionError, NodeDownError, ReplyError } from '../errors.js';
-import { DEFAULT_HEALTH, type HealthOptions } from './config.js';
+import { AuthError, ConnectionError, NodeDownError, ReplyError } from '../errors.js';
+import { DEFAULT_HEALTH, DEFAULT_HEALTH_CHECK_TIMEOUT, type HealthOptions } from './config.js';
 import { NodesFailedError } from './errors.js';
 import { Placement } from './placement.js';
 
@@ -43,11 +43,23 @@ export class NodeHealth extends EventEmitter {
   private notUp = 0;
   private suspects = 0;
   private onReturn: ReturnHandler = () => Promise.resolve(true);
+  /** The server's refusal of the last handshake, per node (null when it went through). */
+  private readonly handshakeErrors: Array<Error | null>;
+  private readonly pinging: boolean[];
+  private readonly watchdog: NodeJS.Timeout;
+  /** Milliseconds a health-check PING may take (health_check_timeout). */
+  readonly checkTimeout: number;
   private ejectedPlacement: { key: string; placement: Placement } | null = null;
   private stopped = false;
 
-  constructor(nodes: readonly NodeClient[], addresses: readonly string[], options: HealthOptions = DEFAULT_HEALTH) {
+  constructor(
+    nodes: readonly NodeClient[], addresses: readonly string[], options: HealthOptions = DEFAULT_HEALTH,
+    checkTimeout = DEFAULT_HEALTH_CHECK_TIMEOUT,
+  ) {
     super();
+    this.checkTimeout = checkTimeout;
+    this.handshakeErrors = nodes.map(() => null);
+    this.pinging = nodes.map(() => false);
     this.options = options;
     this.nodes = nodes;
     this.addresses = addresses;
@@ -57,9 +69,40 @@ export class NodeHealth extends EventEmitter {
     this.timers = nodes.map(() => null);
     nodes.forEach((node, i) => {
       const failed = (): void => this.failed(i);
-      node.connection.on('connect-failed', failed);
+      node.connection.on('connect-failed', (err: Error) => {
+        // A refusal in the handshake (a bad DB index, a wrong password) is not cured by
+        // waiting: commands for the node fail with it, as the server said it.
+        if (err instanceof AuthError || err instanceof ReplyError) this.handshakeErrors[i] = err;
+        failed();
+      });
       node.connection.on('disconnect', failed);
+      node.connection.on('ready', () => {
+        this.handshakeErrors[i] = null;
+      });
     });
+    this.watchdog = setInterval(() => this.checkBusyNodes(), checkTimeout);
+    this.watchdog.unref();
+  }
+
+  /**
+   * A node with commands waiting is PINGed, at most one PING at a time, with the health-check
+   * timeout: a server that does not answer (SIGSTOPped, hung) has its connection reset, which
+   * fails what was in flight and counts as a failure, even without socket_timeout.
+   */
+  private checkBusyNodes(): void {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const conn = this.nodes[i]!.connection;
+      if (this.pinging[i] || this.states[i] === 'down' || conn.pendingCount === 0 || !conn.isReady) continue;
+      this.pinging[i] = true;
+      conn.send(['PING'], { timeout: this.checkTimeout, name: 'PING (health check)' }).then(
+        () => {
+          this.pinging[i] = false;
+        },
+        () => {
+          this.pinging[i] = false;
+        },
+      );
+    }
   }
 
   /** Lets RedisCopy repair a node before it serves reads again. */
@@ -91,11 +134,13 @@ export class NodeHealth extends EventEmitter {
   }
 
   /** The error a command for this node fails with now, or null when it may be sent. */
-  refusal(node: number): NodeDownError | null {
+  refusal(node: number): Error | null {
     if (this.notUp === 0 || this.states[node] === 'up') return null;
+    const refused = this.handshakeErrors[node];
+    if (refused !== null && refused !== undefined) return refused;
     const address = this.addresses[node]!;
     if (this.states[node] === 'returning') return new NodeDownError(address, `node ${address} is being repaired and serves no reads yet`);
-    const back = Math.max(0, this.downSince[node]! + this.options.retryTimeout - Date.now());
+    const back = Math.max(0, this.downSince[node]! + this.options.retryTimeout - performance.now());
     return new NodeDownError(address, `node ${address} is down after ${this.options.failureLimit} consecutive failures; next retry in ${back} ms`);
   }
 
@@ -129,7 +174,7 @@ export class NodeHealth extends EventEmitter {
       this.failures[node] = 0;
     }
     this.states[node] = 'down';
-    this.downSince[node] = Date.now();
+    this.downSince[node] = performance.now();
     this.ejectedPlacement = null;
     this.schedulePing(node, retryIn);
     this.emit('down', node, this.addresses[node]);
@@ -172,6 +217,7 @@ export class NodeHealth extends EventEmitter {
   /** Stops the background PINGs (when the backend closes). */
   stop(): void {
     this.stopped = true;
+    clearInterval(this.watchdog);
     for (let i = 0; i < this.timers.length; i++) this.clearTimer(i);
   }
 
@@ -195,11 +241,11 @@ export class NodeHealth extends EventEmitter {
   private async ping(node: number): Promise<void> {
     const client = this.nodes[node]!;
     if (this.stopped || client.connection.isClosed || this.states[node] !== 'down') return;
-    const timeout = client.options.socketTimeout ?? Math.min(this.options.retryTimeout, 2000);
+    const timeout = client.options.socketTimeout ?? this.checkTimeout;
     try {
       await client.connection.send(['PING'], { timeout, name: 'PING (health check)' });
     } catch {
-      this.downSince[node] = Date.now();
+      this.downSince[node] = performance.now();
       this.schedulePing(node);
       return;
     }
@@ -215,7 +261,7 @@ export class NodeHealth extends EventEmitter {
       this.emit('repair-failed', node, this.addresses[node], err);
       if (this.states[node] === 'returning') {
         this.states[node] = 'down';
-        this.downSince[node] = Date.now();
+        this.downSince[node] = performance.now();
         this.schedulePing(node);
       }
       return;
@@ -240,7 +286,7 @@ export function runGuarded<P extends GuardedPlan>(health: NodeHealth, plan: P, r
   if (health.quiet) return run(plan);
   const nodes = plan.kind === 'one' ? [plan.node] : plan.nodes;
   if (!health.allUp) {
-    const refused = new Map<number, NodeDownError>();
+    const refused = new Map<number, Error>();
     for (let i = 0; i < nodes.length; i++) {
       const err = health.refusal(nodes[i]!);
       if (err !== null) refused.set(i, err);
@@ -249,7 +295,7 @@ export function runGuarded<P extends GuardedPlan>(health: NodeHealth, plan: P, r
       if (plan.kind !== 'each') return Promise.reject(refused.values().next().value);
       if (refused.size === nodes.length) {
         const errors = [...refused.values()];
-        return Promise.reject(new NodesFailedError(errors.map((e) => e.node), errors, 'command'));
+        return Promise.reject(new NodesFailedError(nodes.map((n) => health.address(n)), errors, 'command'));
       }
       const keep = nodes.map((_, i) => i).filter((i) => !refused.has(i));
       const each = plan as GuardedPlan & { kind: 'each' };

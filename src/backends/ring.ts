@@ -26,7 +26,7 @@ export class RedisRingBase extends Backend {
   constructor(location: readonly (string | object)[] | string | BackendOptions, params?: ReferenceParams) {
     const config = backendConfig({ name: 'RedisRing', copies: false }, location, params);
     super(config);
-    this.health = new NodeHealth(this.clients, this.addresses, config.health);
+    this.health = new NodeHealth(this.clients, this.addresses, config.health, config.healthCheckTimeout);
   }
 
   /** Commands for a node that is out reject at once with NodeDownError. */

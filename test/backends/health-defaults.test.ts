@@ -1,0 +1,86 @@
+/**
+ * Node health with the defaults (no socket_timeout, as in the reference): a hung server does
+ * not hang a backend, and a refusal no retry can cure is reported as the server said it.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { RedisCopy, RedisRing } from '../../src/backends/index.js';
+import { ConstRedis } from '../../src/client/const-redis.js';
+import { ConnectionError } from '../../src/errors.js';
+import { assertConverged } from '../helpers/converge.js';
+import { useServers } from '../helpers/servers.js';
+import { eventually } from '../helpers/wait.js';
+
+describe('backends with default options', () => {
+  const servers = useServers(2);
+  const closers: Array<() => void> = [];
+  beforeEach(async () => {
+    for (const s of servers) if (!s.running) await s.start();
+    const direct = servers.map((s) => new ConstRedis({ port: s.port }));
+    await Promise.all(direct.map((d) => d.flushall()));
+    for (const d of direct) d.disconnect();
+  });
+  afterEach(() => {
+    for (const s of servers) {
+      try {
+        s.resume();
+      } catch {
+        // not running
+      }
+    }
+    for (const close of closers.splice(0)) close();
+  });
+
+  it('RedisRing: a SIGSTOPped node fails its commands within seconds, and the other node serves on', { timeout: 30_000 }, async () => {
+    const ring = new RedisRing(servers.map((s) => s.address));
+    closers.push(() => ring.disconnect());
+    const stuck = Array.from({ length: 100 }, (_, i) => `h:${i}`).find((k) => ring.nodeIndexFor(k) === 1)!;
+    const fine = Array.from({ length: 100 }, (_, i) => `h:${i}`).find((k) => ring.nodeIndexFor(k) === 0)!;
+    await ring.set(stuck, 'a');
+    servers[1]!.pause();
+    // server_failure_limit (2) failures, each within seconds, take the node out.
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now();
+      await assert.rejects(ring.get(stuck), ConnectionError);
+      assert.ok(performance.now() - started < 5000, `failed after ${Math.round(performance.now() - started)} ms`);
+      assert.deepEqual(await ring.set(fine, 'b'), [true]);
+    }
+    // Once out, its commands fail at once.
+    await eventually(() => ring.health.state(1) === 'down', 10_000, 'node 1 down');
+    const t = performance.now();
+    await assert.rejects(ring.get(stuck), ConnectionError);
+    assert.ok(performance.now() - t < 100);
+    servers[1]!.resume();
+    await eventually(async () => (await ring.get(stuck).catch(() => null)) === 'a', 10_000, 'node 1 back');
+  });
+
+  it('RedisCopy: writes resolve within seconds when a node is SIGSTOPped, reads go on, and the node is repaired', { timeout: 30_000 }, async () => {
+    const copy = new RedisCopy(servers.map((s) => s.address));
+    closers.push(() => copy.disconnect());
+    await copy.set('w', '0');
+    servers[1]!.pause();
+    const started = performance.now();
+    const results = (await copy.set('w', '1')) as unknown[];
+    assert.ok(performance.now() - started < 5000, `resolved after ${Math.round(performance.now() - started)} ms`);
+    assert.equal(results[0], true);
+    assert.ok(results[1] instanceof ConnectionError);
+    for (let i = 2; i < 10; i++) await copy.set('w', String(i));
+    assert.equal(await copy.get('w'), '9');
+    servers[1]!.resume();
+    await eventually(() => copy.health.allUp && copy.hints.count(1) === 0, 15_000, 'node 1 repaired');
+    await assertConverged(servers.map((s) => s.address));
+  });
+
+  for (const kind of ['RedisRing', 'RedisCopy'] as const) {
+    it(`${kind}: a bad DB index is the server's own error, at once, every time`, { timeout: 30_000 }, async () => {
+      const Backend = kind === 'RedisRing' ? RedisRing : RedisCopy;
+      const backend = new Backend(servers.map((s) => s.address), { DB: 99 });
+      closers.push(() => backend.disconnect());
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        await assert.rejects(backend.get('k'), /DB index is out of range/);
+        assert.ok(performance.now() - started < 1000);
+      }
+    });
+  }
+});
