@@ -170,10 +170,14 @@ function zsetRange(command: string, reversed: boolean): Convention {
   };
 }
 
+/**
+ * zinterstore(dest, keys, aggregate = None): `keys` is a list of names or a { name: weight }
+ * mapping, so only an object after it can hold the keyword `aggregate`.
+ */
 function zsetStore(command: string): Convention {
   return (args, method) => {
     const a = args.slice();
-    const o = takeOptions(method, a, ['aggregate']);
+    const o = a.length > 2 ? takeOptions(method, a, ['aggregate']) : {};
     const [dest, keys, aggregate] = a;
     const rest: unknown[] = [dest];
     if (isPlainObject(keys)) {

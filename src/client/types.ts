@@ -53,6 +53,7 @@ export interface SortOptions {
 }
 
 type Keys = Key | readonly Key[];
+type Aggregate = 'SUM' | 'MIN' | 'MAX' | 'sum' | 'min' | 'max';
 type P<T> = Promise<T>;
 
 export interface ReferenceCommands {
@@ -197,7 +198,7 @@ export interface ReferenceCommands {
   zcard(name: Key): P<number>;
   zcount(name: Key, min: number | string, max: number | string): P<number>;
   zincrby(name: Key, value: Value, amount?: number): P<number>;
-  zinterstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: 'SUM' | 'MIN' | 'MAX'): P<number>;
+  zinterstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: Aggregate | { aggregate?: Aggregate }): P<number>;
   zlexcount(name: Key, min: string, max: string): P<number>;
   zrange(name: Key, start: number, end: number, options: RangeOptions & { withscores: true }): P<ScorePair[]>;
   zrange(name: Key, start: number, end: number, options?: RangeOptions): P<Bulk[]>;
@@ -216,5 +217,5 @@ export interface ReferenceCommands {
   zrevrank(name: Key, value: Value): P<number | null>;
   zscan(name: Key, cursor?: number, options?: ScanOptions): P<[number, ScorePair[]]>;
   zscore(name: Key, value: Value): P<number | null>;
-  zunionstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: 'SUM' | 'MIN' | 'MAX'): P<number>;
+  zunionstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: Aggregate | { aggregate?: Aggregate }): P<number>;
 }
