@@ -9,7 +9,7 @@ import type { Reply } from '../resp/decode.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
 import { blockingTimeout, commandName, conventionFor, flat, type CommandSpec } from './conventions.js';
 import { parseMethodName, type MethodName } from './method-name.js';
-import type { Bulk, CommandMethod, Key, ReferenceCommands } from './types.js';
+import type { Bulk, CommandMethod, Key, ReferenceCommands, ResponseCallback } from './types.js';
 import { Lock, type LockOptions } from './lock.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { PubSub, type PubSubOptions } from './pubsub.js';
@@ -52,6 +52,8 @@ export class ConstRedisBase extends EventEmitter {
   protected readonly idleBlocking: Connection[] = [];
   protected readonly allBlocking = new Set<Connection>();
   protected readonly methodCache = new Map<string, CommandMethod>();
+  /** Reply shapes set with set_response_callback, by command name ('GET', 'CLIENT LIST'). */
+  protected readonly responseCallbacks = new Map<string, ResponseCallback>();
 
   constructor(options: ClientOptions | string = {}, where?: string) {
     super();
@@ -78,6 +80,35 @@ export class ConstRedisBase extends EventEmitter {
    * resolved against the server.
    */
   prepare(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
+    const spec = this.prepareShaped(method, args);
+    if (this.responseCallbacks.size === 0) return spec;
+    return spec instanceof Promise ? spec.then((s) => this.shapeByCallback(s)) : this.shapeByCallback(spec);
+  }
+
+  /** A callback set for the command replaces its reply shape: it gets the reply as sent. */
+  private shapeByCallback(spec: CommandSpec): CommandSpec {
+    const callback = this.responseCallbacks.get(commandName(spec).toUpperCase());
+    if (callback !== undefined) spec.reply = callback;
+    return spec;
+  }
+
+  /**
+   * redis-py's set_response_callback: `callback` receives the command's reply as Redis sent it
+   * (strings, or Buffers in buffers mode; integers; arrays; null), instead of the reference's
+   * shaping, and what it returns is the command's result, in pipelines too. Error replies
+   * still reject. Command names of several words are written with spaces ('CLIENT LIST').
+   */
+  set_response_callback(command: string, callback: ResponseCallback): void {
+    if (typeof command !== 'string' || command.trim() === '') throw new TypeError('set_response_callback: the command name must be a non-empty string');
+    if (typeof callback !== 'function') throw new TypeError('set_response_callback: the callback must be a function');
+    this.responseCallbacks.set(command.trim().split(/\s+/).join(' ').toUpperCase(), callback);
+  }
+
+  setResponseCallback(command: string, callback: ResponseCallback): void {
+    this.set_response_callback(command, callback);
+  }
+
+  private prepareShaped(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
     const name = parseMethodName(method);
     const convention = name.literal ? undefined : conventionFor(name.key);
     if (convention !== undefined) {

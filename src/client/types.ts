@@ -8,6 +8,12 @@ import type { CommandArg } from '../resp/encode.js';
 import type { Reply } from '../resp/decode.js';
 import type { InfoValue, SlowlogEntry } from './replies.js';
 
+/**
+ * A reply shape set with `set_response_callback(command, callback)`: called with the command's
+ * reply as Redis sent it (before any shaping); its return value is the command's result.
+ */
+export type ResponseCallback = (reply: Reply) => unknown;
+
 /** Any command: arguments as given (arrays are flattened one level), reply as sent. */
 export type CommandMethod = (...args: Array<CommandArg | readonly CommandArg[]>) => Promise<Reply>;
 

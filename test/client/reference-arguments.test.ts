@@ -155,3 +155,46 @@ const referenceMethods = `append bitcount bitop bitpos blpop brpop brpoplpush cl
   sunion sunionstore ttl type watch zcard zcount zincrby zinterstore zlexcount zrange zrangebylex zrangebyscore
   zrank zrem zremrangebylex zremrangebyrank zremrangebyscore zrevrange zrevrangebyscore zrevrank zscan zscore
   zunionstore`.split(/\s+/);
+
+describe('ConstRedis: set_response_callback', () => {
+  const servers = useServers(1);
+  let r: ConstRedis;
+  let other: ConstRedis;
+  before(() => {
+    r = new ConstRedis({ port: servers[0]!.port });
+    other = new ConstRedis({ port: servers[0]!.port });
+  });
+  after(async () => {
+    await Promise.all([r.close(), other.close()]);
+  });
+
+  it("replaces how this client shapes a command's reply, which it receives as Redis sent it", async () => {
+    const seen: unknown[] = [];
+    assert.equal(r.set_response_callback('GET', (reply) => {
+      seen.push(reply);
+      return reply === null ? 0 : Number(reply) * 2;
+    }), undefined); // a method of the client, not a command sent as SET RESPONSE-CALLBACK
+    assert.equal(await r.set('cb:n', 21), true);
+    assert.equal(await r.get('cb:n'), 42);
+    assert.equal(await r.get('cb:none'), 0);
+    assert.deepEqual(seen, ['21', null]);
+    assert.equal(await other.get('cb:n'), '21'); // another client keeps its own shapes
+    // It replaces the reference's shaping too: ZSCORE's callback gets the score's text, HGETALL's the flat list.
+    r.setResponseCallback('zscore', (reply) => ({ raw: reply }));
+    await r.zadd('cb:z', { m: 2.5 });
+    assert.deepEqual(await r.zscore('cb:z', 'm'), { raw: '2.5' });
+    r.set_response_callback('HGETALL', (reply) => reply);
+    await r.hset('cb:h', { f: 'v' });
+    assert.deepEqual(await r.hgetall('cb:h'), ['f', 'v']);
+    r.set_response_callback('client  getname', (reply) => `name: ${String(reply)}`);
+    assert.equal(await r.client_getname(), 'name: null');
+    // Pipelines and transactions shape their replies the same way.
+    assert.deepEqual(await r.pipeline({ transaction: false }).get('cb:n').zscore('cb:z', 'm').exec(), [42, { raw: '2.5' }]);
+    assert.deepEqual(await r.pipeline().get('cb:n').exec(), [42]);
+    // Error replies still reject; a bad callback is refused at once.
+    await r.set('cb:str', 'x');
+    await assert.rejects(r.hgetall('cb:str'), /WRONGTYPE/);
+    assert.throws(() => r.set_response_callback('GET', 'nope' as never), TypeError);
+    assert.throws(() => r.set_response_callback('', () => 1), TypeError);
+  });
+});
