@@ -3,7 +3,8 @@
  * the same `prepare` as direct calls, raw commands, scripts to load before sending, and the
  * refusal of transaction control commands inside a transaction.
  */
-import { flat, type CommandSpec } from './conventions.js';
+import { validateArgs } from '../resp/encode.js';
+import { commandName, flat, type CommandSpec } from './conventions.js';
 import type { ExecOptions, LoadableScript, PipelineOf } from './pipeline.js';
 
 /** A queued command: its spec, or the promise of one while a multi-word name resolves. */
@@ -111,6 +112,8 @@ export abstract class CommandQueue {
   }
 
   protected check(spec: CommandSpec): void {
+    // Here, not when sent: one bad argument in MULTI/EXEC must not leave the others to commit.
+    validateArgs(spec.argv, commandName(spec));
     const name = String(spec.argv[0]).toUpperCase();
     if (this.transaction && TRANSACTION_CONTROL.has(name)) {
       throw new TypeError(`${name} cannot be queued in a transactional pipeline; use transaction(fn, ...keys) to watch keys`);
