@@ -4,7 +4,7 @@
  */
 export { ConstRedis, ConstRedisBase, clientProxy as commandProxy } from './client/const-redis.js';
 export type { ConstRedisConstructor } from './client/const-redis.js';
-export type { CommandMethod, ReferenceCommands, SetOptions, RangeOptions, ScanOptions, SortOptions, ScorePair, Bulk, Key, Value, Mapping } from './client/types.js';
+export type { CommandMethod, ReferenceCommands, SetOptions, RangeOptions, ScanOptions, SortOptions, ScorePair, Bulk, Key, Value, Mapping, ResponseCallback } from './client/types.js';
 export type { CommandSpec } from './client/conventions.js';
 export { CommandTable, keyPositions, type CommandInfo } from './client/command-table.js';
 export { Connection, type SendOptions, type BatchCommand, type ReplyShape } from './connection/connection.js';

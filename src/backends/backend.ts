@@ -17,7 +17,7 @@ import type { PubSubOptions } from '../client/pubsub.js';
 import type { ScanIterOptions } from '../client/scan.js';
 import type { Script } from '../client/script.js';
 import type { TransactionFunction, TransactionOptions } from '../client/transaction.js';
-import type { Bulk, Key } from '../client/types.js';
+import type { Bulk, Key, ResponseCallback } from '../client/types.js';
 import { ConnectionError } from '../errors.js';
 import { Continuum } from '../hash/index.js';
 import type { Reply } from '../resp/decode.js';
@@ -149,6 +149,15 @@ export abstract class Backend implements BackendCore {
       return Promise.reject(err);
     }
     return this.execute(plan);
+  }
+
+  /** How every node of this backend shapes a command's reply (see ConstRedisBase.set_response_callback). */
+  set_response_callback(command: string, callback: ResponseCallback): void {
+    this.builder.setResponseCallback(command, callback);
+  }
+
+  setResponseCallback(command: string, callback: ResponseCallback): void {
+    this.builder.setResponseCallback(command, callback);
   }
 
   /** A raw command, routed like any other, with no conventions and no reply shaping. */

@@ -33,6 +33,24 @@ function checkDelta(delta: unknown, method: string): asserts delta is number {
   }
 }
 
+/** Longest key memcached takes, in characters, as Django counts them. */
+const MEMCACHE_MAX_KEY_LENGTH = 250;
+/** Characters memcached refuses in keys: controls, space and DEL (Django's memcached_error_chars_re). */
+const MEMCACHE_ERROR_CHARS = /[\x00-\x20\x7f]/;
+
+/**
+ * Django's validate_key: keys that would break on memcached give a CacheKeyWarning, so code
+ * stays portable between cache backends; Redis takes them, so nothing is refused.
+ */
+function warnKey(key: string): void {
+  if (key.length > MEMCACHE_MAX_KEY_LENGTH && [...key].length > MEMCACHE_MAX_KEY_LENGTH) {
+    process.emitWarning(`Cache key will cause errors if used with memcached: ${JSON.stringify(key)} (longer than ${MEMCACHE_MAX_KEY_LENGTH})`, 'CacheKeyWarning');
+  }
+  if (MEMCACHE_ERROR_CHARS.test(key)) {
+    process.emitWarning(`Cache key contains characters that will cause errors if used with memcached: ${JSON.stringify(key)}`, 'CacheKeyWarning');
+  }
+}
+
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
 }
@@ -58,6 +76,13 @@ export class Cache {
     return made;
   }
 
+  /** makeKey, then Django's validate_key: a key memcached could not take is warned about. */
+  private validKey(key: string, version?: number): string {
+    const made = this.makeKey(key, version);
+    warnKey(made);
+    return made;
+  }
+
   private timeoutOf(timeout: number | null | undefined, method: string): number | null {
     return timeout === undefined ? this.options.timeout : checkTimeout(timeout, `cache.${method}: timeout`);
   }
@@ -76,14 +101,14 @@ export class Cache {
 
   /** The value stored under key, or `defaultValue` (null unless given) when there is none. */
   async get<T = unknown>(key: string, defaultValue: T | null = null, version?: number): Promise<T | null> {
-    const k = this.makeKey(key, version);
+    const k = this.validKey(key, version);
     const raw = await this.target.run(this.readMethod, k);
     return raw === null || raw === undefined ? defaultValue : (this.decode(raw) as T);
   }
 
   /** Stores the value (a timeout of zero or less removes the key instead). Returns nothing. */
   async set(key: string, value: unknown, timeout?: number | null, version?: number): Promise<void> {
-    const k = this.makeKey(key, version);
+    const k = this.validKey(key, version);
     const data = this.encode(value);
     const ms = expiryMillis(this.timeoutOf(timeout, 'set'));
     if (ms === 0) await this.target.write('delete', k);
@@ -96,7 +121,7 @@ export class Cache {
    * answer is the key's read node's, since that is the value later reads return.
    */
   async add(key: string, value: unknown, timeout?: number | null, version?: number): Promise<boolean> {
-    const k = this.makeKey(key, version);
+    const k = this.validKey(key, version);
     const data = this.encode(value);
     const ms = expiryMillis(this.timeoutOf(timeout, 'add'));
     const stored = (await this.target.write('set', k, data, ms === null || ms === 0 ? { nx: true } : { nx: true, px: ms })) === true;
@@ -120,7 +145,7 @@ export class Cache {
   /** The keys that are in the cache, with their values; absent keys are left out. */
   async getMany(keys: Iterable<string>, version?: number): Promise<Record<string, unknown>> {
     const byMade = new Map<string, string>();
-    for (const key of keys) byMade.set(this.makeKey(key, version), key);
+    for (const key of keys) byMade.set(this.validKey(key, version), key);
     const made = [...byMade.keys()];
     const method = this.options.serializer.binary === true ? 'mgetBuffer' : 'mget';
     const groups = this.target.groupByNode(made);
@@ -145,7 +170,7 @@ export class Cache {
     const entries = data instanceof Map ? [...data] : Object.entries(data);
     const ms = expiryMillis(this.timeoutOf(timeout, 'setMany'));
     // Everything is checked and serialized before anything is sent.
-    const writes = entries.map(([key, value]) => [key, this.makeKey(key, version), this.encode(value)] as const);
+    const writes = entries.map(([key, value]) => [key, this.validKey(key, version), this.encode(value)] as const);
     const results = await Promise.allSettled(writes.map(([, k, v]) => {
       if (ms === 0) return this.target.write('delete', k);
       return this.target.write('set', k, v, ms === null ? {} : { px: ms });
@@ -155,18 +180,22 @@ export class Cache {
 
   /** True when the key was there and is now gone. */
   async delete(key: string, version?: number): Promise<boolean> {
-    const n = await this.target.write('delete', this.makeKey(key, version));
+    const n = await this.target.write('delete', this.validKey(key, version));
     return typeof n === 'number' && n > 0;
   }
 
   /** Deletes every key given, one command per node. Returns nothing. */
   async deleteMany(keys: Iterable<string>, version?: number): Promise<void> {
-    const made = [...new Set(Array.from(keys, (k) => this.makeKey(k, version)))];
+    const made = [...new Set(Array.from(keys, (k) => this.validKey(k, version)))];
     await Promise.all(this.target.groupByNode(made).map((g) => this.target.run('delete', g)));
   }
 
   async hasKey(key: string, version?: number): Promise<boolean> {
-    const r = await this.target.run('exists', this.makeKey(key, version));
+    return this.exists(this.validKey(key, version));
+  }
+
+  private async exists(made: string): Promise<boolean> {
+    const r = await this.target.run('exists', made);
     return r === true || (typeof r === 'number' && r > 0);
   }
 
@@ -177,9 +206,9 @@ export class Cache {
    */
   async incr(key: string, delta = 1, version?: number): Promise<number> {
     checkDelta(delta, 'incr');
-    const k = this.makeKey(key, version);
+    const k = this.validKey(key, version);
     // Django checks existence first too: INCRBY alone would create the key from zero.
-    if (!(await this.hasKey(key, version))) throw new KeyNotFoundError(key);
+    if (!(await this.exists(k))) throw new KeyNotFoundError(key);
     return (await this.target.write('incrby', k, delta)) as number;
   }
 
@@ -190,17 +219,17 @@ export class Cache {
 
   /** Gives the key a new timeout (null: never expires); true when the key exists. */
   async touch(key: string, timeout?: number | null, version?: number): Promise<boolean> {
-    const k = this.makeKey(key, version);
+    const k = this.validKey(key, version);
     const ms = expiryMillis(this.timeoutOf(timeout, 'touch'));
     const r = ms === null ? await this.target.write('persist', k) : await this.target.write('pexpire', k, ms);
     if (ms !== null) return r === true;
     // PERSIST answers false for a key without expiry; Django's touch is about the key existing.
-    return r === true || this.hasKey(key, version);
+    return r === true || this.exists(k);
   }
 
   /** Seconds the key has left; null when it never expires, 0 when it is not there. */
   async ttl(key: string, version?: number): Promise<number | null> {
-    const t = (await this.target.run('ttl', this.makeKey(key, version))) as number;
+    const t = (await this.target.run('ttl', this.validKey(key, version))) as number;
     if (t === -1) return null;
     return t < 0 ? 0 : t;
   }
@@ -214,8 +243,8 @@ export class Cache {
     const from = version ?? this.options.version;
     checkVersion(from, 'cache version');
     const to = from + delta;
-    const oldKey = this.makeKey(key, from);
-    const newKey = this.makeKey(key, to);
+    const oldKey = this.validKey(key, from);
+    const newKey = this.validKey(key, to);
     const [raw, pttl] = await Promise.all([this.target.run('getBuffer', oldKey), this.target.run('pttl', oldKey)]);
     if (raw === null || raw === undefined) throw new KeyNotFoundError(key);
     const ms = pttl as number;
@@ -253,8 +282,12 @@ export class Cache {
     } while (String(cursor) !== '0');
   }
 
-  /** Closes the backend's connections. */
+  /**
+   * Django calls close() after every request and goes on using the cache: the sockets end
+   * once their commands are answered, and the next call connects again. The backend's own
+   * close() is the one that ends it for good.
+   */
   close(): Promise<void> {
-    return this.backend.close();
+    return this.target.release();
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { NodesFailedError } from '../backends/errors.js';
+import { Connection } from '../connection/connection.js';
 import { ReplyError } from '../errors.js';
 
 type CommandFn = (...args: unknown[]) => Promise<unknown>;
@@ -37,6 +38,17 @@ export class CacheTarget {
     this.backend = backend;
     const nodes = backend.nodes;
     this.servers = Array.isArray(nodes) && nodes.length > 0 ? nodes : [backend];
+  }
+
+  /**
+   * Ends every server's socket once its commands are answered; each connects again on its
+   * next command. Servers without a connection of their own (other backends) are left as they are.
+   */
+  async release(): Promise<void> {
+    await Promise.all(this.servers.map((s) => {
+      const connection = (s as { connection?: unknown }).connection;
+      return connection instanceof Connection ? connection.release() : undefined;
+    }));
   }
 
   /** Runs a command through the backend, which routes it (and fails reads over, on Copy). */

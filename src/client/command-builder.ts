@@ -11,8 +11,10 @@
  *     need a connection of their own (`exclusive`), and the shared connection refuses them.
  */
 import { CommandTable, type CommandInfo } from './command-table.js';
-import { blockingTimeout, conventionFor, flat, type CommandSpec } from './conventions.js';
+import type { Reply } from '../resp/decode.js';
+import { blockingTimeout, commandName, conventionFor, flat, type CommandSpec } from './conventions.js';
 import { parseMethodName, type MethodName } from './method-name.js';
+import type { ResponseCallback } from './types.js';
 
 const TRANSACTION = 'use transaction(fn, ...keys): it WATCHes on a connection of its own';
 const PIPELINE = 'use pipeline() or transaction()';
@@ -61,6 +63,8 @@ export class CommandBuilder {
   readonly table: CommandTable;
   /** Multi-word method names already resolved against the table. */
   private readonly resolved = new Map<string, string[]>();
+  /** Reply shapes set with set_response_callback, by command name ('GET', 'CLIENT LIST'). */
+  private readonly callbacks = new Map<string, ResponseCallback>();
 
   constructor(table: CommandTable) {
     this.table = table;
@@ -71,6 +75,25 @@ export class CommandBuilder {
    * arguments as given otherwise. Asynchronous only for a multi-word name not yet resolved.
    */
   build(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
+    const spec = this.buildShaped(method, args);
+    if (this.callbacks.size === 0) return spec;
+    return spec instanceof Promise ? spec.then((s) => this.shapeByCallback(s)) : this.shapeByCallback(spec);
+  }
+
+  /** A callback set for a command replaces its reply shape: it gets the reply as sent. */
+  setResponseCallback(command: string, callback: ResponseCallback): void {
+    if (typeof command !== 'string' || command.trim() === '') throw new TypeError('set_response_callback: the command name must be a non-empty string');
+    if (typeof callback !== 'function') throw new TypeError('set_response_callback: the callback must be a function');
+    this.callbacks.set(command.trim().split(/\s+/).join(' ').toUpperCase(), callback);
+  }
+
+  private shapeByCallback(spec: CommandSpec): CommandSpec {
+    const callback = this.callbacks.get(commandName(spec).toUpperCase());
+    if (callback !== undefined) spec.reply = callback as (reply: Reply) => unknown;
+    return spec;
+  }
+
+  private buildShaped(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
     const name = parseMethodName(method);
     const convention = name.literal ? undefined : conventionFor(name.key);
     if (convention !== undefined) return finish(convention(args as unknown[], method), name.buffers);

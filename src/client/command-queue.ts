@@ -3,6 +3,7 @@
  * CommandBuilder as direct calls, raw commands, scripts to load before sending, the refusal of
  * commands that need a connection of their own, and the Proxy that makes any name a command.
  */
+import { validateArgs } from '../resp/encode.js';
 import { commandProxy } from '../util/proxy.js';
 import type { CommandBuilder } from './command-builder.js';
 import { commandName, type CommandSpec } from './conventions.js';
@@ -133,6 +134,8 @@ export abstract class CommandQueue {
   }
 
   protected check(spec: CommandSpec): void {
+    // Here, not when sent: one bad argument in MULTI/EXEC must not leave the others to commit.
+    validateArgs(spec.argv, commandName(spec));
     const name = String(spec.argv[0]).toUpperCase();
     if (this.transaction && TRANSACTION_CONTROL.has(name)) {
       throw new TypeError(`${name} cannot be queued in a transactional pipeline; use transaction(fn, ...keys) to watch keys`);

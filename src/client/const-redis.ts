@@ -14,7 +14,7 @@ import { fallbackCommandInfo } from './command-specs.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
 import { commandName, type CommandSpec } from './conventions.js';
 import type { NodeClient } from './node-client.js';
-import type { Bulk, CommandMethod, Key, ReferenceCommands } from './types.js';
+import type { Bulk, CommandMethod, Key, ReferenceCommands, ResponseCallback } from './types.js';
 import { Lock, type LockOptions } from './lock.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { PubSub, type PubSubOptions } from './pubsub.js';
@@ -73,6 +73,21 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
   /** A method call → the command to send (see CommandBuilder). */
   prepare(method: string, args: readonly unknown[]): CommandSpec | Promise<CommandSpec> {
     return this.builder.build(method, args);
+  }
+
+  /**
+   * redis-py's set_response_callback: `callback` receives the command's reply as Redis sent it
+   * (strings, or Buffers in buffers mode; integers; arrays; null), instead of the reference's
+   * shaping, and what it returns is the command's result, in pipelines too. Error replies
+   * still reject. Command names of several words are written with spaces ('CLIENT LIST').
+   * A backend's nodes share one builder, so a callback set on one applies to all of them.
+   */
+  set_response_callback(command: string, callback: ResponseCallback): void {
+    this.builder.setResponseCallback(command, callback);
+  }
+
+  setResponseCallback(command: string, callback: ResponseCallback): void {
+    this.builder.setResponseCallback(command, callback);
   }
 
   /** Sends a prepared command and shapes its reply. */

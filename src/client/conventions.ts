@@ -177,10 +177,14 @@ function zsetRange(command: string, reversed: boolean): Convention {
   };
 }
 
+/**
+ * zinterstore(dest, keys, aggregate = None): `keys` is a list of names or a { name: weight }
+ * mapping, so only an object after it can hold the keyword `aggregate`.
+ */
 function zsetStore(command: string): Convention {
   return (args, method) => {
     const a = args.slice();
-    const o = takeOptions(method, a, ['aggregate']);
+    const o = a.length > 2 ? takeOptions(method, a, ['aggregate']) : {};
     const [dest, keys, aggregate] = a;
     const rest: unknown[] = [dest];
     if (isPlainObject(keys)) {
@@ -454,9 +458,176 @@ function flushConvention(command: string, args: unknown[], method: string): Comm
   return spec([command], o['asynchronous'] === true ? ['ASYNC'] : trimOptional(a), okToTrue);
 }
 
+/**
+ * The reference's method signatures, as Python declares them: `name=default` is optional,
+ * `*name` takes the rest (a list or several arguments), `&name` may be a mapping (an object in
+ * that position is the mapping, never keywords), and a trailing `**` hands every keyword that
+ * is not a parameter to the command's own options (set's ex / nx, zrange's withscores, ...).
+ * Methods of the client itself (pipeline, lock, transaction, ...) are not commands: not here.
+ */
+const SIGNATURES: Record<string, string> = {
+  append: 'key value', bgrewriteaof: '', bgsave: '', bitcount: 'key start= end=',
+  bitop: 'operation dest *keys', bitpos: 'key bit start= end=',
+  blpop: '*keys timeout=0', brpop: '*keys timeout=0', brpoplpush: 'src dst timeout=0',
+  client_getname: '', client_kill: 'address', client_list: '', client_setname: 'name',
+  config_get: 'pattern=*', config_resetstat: '', config_rewrite: '', config_set: 'name value',
+  dbsize: '', debug_object: 'key', decr: 'name amount=1', decrby: 'name amount=1', delete: '*names',
+  dump: 'name', echo: 'value', eval: 'script numkeys *keys_and_args', evalsha: 'sha numkeys *keys_and_args',
+  exists: 'name', expire: 'name time', expireat: 'name when', flushall: '**', flushdb: '**',
+  get: 'name', getbit: 'name offset', getrange: 'key start end', getset: 'name value',
+  hdel: 'name *keys', hexists: 'name key', hget: 'name key', hgetall: 'name',
+  hincrby: 'name key amount=1', hincrbyfloat: 'name key amount=1', hkeys: 'name', hlen: 'name',
+  hmget: 'name keys *args', hmset: 'name &mapping', hscan: 'name cursor=0 **', hset: 'name &key value',
+  hsetnx: 'name key value', hvals: 'name', incr: 'name amount=1', incrby: 'name amount=1',
+  incrbyfloat: 'name amount=1', info: 'section=', keys: 'pattern=*', lastsave: '',
+  lindex: 'name index', linsert: 'name where refvalue value', llen: 'name', lpop: 'name',
+  lpush: 'name *values', lpushx: 'name value', lrange: 'name start end', lrem: 'name count value',
+  lset: 'name index value', ltrim: 'name start end', mget: 'keys *args', move: 'name db',
+  object: 'infotype key', persist: 'name', pexpire: 'name time', pexpireat: 'name when',
+  pfadd: 'name *values', pfcount: '*sources', pfmerge: 'dest *sources', ping: '',
+  psetex: 'name time_ms value', pttl: 'name', publish: 'channel message', randomkey: '',
+  rename: 'src dst', renamenx: 'src dst', restore: 'name ttl value **', rpop: 'name',
+  rpoplpush: 'src dst', rpush: 'name *values', rpushx: 'name value', sadd: 'name *values', save: '',
+  scan: 'cursor=0 **', scard: 'name', script_exists: '*args', script_flush: '', script_kill: '',
+  script_load: 'script', sdiff: 'keys *args', sdiffstore: 'dest keys *args', sentinel: '*args',
+  sentinel_get_master_addr_by_name: 'service_name', sentinel_master: 'service_name',
+  sentinel_masters: '', sentinel_monitor: 'name ip port quorum', sentinel_remove: 'name',
+  sentinel_sentinels: 'service_name', sentinel_set: 'name option value', sentinel_slaves: 'service_name',
+  set: 'name value **', setbit: 'name offset value', setex: 'name time value', setnx: 'name value',
+  setrange: 'name offset value', shutdown: '', sinter: 'keys *args', sinterstore: 'dest keys *args',
+  sismember: 'name value', slaveof: 'host= port=', slowlog_get: 'num=', slowlog_len: '',
+  slowlog_reset: '', smembers: 'name', smove: 'src dst value', sort: 'name **', spop: 'name',
+  srandmember: 'name number=', srem: 'name *values', sscan: 'name cursor=0 **', strlen: 'name',
+  substr: 'name start end=-1', sunion: 'keys *args', sunionstore: 'dest keys *args', time: '',
+  ttl: 'name', type: 'name', unwatch: '', watch: '*names', zcard: 'name', zcount: 'name min max',
+  zincrby: 'name value amount=1', zinterstore: 'dest &keys aggregate=', zlexcount: 'name min max',
+  zrange: 'name start end **', zrangebylex: 'name min max **', zrangebyscore: 'name min max **',
+  zrank: 'name value', zrem: 'name *values', zremrangebylex: 'name min max',
+  zremrangebyrank: 'name min max', zremrangebyscore: 'name min max', zrevrange: 'name start end **',
+  zrevrangebyscore: 'name max min **', zrevrank: 'name value', zscan: 'name cursor=0 **',
+  zscore: 'name value', zunionstore: 'dest &keys aggregate=',
+};
+
+interface Parameter {
+  name: string;
+  /** undefined: required (or a rest parameter); null: optional with no value (Python's None). */
+  default: unknown;
+  rest: boolean;
+  mapping: boolean;
+}
+
+interface Signature {
+  params: Parameter[];
+  /** Parameter index by keyword, snake_case and camelCase (time_ms, timeMs). */
+  index: Map<string, number>;
+  /** Index of the `*rest` parameter, or -1. */
+  rest: number;
+  /** Other keywords go to the command's own options. */
+  passOn: boolean;
+}
+
+function parseSignature(text: string): Signature {
+  const params: Parameter[] = [];
+  const index = new Map<string, number>();
+  let passOn = false;
+  for (const word of text.split(' ').filter((w) => w !== '')) {
+    if (word === '**') {
+      passOn = true;
+      continue;
+    }
+    const rest = word.startsWith('*');
+    const mapping = word.startsWith('&');
+    const [bare, dflt] = word.replace(/^[*&]/, '').split('=') as [string, string | undefined];
+    const value = dflt === undefined ? undefined : dflt === '' ? null : /^-?\d+$/.test(dflt) ? Number(dflt) : dflt;
+    index.set(bare, params.length);
+    index.set(bare.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), params.length);
+    params.push({ name: bare, default: value, rest, mapping });
+  }
+  return { params, index, rest: params.findIndex((p) => p.rest), passOn };
+}
+
+/**
+ * Python's keyword arguments, as a trailing object: each named parameter goes to its position
+ * (after the rest of the arguments when it follows a `*rest` that was given positionally),
+ * skipped optional positions take their defaults, and what is left is the command's options.
+ */
+function placeKeywords(method: string, sig: Signature, args: unknown[]): unknown[] {
+  const last = args.length - 1;
+  if (last < 0 || !isPlainObject(args[last]) || sig.params[last]?.mapping === true) return args;
+  const keywords = args[last] as Record<string, unknown>;
+  const out = args.slice(0, last);
+  const given = out.length;
+  const tail: Array<[number, unknown]> = [];
+  let options: Record<string, unknown> | null = null;
+  for (const [key, value] of Object.entries(keywords)) {
+    const i = sig.index.get(key);
+    if (i === undefined) {
+      if (!sig.passOn) {
+        const names = sig.params.map((p) => p.name);
+        throw new TypeError(`${method}: unknown keyword '${key}'; ${names.length > 0 ? `expected one of: ${names.join(', ')}` : 'it takes no arguments'}`);
+      }
+      (options ??= {})[key] = value;
+      continue;
+    }
+    if (value === undefined) continue;
+    if (sig.rest >= 0 && i > sig.rest && given > sig.rest) tail.push([i, value]);
+    else if (i < given) throw new TypeError(`${method}: got multiple values for argument '${sig.params[i]!.name}'`);
+    else out[i] = value;
+  }
+  for (let i = given; i < out.length; i++) {
+    if (out[i] !== undefined) continue;
+    const p = sig.params[i]!;
+    if (p.rest) out[i] = [];
+    else if (p.default !== undefined) out[i] = p.default ?? undefined;
+    else throw new TypeError(`${method}: missing argument '${p.name}'`);
+  }
+  // Required parameters neither given nor named (past a rest parameter given positionally,
+  // nothing can be told missing).
+  if (sig.rest < 0 || given <= sig.rest) {
+    for (let i = out.length; i < sig.params.length; i++) {
+      const p = sig.params[i]!;
+      if (!p.rest && p.default === undefined && !tail.some(([t]) => t === i)) throw new TypeError(`${method}: missing argument '${p.name}'`);
+    }
+  }
+  tail.sort((x, y) => x[0] - y[0]);
+  for (const [, value] of tail) out.push(value);
+  if (options !== null) out.push(options);
+  return out;
+}
+
+/** A command the reference names but shapes no differently: its arguments flattened, as sent. */
+function plain(key: string): Convention {
+  const words = key.split('_').map((w) => w.toUpperCase());
+  return (args) => {
+    const s = spec(words, flat(args));
+    const blockFor = blockingTimeout(words[0]!, s.argv);
+    if (blockFor !== undefined) s.blockFor = blockFor;
+    return s;
+  };
+}
+
+function withKeywords(sig: Signature, convention: Convention): Convention {
+  return (args, method) => convention(placeKeywords(method, sig, args), method);
+}
+
+/** Every method the reference names or shapes, its keyword arguments placed first. */
+const METHODS = new Map<string, Convention>(CONVENTIONS);
+for (const [key, text] of Object.entries(SIGNATURES)) {
+  METHODS.set(key, withKeywords(parseSignature(text), CONVENTIONS.get(key) ?? plain(key)));
+}
+
+/**
+ * The reference's parameters for a method key ('incr' → name, amount), if it names them; a
+ * rest parameter is marked `*`, one that may be a mapping `&`.
+ */
+export function referenceParameters(key: string): readonly string[] | undefined {
+  const text = SIGNATURES[key];
+  return text === undefined ? undefined : parseSignature(text).params.map((p) => (p.rest ? '*' : p.mapping ? '&' : '') + p.name);
+}
+
 /** The convention for a method key ('zrange', 'client_list'), if the reference documents one. */
 export function conventionFor(key: string): Convention | undefined {
-  return CONVENTIONS.get(key);
+  return METHODS.get(key);
 }
 
 /** Server-side blocking for commands whose timeout is not their last argument. */

@@ -7,8 +7,9 @@
  */
 import type { Connection } from '../connection/connection.js';
 import { WatchError } from '../errors.js';
+import { validateArgs } from '../resp/encode.js';
 import { commandProxy } from '../util/proxy.js';
-import type { CommandSpec } from './conventions.js';
+import { commandName, type CommandSpec } from './conventions.js';
 import type { NodeClient } from './node-client.js';
 import { pipelineProxy, PipelineBase, sendSpec, type Pipeline, type SpecCheck } from './pipeline.js';
 import type { CommandMethod, Key, ReferenceCommands } from './types.js';
@@ -30,13 +31,21 @@ const DEFAULT_MAX_RETRIES = 10;
 
 /**
  * What `fn` receives. Its command methods run at once on the watched connection (reads that
- * decide what to write); `multi()` starts the MULTI block and returns the pipeline to queue the
- * writes on. `watch()` adds keys while still before `multi()`.
+ * decide what to write); `multi()` starts the MULTI block, and from then on commands are
+ * queued for EXEC, on this object as in redis-py or on the pipeline `multi()` returns.
+ * `watch()` adds keys while still before `multi()`.
  */
 export class WatchedPipelineBase {
   private block: PipelineBase | null = null;
   private blockProxy: Pipeline | null = null;
   private finished = false;
+  /**
+   * The first misuse inside `fn` (bad arguments, watch() after multi()): the transaction
+   * rejects with it instead of running EXEC, even when `fn` never looked at the promise.
+   */
+  private misuse: Error | null = null;
+  /** Commands run at once whose names are still being resolved against the server. */
+  private readonly resolving = new Set<Promise<CommandSpec>>();
 
   constructor(
     readonly client: NodeClient,
@@ -45,18 +54,48 @@ export class WatchedPipelineBase {
     private readonly execBlock: ExecBlock | null = null,
   ) {}
 
-  /** Runs a command now on the watched connection (before multi()). */
-  command(method: string, args: readonly unknown[]): Promise<unknown> {
+  /**
+   * Before multi(): runs a command now on the watched connection. After it: queues the command
+   * for EXEC and returns the pipeline (redis-py's idiom), so calls chain as on a pipeline.
+   */
+  command(method: string, args: readonly unknown[]): Promise<unknown> | Pipeline {
     try {
       this.usable(method);
-      if (this.block !== null) {
-        throw new TypeError(`${method}() after multi(): queue it on the pipeline that multi() returned`);
-      }
+      if (this.block !== null) return this.block.queue(method, args) as Pipeline;
       const spec = this.client.builder.build(method, args);
-      return spec instanceof Promise ? spec.then((s) => this.send(s)) : this.send(spec);
+      if (!(spec instanceof Promise)) {
+        validateArgs(spec.argv, commandName(spec));
+        return this.send(spec);
+      }
+      // Checked before finish() decides on EXEC, though the name resolves later.
+      this.resolving.add(spec);
+      void spec.finally(() => this.resolving.delete(spec)).catch(() => {});
+      const sent: Promise<unknown> = spec.then((s) => {
+        try {
+          validateArgs(s.argv, commandName(s));
+        } catch (err) {
+          this.noteMisuse(err);
+          sent.catch(() => {});
+          throw err;
+        }
+        return this.send(s);
+      });
+      return sent;
     } catch (err) {
-      return Promise.reject(err);
+      return this.refuse(err);
     }
+  }
+
+  /** A misuse: remembered for the transaction to reject with; its own promise never goes unhandled. */
+  private refuse(err: unknown): Promise<never> {
+    this.noteMisuse(err);
+    const p = Promise.reject(err);
+    p.catch(() => {});
+    return p;
+  }
+
+  private noteMisuse(err: unknown): void {
+    if (!this.finished) this.misuse ??= err instanceof Error ? err : new Error(String(err));
   }
 
   private async send(spec: CommandSpec): Promise<unknown> {
@@ -66,12 +105,14 @@ export class WatchedPipelineBase {
 
   /** WATCHes more keys (only before multi()). */
   watch(...keys: Array<Key | readonly Key[]>): Promise<unknown> {
-    return this.command('watch', keys);
+    if (this.block !== null) return this.refuse(new TypeError('watch() after multi(): keys can only be watched before multi()'));
+    return this.command('watch', keys) as Promise<unknown>;
   }
 
-  /** Forgets the watched keys. */
+  /** Forgets the watched keys (only before multi()). */
   unwatch(): Promise<unknown> {
-    return this.command('unwatch', []);
+    if (this.block !== null) return this.refuse(new TypeError('unwatch() after multi(): it must come before multi()'));
+    return this.command('unwatch', []) as Promise<unknown>;
   }
 
   /** Starts the MULTI block: the commands queued on the returned pipeline run at EXEC. */
@@ -86,7 +127,9 @@ export class WatchedPipelineBase {
 
   /** EXEC (or UNWATCH when fn queued nothing); afterwards this object refuses commands. */
   async finish(): Promise<unknown[]> {
+    if (this.resolving.size > 0) await Promise.allSettled([...this.resolving]);
     this.finished = true;
+    if (this.misuse !== null) throw this.misuse;
     if (this.block === null || this.block.length === 0) {
       await this.conn.send(['UNWATCH']);
       return [];

@@ -1,10 +1,18 @@
 /**
  * Types of the reference's methods, so editors complete them; every other command is still
- * callable through the index signature and returns the reply as Redis sends it.
+ * callable through the index signature and returns the reply as Redis sends it. Optional
+ * parameters are typed as positions or keywords; every other parameter the reference names is
+ * accepted as a keyword too (conventions.ts), though typed by position only.
  */
 import type { CommandArg } from '../resp/encode.js';
 import type { Reply } from '../resp/decode.js';
 import type { InfoValue, SlowlogEntry } from './replies.js';
+
+/**
+ * A reply shape set with `set_response_callback(command, callback)`: called with the command's
+ * reply as Redis sent it (before any shaping); its return value is the command's result.
+ */
+export type ResponseCallback = (reply: Reply) => unknown;
 
 /** Any command: arguments as given (arrays are flattened one level), reply as sent. */
 export type CommandMethod = (...args: Array<CommandArg | readonly CommandArg[]>) => Promise<Reply>;
@@ -53,18 +61,25 @@ export interface SortOptions {
 }
 
 type Keys = Key | readonly Key[];
+/** An optional amount, positional or as the keyword `{ amount }`. */
+type Amount = number | bigint | { amount?: number | bigint };
+/** scan's optional cursor, positional or as a keyword beside match / count. */
+type CursorOptions = ScanOptions & { cursor?: number };
+type Aggregate = 'SUM' | 'MIN' | 'MAX' | 'sum' | 'min' | 'max';
 type P<T> = Promise<T>;
 
 export interface ReferenceCommands {
   append(key: Key, value: Value): P<number>;
   bgrewriteaof(): P<true>;
   bgsave(): P<true>;
-  bitcount(key: Key, start?: number, end?: number): P<number>;
+  bitcount(key: Key, start?: number | { start?: number; end?: number }, end?: number): P<number>;
   bitop(operation: string, dest: Key, ...keys: Key[]): P<number>;
-  bitpos(key: Key, bit: 0 | 1, start?: number, end?: number): P<number>;
-  blpop(keys: Keys, timeout?: number): P<[Bulk, Bulk] | null>;
-  brpop(keys: Keys, timeout?: number): P<[Bulk, Bulk] | null>;
-  brpoplpush(src: Key, dst: Key, timeout?: number): P<Bulk | null>;
+  bitpos(key: Key, bit: 0 | 1, start?: number | { start?: number; end?: number }, end?: number): P<number>;
+  blpop(keys: Keys, timeout?: number | { timeout?: number }): P<[Bulk, Bulk] | null>;
+  blpop(...keysAndTimeout: Array<Key | number | { timeout?: number }>): P<[Bulk, Bulk] | null>;
+  brpop(keys: Keys, timeout?: number | { timeout?: number }): P<[Bulk, Bulk] | null>;
+  brpop(...keysAndTimeout: Array<Key | number | { timeout?: number }>): P<[Bulk, Bulk] | null>;
+  brpoplpush(src: Key, dst: Key, timeout?: number | { timeout?: number }): P<Bulk | null>;
   client_getname(): P<string | null>;
   clientGetname(): P<string | null>;
   client_kill(address: string): P<true>;
@@ -72,16 +87,16 @@ export interface ReferenceCommands {
   clientList(): P<Array<Record<string, string | number>>>;
   client_setname(name: string): P<true>;
   clientSetname(name: string): P<true>;
-  config_get(pattern?: string): P<Record<string, Bulk>>;
-  configGet(pattern?: string): P<Record<string, Bulk>>;
+  config_get(pattern?: string | { pattern?: string }): P<Record<string, Bulk>>;
+  configGet(pattern?: string | { pattern?: string }): P<Record<string, Bulk>>;
   config_resetstat(): P<true>;
   config_rewrite(): P<true>;
   config_set(name: string, value: Value): P<true>;
   configSet(name: string, value: Value): P<true>;
   dbsize(): P<number>;
   debug_object(key: Key): P<Record<string, string | number>>;
-  decr(name: Key, amount?: number | bigint): P<number | bigint>;
-  decrby(name: Key, amount?: number | bigint): P<number | bigint>;
+  decr(name: Key, amount?: Amount): P<number | bigint>;
+  decrby(name: Key, amount?: Amount): P<number | bigint>;
   delete(...names: Array<Key | readonly Key[]>): P<number>;
   del(...names: Array<Key | readonly Key[]>): P<number>;
   dump(name: Key): P<Buffer | null>;
@@ -103,22 +118,22 @@ export interface ReferenceCommands {
   hexists(name: Key, key: Value): P<boolean>;
   hget(name: Key, key: Value): P<Bulk | null>;
   hgetall(name: Key): P<Record<string, Bulk>>;
-  hincrby(name: Key, key: Value, amount?: number): P<number>;
-  hincrbyfloat(name: Key, key: Value, amount?: number): P<number>;
+  hincrby(name: Key, key: Value, amount?: number | { amount?: number }): P<number>;
+  hincrbyfloat(name: Key, key: Value, amount?: number | { amount?: number }): P<number>;
   hkeys(name: Key): P<Bulk[]>;
   hlen(name: Key): P<number>;
   hmget(name: Key, keys: Value | readonly Value[], ...args: Value[]): P<Array<Bulk | null>>;
   hmset(name: Key, mapping: Mapping): P<true>;
-  hscan(name: Key, cursor?: number, options?: ScanOptions): P<[number, Record<string, Bulk>]>;
+  hscan(name: Key, cursor?: number | CursorOptions, options?: ScanOptions): P<[number, Record<string, Bulk>]>;
   hset(name: Key, key: Value, value: Value): P<number>;
   hset(name: Key, mapping: Mapping): P<number>;
   hsetnx(name: Key, key: Value, value: Value): P<number>;
   hvals(name: Key): P<Bulk[]>;
-  incr(name: Key, amount?: number | bigint): P<number | bigint>;
-  incrby(name: Key, amount?: number | bigint): P<number | bigint>;
-  incrbyfloat(name: Key, amount?: number): P<number>;
-  info(section?: string): P<Record<string, InfoValue>>;
-  keys(pattern?: string): P<Bulk[]>;
+  incr(name: Key, amount?: Amount): P<number | bigint>;
+  incrby(name: Key, amount?: Amount): P<number | bigint>;
+  incrbyfloat(name: Key, amount?: number | { amount?: number }): P<number>;
+  info(section?: string | { section?: string }): P<Record<string, InfoValue>>;
+  keys(pattern?: string | { pattern?: string }): P<Bulk[]>;
   lastsave(): P<Date>;
   lindex(name: Key, index: number): P<Bulk | null>;
   linsert(name: Key, where: 'BEFORE' | 'AFTER' | 'before' | 'after', refvalue: Value, value: Value): P<number>;
@@ -155,7 +170,7 @@ export interface ReferenceCommands {
   rpushx(name: Key, value: Value): P<number>;
   sadd(name: Key, ...values: Array<Value | readonly Value[]>): P<number>;
   save(): P<true>;
-  scan(cursor?: number, options?: ScanOptions): P<[number, Bulk[]]>;
+  scan(cursor?: number | CursorOptions, options?: ScanOptions): P<[number, Bulk[]]>;
   scard(name: Key): P<number>;
   script_exists(...shas: string[]): P<boolean[]>;
   script_flush(): P<true>;
@@ -173,18 +188,18 @@ export interface ReferenceCommands {
   sinterstore(dest: Key, keys: Keys, ...args: Key[]): P<number>;
   sismember(name: Key, value: Value): P<boolean>;
   slaveof(host?: string, port?: number): P<true>;
-  slowlog_get(num?: number): P<SlowlogEntry[]>;
+  slowlog_get(num?: number | { num?: number }): P<SlowlogEntry[]>;
   slowlog_len(): P<number>;
   slowlog_reset(): P<true>;
   smembers(name: Key): P<Bulk[]>;
   smove(src: Key, dst: Key, value: Value): P<boolean>;
   sort(name: Key, options?: SortOptions): P<Reply>;
   spop(name: Key): P<Bulk | null>;
-  srandmember(name: Key, number?: number): P<Bulk | Bulk[] | null>;
+  srandmember(name: Key, number?: number | { number?: number }): P<Bulk | Bulk[] | null>;
   srem(name: Key, ...values: Array<Value | readonly Value[]>): P<number>;
-  sscan(name: Key, cursor?: number, options?: ScanOptions): P<[number, Bulk[]]>;
+  sscan(name: Key, cursor?: number | CursorOptions, options?: ScanOptions): P<[number, Bulk[]]>;
   strlen(name: Key): P<number>;
-  substr(name: Key, start: number, end?: number): P<Bulk>;
+  substr(name: Key, start: number, end?: number | { end?: number }): P<Bulk>;
   sunion(keys: Keys, ...args: Key[]): P<Bulk[]>;
   sunionstore(dest: Key, keys: Keys, ...args: Key[]): P<number>;
   time(): P<[number, number]>;
@@ -196,8 +211,8 @@ export interface ReferenceCommands {
   zadd(name: Key, ...scoreMembers: Array<number | string | Value>): P<number>;
   zcard(name: Key): P<number>;
   zcount(name: Key, min: number | string, max: number | string): P<number>;
-  zincrby(name: Key, value: Value, amount?: number): P<number>;
-  zinterstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: 'SUM' | 'MIN' | 'MAX'): P<number>;
+  zincrby(name: Key, value: Value, amount?: number | { amount?: number }): P<number>;
+  zinterstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: Aggregate | { aggregate?: Aggregate }): P<number>;
   zlexcount(name: Key, min: string, max: string): P<number>;
   zrange(name: Key, start: number, end: number, options: RangeOptions & { withscores: true }): P<ScorePair[]>;
   zrange(name: Key, start: number, end: number, options?: RangeOptions): P<Bulk[]>;
@@ -214,7 +229,7 @@ export interface ReferenceCommands {
   zrevrangebyscore(name: Key, max: number | string, min: number | string, options: RangeOptions & { withscores: true }): P<ScorePair[]>;
   zrevrangebyscore(name: Key, max: number | string, min: number | string, options?: RangeOptions): P<Bulk[]>;
   zrevrank(name: Key, value: Value): P<number | null>;
-  zscan(name: Key, cursor?: number, options?: ScanOptions): P<[number, ScorePair[]]>;
+  zscan(name: Key, cursor?: number | CursorOptions, options?: ScanOptions): P<[number, ScorePair[]]>;
   zscore(name: Key, value: Value): P<number | null>;
-  zunionstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: 'SUM' | 'MIN' | 'MAX'): P<number>;
+  zunionstore(dest: Key, keys: Keys | Record<string, number>, aggregate?: Aggregate | { aggregate?: Aggregate }): P<number>;
 }

@@ -18,7 +18,8 @@ import { locationList, parseLocation } from './location.js';
 export interface CacheConfig {
   BACKEND: string;
   LOCATION: string | ReadonlyArray<string | Record<string, unknown>>;
-  DB?: number;
+  /** The database number; a string of digits ('0') is read as that number. */
+  DB?: number | string;
   OPTIONS?: Record<string, unknown>;
   /** The cache facade's default timeout in seconds (null: never expires). Default 300. */
   TIMEOUT?: number | null;
@@ -93,9 +94,10 @@ function checkAlias(alias: string, config: unknown): CheckedAlias {
     if (!isPlainObject(entry)) parseLocation(entry, `${where}.LOCATION[${i}]`);
   });
 
-  const db = config['DB'];
-  if (db !== undefined && (typeof db !== 'number' || !Number.isInteger(db) || db < 0)) {
-    throw new ConfigError(`${where}.DB must be a database number (an integer from 0), got ${JSON.stringify(db)}`);
+  // django-redisdb's own example settings write the number as a string ('DB': '0').
+  const db = typeof config['DB'] === 'string' && /^\d+$/.test(config['DB']) ? Number(config['DB']) : config['DB'];
+  if (db !== undefined && (typeof db !== 'number' || !Number.isSafeInteger(db) || db < 0)) {
+    throw new ConfigError(`${where}.DB must be a database number (an integer from 0, or its digits as a string), got ${JSON.stringify(db)}`);
   }
   const options = config['OPTIONS'] ?? {};
   if (!isPlainObject(options)) throw new ConfigError(`${where}.OPTIONS must be an object`);

@@ -606,6 +606,37 @@ export class Connection extends EventEmitter {
     this.timer = null;
   }
 
+  /**
+   * Ends the socket but not the connection: once the commands already sent are answered the
+   * socket closes, and the next command connects again (a cache that Django closes after
+   * every request stays usable).
+   */
+  async release(): Promise<void> {
+    const socket = this.socket;
+    if (this.state !== 'ready' || socket === null) return;
+    while (this.inflight.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.drainWaiter = resolve;
+        socket.once('close', () => resolve());
+      });
+      this.drainWaiter = null;
+      if (this.socket !== socket || this.state !== 'ready') return; // lost or closed meanwhile
+    }
+    // Nothing in flight, and nothing between this check and the state change: a command sent
+    // from now on waits for a new socket.
+    this.socket = null;
+    this.state = 'disconnected';
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+    await new Promise<void>((resolve) => {
+      if (socket.destroyed) return resolve();
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+  }
+
   /** Drops the socket at once; everything pending rejects. */
   destroy(): void {
     const closed = new ConnectionError(`connection to ${this.address} was destroyed`);

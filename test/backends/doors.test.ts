@@ -86,4 +86,18 @@ describe('one way to build and route a command', () => {
     await assert.rejects(ring.client_tracking('on'), /CLIENT TRACKING is not run on the shared connection/);
     await assert.rejects(copy.monitor(), /MONITOR is not run on the shared connection/);
   });
+
+  it('set_response_callback on a backend shapes the reply of that command on every node, in pipelines too', async () => {
+    const own = new RedisRing(servers.map((s) => s.address));
+    try {
+      own.set_response_callback('GET', (r) => (r === null ? 'none' : `got ${String(r)}`));
+      await own.set('cb', 'x');
+      assert.equal(await own.get('cb'), 'got x');
+      assert.equal(await own.get('cb-missing'), 'none');
+      assert.deepEqual(await own.pipeline({ transaction: false }).get('cb').exec(), ['got x']);
+      assert.equal(await ring.get('cb'), 'x', 'another backend is not affected');
+    } finally {
+      own.disconnect();
+    }
+  });
 });

@@ -108,7 +108,9 @@ describe('RedisCopy repair and quorum', () => {
   });
 
   it('hinted handoff: writes missed while a node is out are replayed in order before it serves reads', async () => {
-    const copy = copyOf({ server_retry_timeout: 200 });
+    // Long enough for the 151 writes and the checks below to finish, on a loaded machine,
+    // before the node is let back in.
+    const copy = copyOf({ server_retry_timeout: 1000 });
     await copy.set('hint:before', 'x');
     const out = 2;
     copy.health.markDown(out);

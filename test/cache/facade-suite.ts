@@ -232,5 +232,98 @@ export function facadeSuite(title: string, serverCount: number, make: (servers: 
       assert.equal(await cache.hasKey('a'), false, 'no part of a bad setMany is sent');
       assert.throws(() => new Cache(fx.backend, { timout: 5 } as never), /did you mean 'timeout'/);
     });
+
+    /** Connections every server has accepted so far (INFO stats). */
+    const connectionsReceived = async (): Promise<number> => {
+      const counts = await Promise.all(fx.raw.map(async (r) => Number(/total_connections_received:(\d+)/.exec(await r.call('INFO', 'stats') as string)![1])));
+      return counts.reduce((a, b) => a + b, 0);
+    };
+
+    it('close() leaves the cache usable, as Django closes it after every request: the next call connects again', async () => {
+      await cache.set('c', 1);
+      const before = await connectionsReceived();
+      for (let request = 1; request <= 3; request++) {
+        await cache.close();
+        assert.equal(await cache.get('c'), request);
+        await cache.set('c', request + 1);
+      }
+      assert.ok((await connectionsReceived()) - before >= 3, 'each close() ended the sockets, and the next call opened new ones');
+      assert.equal(await cache.incr('c'), 5);
+      // Calls made while close() waits for the answers in flight are answered, on one socket or the next.
+      const reads = Array.from({ length: 50 }, () => cache.get('c'));
+      const closing = cache.close();
+      const more = Array.from({ length: 50 }, () => cache.get('c'));
+      await closing;
+      assert.deepEqual(await Promise.all([...reads, ...more]), new Array(100).fill(5));
+      // The backend itself is still open; its own close() is what ends it.
+      const own = make(servers);
+      const ownCache = new Cache(own);
+      await ownCache.set('own', 1);
+      await ownCache.close();
+      assert.equal(await ownCache.get('own'), 1);
+      await own.close();
+      await assert.rejects(ownCache.get('own'), /closed/);
+    });
+
+    it("warns (CacheKeyWarning) about keys memcached cannot take, on every operation, as Django's validate_key; refuses none", async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error): void => {
+        if (w.name === 'CacheKeyWarning') warnings.push(w.message);
+      };
+      // Node's own listener prints every warning; this test makes dozens on purpose.
+      const printers = process.listeners('warning');
+      process.removeAllListeners('warning');
+      process.on('warning', onWarning);
+      const warned = async (op: () => Promise<unknown>): Promise<string[]> => {
+        warnings.length = 0;
+        await op().catch((err: unknown) => {
+          if (!(err instanceof KeyNotFoundError)) throw err;
+        });
+        await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+        return warnings.slice();
+      };
+      try {
+        const spaced = 'with space';
+        const long = 'x'.repeat(248); // ':1:' makes it 251 characters
+        const ops: Array<[string, (key: string) => Promise<unknown>]> = [
+          ['set', (k) => cache.set(k, 1)],
+          ['get', (k) => cache.get(k)],
+          ['add', (k) => cache.add(k, 2)],
+          ['getOrSet', (k) => cache.getOrSet(k, 3)],
+          ['getMany', (k) => cache.getMany(['fine', k])],
+          ['setMany', (k) => cache.setMany({ fine: 1, [k]: 1 })],
+          ['hasKey', (k) => cache.hasKey(k)],
+          ['incr', (k) => cache.incr(k)],
+          ['decr', (k) => cache.decr(k)],
+          ['touch', (k) => cache.touch(k, 100)],
+          ['ttl', (k) => cache.ttl(k)],
+          ['incrVersion', (k) => cache.incrVersion(k)],
+          ['decrVersion', (k) => cache.decrVersion(k, 1, 2)],
+          ['delete', (k) => cache.delete(k)],
+          ['deleteMany', (k) => cache.deleteMany(['fine', k])],
+        ];
+        for (const [name, op] of ops) {
+          const forSpace = await warned(() => op(spaced));
+          assert.ok(forSpace.length >= 1 && forSpace.every((m) => /^Cache key contains characters that will cause errors if used with memcached: ":\d:with space"$/.test(m)), `${name}: ${JSON.stringify(forSpace)}`);
+          const forLong = await warned(() => op(long));
+          assert.ok(forLong.length >= 1 && forLong.every((m) => m.startsWith('Cache key will cause errors if used with memcached: ":') && m.endsWith(`:${long}" (longer than 250)`)), `${name}: ${JSON.stringify(forLong)}`);
+        }
+        // Nothing is refused: the keys work.
+        assert.deepEqual(await warned(() => cache.set('tab\there', 'v')), ['Cache key contains characters that will cause errors if used with memcached: ":1:tab\\there"']);
+        assert.equal(await cache.get('tab\there'), 'v');
+        assert.equal((await warned(() => cache.set('del\x7f', 1))).length, 1);
+        await cache.set(long, 'long');
+        assert.equal(await cache.get(long), 'long');
+        // 250 characters is allowed, counted as characters (code points), not UTF-16 units.
+        assert.deepEqual(await warned(() => cache.set('y'.repeat(247), 1)), []);
+        assert.deepEqual(await warned(() => cache.set('😀'.repeat(247), 1)), []);
+        assert.equal(await cache.get('😀'.repeat(247)), 1);
+        assert.equal((await warned(() => cache.get('😀'.repeat(248)))).length, 1);
+        assert.deepEqual(await warned(() => cache.get('fine')), []);
+      } finally {
+        process.off('warning', onWarning);
+        for (const printer of printers) process.on('warning', printer);
+      }
+    });
   });
 }

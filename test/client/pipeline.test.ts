@@ -123,6 +123,8 @@ describe('pipelines and transactions on one node', () => {
       assert.throws(() => pipe.watch('x'), TypeError);
       assert.throws(() => pipe.multi(), TypeError);
       assert.throws(() => pipe.set('k', 'v', { nope: true } as never), TypeError);
+      // Checked when queued: sent, the other commands of MULTI/EXEC would commit without it.
+      assert.throws(() => pipe.set('k', undefined as never), /SET: argument 2 is undefined/);
       assert.throws(() => client.pipeline({ transactoin: true } as never), TypeError);
       assert.equal(pipe.length, 0);
     });
@@ -227,12 +229,12 @@ describe('pipelines and transactions on one node', () => {
       assert.equal(await client.get('t:count'), '20');
     });
 
-    it('rejects fn errors, commands after multi() on the watched object, and bad options', async () => {
+    it('rejects fn errors, watch() after multi(), and bad options', async () => {
       await assert.rejects(client.transaction(() => { throw new Error('boom'); }, 't:x'), /boom/);
       await assert.rejects(
         client.transaction(async (pipe) => {
           pipe.multi();
-          await pipe.set('t:x', 1);
+          await pipe.watch('t:x');
         }, 't:x'),
         TypeError,
       );

@@ -46,7 +46,11 @@ describe('createCaches: configuration errors name the alias and the key', () => 
   });
   it('bad values of DB, OPTIONS, TIMEOUT, KEY_PREFIX, VERSION, KEY_FUNCTION', () => {
     expectConfigError({ main: { ...ok, DB: -1 } }, /CACHES\['main'\]\.DB must be a database number/);
-    expectConfigError({ main: { ...ok, DB: '0' } }, /\.DB must be/);
+    for (const bad of ['', ' 0', '-1', '1.5', '0x1', 'one', '１']) {
+      expectConfigError({ main: { ...ok, DB: bad } }, /CACHES\['main'\]\.DB must be a database number/);
+    }
+    expectConfigError({ main: { ...ok, DB: 1.5 } }, /\.DB must be/);
+    expectConfigError({ main: { ...ok, DB: [0] } }, /\.DB must be/);
     expectConfigError({ main: { ...ok, OPTIONS: [] } }, /\.OPTIONS must be an object/);
     expectConfigError({ main: { ...ok, OPTIONS: { db: 1 } } }, /give the database as DB/);
     expectConfigError({ main: { ...ok, OPTIONS: { socket_timeout: -1 } } }, /CACHES\['main'\]: .*socket_timeout must be a non-negative number/);
@@ -107,6 +111,31 @@ describe('createCaches with real servers', () => {
     }
     await caches.closeAll();
     assert.equal(backend.connection.isClosed, true);
+  });
+
+  it("takes DB as a string of digits, as django-redisdb's example settings write it", async () => {
+    const caches = createCaches({
+      single: { BACKEND: 'ConstRedis', DB: '4', LOCATION: [servers[0]!.address] },
+      ring: { BACKEND: 'redisdb.backends.RedisRing', DB: '0', LOCATION: [servers[0]!.address] },
+      copy: { BACKEND: 'redisdb.backends.RedisCopy', DB: '5', LOCATION: [servers[0]!.address] },
+    });
+    try {
+      const single = caches['single'] as unknown as ConstRedis;
+      assert.equal(single.options.db, 4);
+      await single.set('db:str', 'four');
+      await (caches['copy'] as unknown as ConstRedis).set('db:str', 'five');
+      const raw4 = new ConstRedis({ url: servers[0]!.url, db: 4 });
+      const raw5 = new ConstRedis({ url: servers[0]!.url, db: 5 });
+      try {
+        assert.equal(await raw4.get('db:str'), 'four');
+        assert.equal(await raw5.get('db:str'), 'five');
+      } finally {
+        await Promise.all([raw4.close(), raw5.close()]);
+      }
+      assert.deepEqual(await (caches['ring'] as unknown as ConstRedis).ping(), [true]);
+    } finally {
+      await caches.closeAll();
+    }
   });
 
   it('an unknown alias is a ConfigError with a suggestion, as Django refuses it', () => {
