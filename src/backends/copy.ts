@@ -48,7 +48,10 @@ export class RedisCopyBase extends Backend {
     this.writeQuorum = copy.writeQuorum;
     this.replicator = new Replicator(this);
     this.repair = new CopyRepair(
-      { clients: this.clients, addresses: this.addresses, health: this.health, unrecoverable: (m) => this.unrecoverable(m) },
+      {
+        clients: this.clients, addresses: this.addresses, health: this.health, unrecoverable: (m) => this.unrecoverable(m),
+        exclusive: (fn) => this.replicator.exclusive(fn),
+      },
       this.hints,
     );
     // A dropped connection may come back to a restarted, empty server: the node serves again
@@ -197,7 +200,7 @@ export class RedisCopyBase extends Backend {
       try {
         return await runTransaction(this.clients[first]!, fn, watches, null, async (exec, specs) => {
           const write = await this.blockWrite(specs, 'transaction');
-          return this.replicator.replicateFrom(first, exec, write, 'same').catch((err: unknown) => {
+          return this.replicator.replicateFrom(first, () => exec(), write, 'same').catch((err: unknown) => {
             throw err instanceof WatchError || !(err instanceof Error) || 'outcome' in err ? err : new RefusedFirst(err);
           });
         });

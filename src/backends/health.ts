@@ -46,6 +46,8 @@ export class NodeHealth extends EventEmitter {
   /** The server's refusal of the last handshake, per node (null when it went through). */
   private readonly handshakeErrors: Array<Error | null>;
   private readonly pinging: boolean[];
+  /** Times each node was taken out: a repair that copied from a node checks it stayed in. */
+  private readonly outages: number[];
   private readonly watchdog: NodeJS.Timeout;
   /** Milliseconds a health-check PING may take (health_check_timeout). */
   readonly checkTimeout: number;
@@ -60,6 +62,7 @@ export class NodeHealth extends EventEmitter {
     this.checkTimeout = checkTimeout;
     this.handshakeErrors = nodes.map(() => null);
     this.pinging = nodes.map(() => false);
+    this.outages = nodes.map(() => 0);
     this.options = options;
     this.nodes = nodes;
     this.addresses = addresses;
@@ -169,6 +172,7 @@ export class NodeHealth extends EventEmitter {
     const previous = this.states[node]!;
     if (previous === 'down') return;
     if (previous === 'up') {
+      this.outages[node]!++;
       this.notUp++;
       if (this.failures[node]! > 0) this.suspects--;
       this.failures[node] = 0;
@@ -178,6 +182,14 @@ export class NodeHealth extends EventEmitter {
     this.ejectedPlacement = null;
     this.schedulePing(node, retryIn);
     this.emit('down', node, this.addresses[node]);
+  }
+
+  /**
+   * Changes each time the node is taken out of service: equal before and after a copy from
+   * it means the node served throughout (it was not itself being repaired, or emptied).
+   */
+  epoch(node: number): number {
+    return this.states[node] === 'up' ? this.outages[node]! : -1;
   }
 
   /** Puts a repaired node back in service. */

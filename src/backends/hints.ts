@@ -29,7 +29,14 @@ export class Hint {
   /** Resolves when a pending hint is decided (null once it is). */
   decided: Promise<void> | null = null;
 
-  constructor(readonly write: CopyWrite, public mode: HintMode) {
+  /**
+   * @param acknowledged the write was applied on some other node: its node lacks a write the
+   *   Copy holds. False for a write applied nowhere that its node may or may not have run.
+   */
+  /** Nodes that applied the write, when it was concluded. */
+  appliedOn: readonly number[] = [];
+
+  constructor(readonly write: CopyWrite, public mode: HintMode, public acknowledged = true) {
     if (mode === 'pending') {
       this.decided = new Promise<void>((resolve) => {
         this.settle = resolve;
@@ -38,8 +45,9 @@ export class Hint {
   }
 
   /** Decides a pending hint: how its node is to be repaired, or withdrawn. */
-  decide(mode: 'replay' | 'copy' | 'withdrawn'): void {
+  decide(mode: 'replay' | 'copy' | 'withdrawn', acknowledged = this.acknowledged): void {
     this.mode = mode;
+    this.acknowledged = acknowledged;
     this.decided = null;
     this.settle?.();
     this.settle = null;
@@ -138,6 +146,14 @@ export class HintStore {
     return this.overflowed[node]!;
   }
 
+  /**
+   * True when the node lacks no write the Copy acknowledged: what it is owed are only writes
+   * applied nowhere (their outcome unknown), so its data may stand for the Copy's.
+   */
+  holdsEveryAcknowledged(node: number): boolean {
+    return !this.overflowed[node] && this.queues[node]!.every((h) => h.mode === 'withdrawn' || (h.decided === null && !h.acknowledged));
+  }
+
   /** After a resync: the node is whole again and hints may be kept anew. */
   clearResync(node: number): void {
     this.overflowed[node] = false;
@@ -161,15 +177,17 @@ const LAST_ROUND_HINTS = 1000;
 /** Rounds after which it does so anyway: under steady load the queue need not get empty. */
 const MAX_OPEN_ROUNDS = 3;
 
+/** Runs `fn` with no other write path section in flight, holding later writes until it is done. */
+export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
+
 /** Copies keys from a healthy node into the node being repaired; null when no node can serve. */
 export type CopyFrom = ((keys: readonly unknown[], issued: () => void) => Promise<unknown>) | null;
 
 /**
- * Replays a node's hints until none are left, a round at a time. Each round takes every hint
- * kept so far (waiting for the pending ones to be decided); writes that arrive meanwhile join
- * the next round. Under steady load the queue never empties by itself, so the last round
- * holds new writes (HintStore.holdWrites) until everything it repairs has been sent, then lets
- * them follow: when this resolves no hint is left, and the caller marks the node up and
+ * Replays a node's hints until none are left, a round at a time; writes that arrive meanwhile
+ * join the next round. Under steady load the queue never empties by itself, so the last round
+ * holds new writes (HintStore.holdWrites) until everything it repairs has been issued, then
+ * lets them follow: when this resolves no hint is left, and the caller marks the node up and
  * removes the gate in the same turn.
  *
  * In a round the replayed writes go first, in order and pipelined; then each key to copy once
@@ -179,63 +197,105 @@ export type CopyFrom = ((keys: readonly unknown[], issued: () => void) => Promis
  * later hint touching a copied key is a copy too. With no node to copy from (`copyFrom`
  * null: every node was away and this one kept its data), copies are skipped: its data is
  * what there is. A lost connection stops the repair; the node is then copied whole next time.
+ *
+ * The last round issues everything in the turn it closes the gate, waiting for nothing in
+ * between: a write let through the gate must reach the healthy node after the copy read it,
+ * or the node being repaired would get it twice (once in the copy, once from the gate). So
+ * there a hint not yet decided is repaired by copying its keys, whatever it is decided to be.
  */
 export async function replayHints(
   store: HintStore, node: number, client: NodeClient, copyFrom: CopyFrom, copyEverything = false,
+  exclusive: Exclusive = (fn) => fn(),
 ): Promise<number> {
   let replayed = 0;
   const copied = new Set<string>();
+  const address = client.connection.address;
+  /** Sorts hints into writes to replay and keys to copy (adding to `copies`). */
+  const sort = (hints: readonly Hint[], copies: Map<string, unknown>): Hint[] => {
+    const replays: Hint[] = [];
+    for (const hint of hints) {
+      if (hint.mode === 'withdrawn') continue;
+      const keys = hint.write.keys;
+      const copy = copyEverything || hint.mode !== 'replay' || (keys !== null && keys.some((k) => copied.has(keyId(k))));
+      if (!copy) {
+        replays.push(hint);
+        continue;
+      }
+      if (keys === null) {
+        store.markForResync(node);
+        throw new RedisError(`a write without keys (${hint.write.name}) may have been missed by ${address}: it needs a full copy`);
+      }
+      for (const k of keys) {
+        const id = keyId(k);
+        copied.add(id);
+        copies.set(id, k);
+      }
+    }
+    return replays;
+  };
   for (let round = 1; ; round++) {
-    if (store.needsResync(node)) throw new RedisError(`the hints for ${client.connection.address} overflowed during its repair`);
+    if (store.needsResync(node)) throw new RedisError(`the hints for ${address} overflowed during its repair`);
     const last = round >= MAX_OPEN_ROUNDS || store.count(node) <= LAST_ROUND_HINTS;
-    const release = last ? store.holdWrites(node) : () => {};
     try {
+      if (last) return replayed + (await lastRound());
       const hints = store.take(node, Number.MAX_SAFE_INTEGER);
       const undecided = hints.filter((h) => h.decided !== null).map((h) => h.decided);
       if (undecided.length > 0) await Promise.all(undecided);
       const copies = new Map<string, unknown>();
-      const toCopy = (keys: readonly unknown[]): void => {
-        for (const k of keys) {
-          const id = keyId(k);
-          copied.add(id);
-          copies.set(id, k);
-        }
-      };
-      const replays: Hint[] = [];
-      for (const hint of hints) {
-        if (hint.mode === 'withdrawn') continue;
-        const keys = hint.write.keys;
-        if (hint.mode === 'copy' && keys === null) {
-          store.markForResync(node);
-          throw new RedisError(`a write without keys (${hint.write.name}) may have been missed by ${client.connection.address}: it needs a full copy`);
-        }
-        if (keys !== null && (copyEverything || hint.mode === 'copy' || keys.some((k) => copied.has(keyId(k))))) toCopy(keys);
-        else replays.push(hint);
-      }
+      const replays = sort(hints, copies);
       // Every send has its handler from the start: a failure part-way is one rejection here.
       const settled = await Promise.allSettled(replays.map((h) => sendWrite(client, h.write)));
       for (let i = 0; i < settled.length; i++) {
-        const s = settled[i]!;
-        if (s.status === 'fulfilled') {
+        const r = settled[i]!;
+        if (r.status === 'fulfilled') {
           replayed++;
           continue;
         }
-        if (s.reason instanceof ConnectionError) throw s.reason;
         const keys = replays[i]!.write.keys;
-        if (!(s.reason instanceof ReplyError) || keys === null) {
-          store.markForResync(node);
-          throw s.reason;
+        if (!(r.reason instanceof ReplyError) || keys === null) throw r.reason;
+        // The node answered with an error: it still misses the write.
+        for (const k of keys) {
+          copied.add(keyId(k));
+          copies.set(keyId(k), k);
         }
-        toCopy(keys); // the node answered with an error: it still misses the write
       }
-      if (copies.size > 0 && copyFrom !== null) await copyFrom([...copies.values()], release);
-      else release();
+      if (copies.size > 0 && copyFrom !== null) await copyFrom([...copies.values()], () => {});
     } catch (err) {
-      release();
       // Which writes were applied is unknown now: only a full copy is safe.
       if (!store.needsResync(node)) store.markForResync(node);
       throw err;
     }
-    if (last) return replayed;
+  }
+
+  /**
+   * The last round: the gate closes and every replay and copy is issued in that same turn,
+   * exclusively, so no write gets between the copy's read of the healthy node and the node.
+   * A hint not yet decided is repaired by copying its keys, whatever it is decided to be.
+   */
+  async function lastRound(): Promise<number> {
+    let outcome: Promise<PromiseSettledResult<unknown>[]> = Promise.resolve([]);
+    let replays: Hint[] = [];
+    await exclusive(() => new Promise<void>((issued, refuse) => {
+      const release = store.holdWrites(node);
+      const done = (): void => {
+        release();
+        issued();
+      };
+      try {
+        const copies = new Map<string, unknown>();
+        replays = sort(store.take(node, Number.MAX_SAFE_INTEGER), copies);
+        const sends = replays.map((h) => sendWrite(client, h.write));
+        const copying = copies.size > 0 && copyFrom !== null ? copyFrom([...copies.values()], done) : null;
+        outcome = Promise.allSettled(copying === null ? sends : [...sends, copying]);
+        if (copying === null) done();
+        else void outcome.then(done); // a copy that failed before it was issued opens the gate too
+      } catch (err) {
+        release();
+        refuse(err);
+      }
+    }));
+    const failed = (await outcome).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return replays.length;
   }
 }

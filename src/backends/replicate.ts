@@ -19,8 +19,8 @@
  *   - rejects with WriteQuorumError (`outcome: 'partial'`) when some but too few applied it; the
  *     others are repaired, so the copies converge on the write;
  *   - rejects with NodesFailedError (`outcome: 'unknown'`) when none applied it but some never
- *     answered: every other node copies its keys later from whichever node holds them, so the
- *     copies converge on one value;
+ *     answered: those copy its keys back from a node that did not run it, so the copies
+ *     converge on one value (the others are not taken out for it);
  *   - rejects (`outcome: 'rejected'`) when no node applied it and all answered or were never
  *     sent it: it was applied nowhere, and the hints kept for it are withdrawn, so it never is.
  */
@@ -85,12 +85,8 @@ export class Replicator {
   /** Sends a write to every node; see the file comment for how it resolves. */
   replicate(write: CopyWrite): Promise<unknown[]> {
     if (this.barrier !== null) return this.barrier.then(() => this.replicate(write));
-    if (write.nondeterministic) {
-      return this.serially(() => {
-        const first = this.firstWritable();
-        if (first < 0) return this.replicateNow(write);
-        return this.replicateFrom(first, () => sendWrite(this.copy.clients[first]!, write), write, 'effect');
-      });
+    if (write.nondeterministic && this.firstWritable() >= 0) {
+      return this.replicateFrom(() => this.firstWritable(), (first) => sendWrite(this.copy.clients[first]!, write), write, 'effect');
     }
     return this.replicateNow(write);
   }
@@ -106,10 +102,12 @@ export class Replicator {
   }
 
   /**
-   * Runs `fn` once every write before it has been issued, and holds later writes until it is
-   * done: for writes whose effect must reach the other nodes before anything else does.
+   * Runs `fn` once every write before it has been issued, and holds later writes (and other
+   * exclusive sections) until it is done: for writes whose effect must reach the other nodes
+   * before anything else does, and for a repair's last round, which must read the healthy
+   * node with no such write half-spread.
    */
-  private serially<T>(fn: () => Promise<T>): Promise<T> {
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = (this.barrier ?? Promise.resolve()).then(fn);
     const barrier = run.then(() => undefined, () => undefined);
     this.barrier = barrier;
@@ -182,38 +180,58 @@ export class Replicator {
 
   /**
    * A write that runs on one node first (a transaction's EXEC under WATCH, a write whose effect
-   * may differ per node): `first` runs it; only if it applied do the others get it, the same
-   * commands (`'same'`) or its effect, its keys copied from the first node (`'effect'`). The
-   * first node's refusal (a WatchError, a WRONGTYPE) is the write's own error.
+   * may differ per node): `runFirst` runs it there; only if it applied do the others get it,
+   * the same commands (`'same'`) or its effect, its keys copied from the first node
+   * (`'effect'`). The first node's refusal (a WatchError, a WRONGTYPE) is the write's own error.
+   *
+   * It runs exclusively: later writes wait until the others have been sent it (its effect
+   * copied, for `'effect'`), so every node sees it in the same place among the writes around
+   * it. With `'same'` the first node may run it on a connection of its own (WATCH), so a fence
+   * (a PING on its shared connection) first makes sure every earlier write was applied there.
    */
-  async replicateFrom(first: number, runFirst: () => Promise<unknown>, write: CopyWrite, followers: Followers): Promise<unknown[]> {
+  async replicateFrom(
+    firstOf: number | (() => number), runFirst: (first: number) => Promise<unknown>, write: CopyWrite, followers: Followers,
+  ): Promise<unknown[]> {
     const { clients } = this.copy;
     const count = clients.length;
     const held = new Array<Hint | null>(count).fill(null);
-    const outcomes = new Array<Outcome>(count).fill('unsent');
-    const values = new Array<unknown>(count).fill(null);
-    try {
-      values[first] = await runFirst();
-      outcomes[first] = 'applied';
-    } catch (err) {
-      values[first] = err instanceof Error ? err : new Error(String(err));
-      outcomes[first] = outcomeOf(err);
-    }
-    if (outcomes[first] !== 'applied') {
-      for (let i = 0; i < count; i++) if (i !== first) values[i] = new ConnectionError(`not sent to ${this.copy.addresses[i]}: ${clients[first]!.connection.address} did not apply it first`);
-      return this.conclude(write, outcomes, values, held, first);
-    }
-    const source = clients[first]!;
-    const pending: Array<Promise<unknown> | null> = new Array<Promise<unknown> | null>(count).fill(null);
-    for (let i = 0; i < count; i++) {
-      if (i === first) continue;
-      const send = followers === 'same'
-        ? () => sendWrite(clients[i]!, write)
-        : () => (write.keys === null ? Promise.reject(new RedisError('its keys are unknown')) : copyKeys(source, clients[i]!, write.keys).then(() => values[first]));
-      pending[i] = this.sendOrHold(i, held, followers === 'same' ? write : { ...write, nondeterministic: false }, send);
-    }
-    pending[first] = Promise.resolve(values[first]);
-    const rest = await settle(pending);
+    let first = -1;
+    type Spread =
+      | { readonly kind: 'done'; readonly result: unknown[] }
+      | { readonly kind: 'settled'; readonly settled: Settled }
+      | { readonly kind: 'pending'; readonly pending: Array<Promise<unknown> | null> };
+    const spread = await this.exclusive(async (): Promise<Spread> => {
+      first = typeof firstOf === 'number' ? firstOf : firstOf();
+      const outcomes = new Array<Outcome>(count).fill('unsent');
+      const values = new Array<unknown>(count).fill(null);
+      try {
+        if (followers === 'same') await clients[first]!.connection.send(['PING'], { name: 'PING (write fence)' });
+        values[first] = await runFirst(first);
+        outcomes[first] = 'applied';
+      } catch (err) {
+        values[first] = err instanceof Error ? err : new Error(String(err));
+        outcomes[first] = outcomeOf(err);
+      }
+      if (outcomes[first] !== 'applied') {
+        for (let i = 0; i < count; i++) if (i !== first) values[i] = new ConnectionError(`not sent to ${this.copy.addresses[i]}: ${clients[first]!.connection.address} did not apply it first`);
+        return { kind: 'done', result: this.conclude(write, outcomes, values, held, first) };
+      }
+      const source = clients[first]!;
+      const pending: Array<Promise<unknown> | null> = new Array<Promise<unknown> | null>(count).fill(null);
+      for (let i = 0; i < count; i++) {
+        if (i === first) continue;
+        const send = followers === 'same'
+          ? () => sendWrite(clients[i]!, write)
+          : () => (write.keys === null ? Promise.reject(new RedisError('its keys are unknown')) : copyKeys(source, clients[i]!, write.keys).then(() => values[first]));
+        pending[i] = this.sendOrHold(i, held, followers === 'same' ? write : { ...write, nondeterministic: false }, send);
+      }
+      pending[first] = Promise.resolve(values[first]);
+      // An effect holds later writes until it is copied everywhere; the same commands only
+      // until they are sent (each node's connection keeps them in order from then on).
+      return followers === 'effect' ? { kind: 'settled', settled: await settle(pending) } : { kind: 'pending', pending };
+    });
+    if (spread.kind === 'done') return spread.result;
+    const rest = spread.kind === 'settled' ? spread.settled : await settle(spread.pending);
     if (followers === 'effect') {
       // A node that missed the effect gets the keys copied, never the command run again.
       for (const hint of held) if (hint !== null) hint.decide('copy');
@@ -234,8 +252,9 @@ export class Replicator {
       if (o === 'applied') applied++;
       else if (o === 'unknown') unknown = true;
     }
-    const repairs = applied > 0 || unknown;
     const report: WriteOutcome[] = new Array<WriteOutcome>(count);
+    const appliedOn: number[] = [];
+    for (let i = 0; i < count; i++) if (outcomes[i] === 'applied') appliedOn.push(i);
     let missed = false;
     for (let i = 0; i < count; i++) {
       const node = addresses[i]!;
@@ -245,17 +264,22 @@ export class Replicator {
       }
       const hint = held[i] ?? null;
       if (!(values[i] instanceof Error)) values[i] = health.refusal(i) ?? new ConnectionError(`${node} was away`);
-      if (!repairs) {
+      // Applied somewhere: every node that did not apply it gets it, replayed exactly where it
+      // was never sent, its keys copied where it may or may not have run. Applied nowhere, but
+      // unanswered somewhere: those nodes copy their keys back from one that did not run it.
+      const repair = applied > 0 || outcomes[i] === 'unknown';
+      if (!repair) {
         hint?.decide('withdrawn');
       } else {
-        // Never sent, and applied elsewhere: replayed exactly. Otherwise its keys are copied.
-        const mode = outcomes[i] === 'unsent' && applied > 0 && hint?.mode !== 'copy' ? 'replay' : 'copy';
-        if (hint !== null) hint.decide(mode);
+        const mode = outcomes[i] === 'unsent' && hint?.mode !== 'copy' ? 'replay' : 'copy';
+        const owed = hint ?? new Hint(write, mode, applied > 0);
+        owed.appliedOn = appliedOn;
+        if (hint !== null) hint.decide(mode, applied > 0);
         else if (mode === 'copy' && write.keys === null) hints.markForResync(i);
-        else hints.add(i, new Hint(write, mode)); // on overflow the node is marked for a full copy
+        else hints.add(i, owed); // on overflow the node is marked for a full copy
         missed = true;
       }
-      report[i] = { node, ok: false, error: values[i] as Error, hinted: repairs };
+      report[i] = { node, ok: false, error: values[i] as Error, hinted: repair };
     }
     if (missed) this.holdBackUnrepaired();
     if (applied >= this.copy.writeQuorum) return values;
@@ -279,7 +303,12 @@ export class Replicator {
 }
 
 /** Each node's outcome and value once its send settled (null: never sent). */
-async function settle(pending: readonly (Promise<unknown> | null)[]): Promise<{ outcomes: Outcome[]; values: unknown[] }> {
+interface Settled {
+  readonly outcomes: Outcome[];
+  readonly values: unknown[];
+}
+
+async function settle(pending: readonly (Promise<unknown> | null)[]): Promise<Settled> {
   const settled = await Promise.allSettled(pending.map((p) => p ?? Promise.reject(unsentMarker)));
   const outcomes: Outcome[] = [];
   const values: unknown[] = [];

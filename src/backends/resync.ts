@@ -20,7 +20,7 @@
 import type { NodeClient } from '../client/node-client.js';
 import { RedisError } from '../errors.js';
 import type { NodeHealth } from './health.js';
-import { replayHints, type HintStore } from './hints.js';
+import { Hint, replayHints, type Exclusive, type HintStore } from './hints.js';
 
 export interface ResyncProgress {
   /** The node being repaired, and the node copied from. */
@@ -102,6 +102,8 @@ export interface RepairTarget {
   readonly health: NodeHealth;
   /** Told once when every node restarted and there is no copy to repair from. */
   unrecoverable(message: string): void;
+  /** Runs a repair's last round with no write that runs on one node first half-spread. */
+  exclusive: Exclusive;
 }
 
 /** Repairs RedisCopy nodes as they come back; see the file comment. */
@@ -109,8 +111,11 @@ export class CopyRepair {
   /** Each node's identity (run_id and replication id) when last seen: a new one means its data may be gone. */
   private readonly runIds: Array<string | null>;
   private readonly running = new Map<number, Promise<void>>();
-  /** Nodes back but restarted, waiting for a node that kept its data (every node was away). */
-  private readonly restartedWaiting = new Set<number>();
+  /**
+   * Nodes back while every other node was away, that could not stand for the Copy: each
+   * waits for one that can (true when it restarted).
+   */
+  private readonly waiting = new Map<number, boolean>();
 
   constructor(private readonly copy: RepairTarget, readonly hints: HintStore) {
     this.runIds = copy.clients.map(() => null);
@@ -121,6 +126,7 @@ export class CopyRepair {
       });
     });
     copy.health.setReturnHandler((node) => this.onReturn(node));
+    copy.health.on('up', () => this.waiting.clear());
   }
 
   /**
@@ -162,14 +168,16 @@ export class CopyRepair {
     this.runIds[node] = id;
     if (restarted) this.hints.markForResync(node);
     if (this.sourceFor(node) === null) return this.returnWithoutSource(node, restarted || known === null);
-    this.restartedWaiting.clear();
     if (this.hints.needsResync(node)) {
       await this.resync(node);
       return false; // resync marked it up
     }
     const target = this.copy.clients[node]!;
+    const source = this.pickSource(node);
+    const epoch = this.copy.health.epoch(source);
     try {
-      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(this.copy.clients[this.pickSource(node)]!, target, keys, issued));
+      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(this.copy.clients[source]!, target, keys, issued), false, this.copy.exclusive);
+      this.checkSource(node, source, epoch);
     } catch (err) {
       this.hints.removeGate(node);
       throw err;
@@ -179,42 +187,95 @@ export class CopyRepair {
   }
 
   /**
-   * Every other node is away. A node that kept its data is the Copy's data now: what it can
-   * replay it does, then it serves. A node that restarted waits for one that kept its data,
-   * unless every node restarted: then nothing better exists, and that is said once.
+   * A node copied from must have served throughout the copy: taken out meanwhile, it may have
+   * been emptied by a repair of its own, and what was copied from it cannot be trusted.
+   */
+  private checkSource(node: number, source: number, epoch: number): void {
+    if (this.copy.health.epoch(source) === epoch) return;
+    this.hints.markForResync(node);
+    throw new ResyncError(`${this.copy.addresses[source]} went out of service while ${this.copy.addresses[node]} was copied from it; the copy starts over`);
+  }
+
+  /**
+   * Every other node is away. A node that kept its data and lacks no acknowledged write (what
+   * it is owed are only writes whose outcome was unknown) holds what the Copy holds: it serves
+   * again, and the others are repaired from it. Any other node waits for such a node — unless
+   * every node came back and none is one: then the Copy takes the node that kept its data and
+   * lacks the fewest acknowledged writes, or, if every node restarted, serves what there is,
+   * and says so once.
    */
   private async returnWithoutSource(node: number, restarted: boolean): Promise<boolean> {
-    const { clients, health } = this.copy;
-    if (!restarted) {
-      this.hints.clearResync(node);
-      try {
-        await replayHints(this.hints, node, clients[node]!, null);
-      } catch (err) {
-        this.hints.removeGate(node);
-        if (this.hints.needsResync(node)) this.hints.clearResync(node); // no source: its data is all there is
-        throw err;
-      }
-      this.restartedWaiting.clear();
-      this.backInService(node);
+    const { clients, health, addresses } = this.copy;
+    if (!restarted && this.hints.holdsEveryAcknowledged(node)) {
+      this.standFor(node);
       return false;
     }
-    this.restartedWaiting.add(node);
-    const everyNode = clients.every((_, i) => this.restartedWaiting.has(i));
-    if (!everyNode) {
-      throw new ResyncError(`${this.copy.addresses[node]} restarted while every other node was away; it waits for a node that kept its data to copy from`);
+    this.waiting.set(node, restarted);
+    if (this.waiting.size < clients.length) {
+      throw new ResyncError(`${addresses[node]} lacks writes only another node holds, and every other node is away; it waits for one to copy from`);
+    }
+    const kept = [...this.waiting].filter(([, r]) => !r).map(([n]) => n);
+    const owed = (n: number): number => (this.hints.needsResync(n) ? Number.MAX_SAFE_INTEGER : this.hints.count(n));
+    const best = kept.sort((a, b) => owed(a) - owed(b))[0];
+    this.waiting.clear();
+    if (best === undefined) {
+      this.copy.unrecoverable(
+        `every node of the RedisCopy (${addresses.join(', ')}) restarted without its data while the others were away; ` +
+        'there is no copy to repair from, so each node now serves what it holds',
+      );
+      for (let i = 0; i < clients.length; i++) {
+        this.hints.take(i, Number.MAX_SAFE_INTEGER);
+        this.hints.clearResync(i);
+        if (i !== node && health.state(i) !== 'up') health.markUp(i);
+      }
+      this.hints.removeGate(node);
+      return true;
     }
     this.copy.unrecoverable(
-      `every node of the RedisCopy (${this.copy.addresses.join(', ')}) restarted without its data while the others were away; ` +
-      'there is no copy to repair from, so each node now serves what it holds',
+      `every node of the RedisCopy came back lacking writes that only another node had applied; ${addresses[best]} kept its data ` +
+      'and lacks the fewest: it takes those writes\' keys from the nodes that applied them, and the others are repaired from it',
     );
-    this.restartedWaiting.clear();
-    for (let i = 0; i < clients.length; i++) {
-      this.hints.take(i, Number.MAX_SAFE_INTEGER);
-      this.hints.clearResync(i);
-      if (i !== node && health.state(i) !== 'up') health.markUp(i);
+    await this.takeFromAppliers(best);
+    this.hints.clearResync(best);
+    this.standFor(best);
+    if (best === node) return false;
+    throw new ResyncError(`${addresses[node]} is repaired from ${addresses[best]}`);
+  }
+
+  /**
+   * Before `node` stands for the Copy: the keys of each acknowledged write it lacks are copied,
+   * in the order of the writes, from a node that applied it (back, though not yet in service).
+   */
+  private async takeFromAppliers(node: number): Promise<void> {
+    const owed = this.hints.take(node, Number.MAX_SAFE_INTEGER);
+    const rest: Hint[] = [];
+    for (const hint of owed) {
+      const from = hint.appliedOn.find((n) => n !== node);
+      if (!hint.acknowledged || from === undefined || hint.write.keys === null) {
+        rest.push(hint);
+        continue;
+      }
+      await copyKeys(this.copy.clients[from]!, this.copy.clients[node]!, hint.write.keys);
     }
-    this.hints.removeGate(node);
-    return true;
+    for (const hint of rest) this.hints.add(node, hint);
+  }
+
+  /**
+   * `node` serves again as it is, and its data is the Copy's: the keys of the writes it may or
+   * may not have run (their outcome unknown) are copied from it to every other node when they
+   * come back, so all converge on its values.
+   */
+  private standFor(node: number): void {
+    const owed = this.hints.take(node, Number.MAX_SAFE_INTEGER);
+    for (let i = 0; i < this.copy.clients.length; i++) {
+      if (i === node) continue;
+      for (const hint of owed) {
+        if (hint.mode === 'withdrawn') continue;
+        if (hint.write.keys === null) this.hints.markForResync(i);
+        else this.hints.add(i, new Hint(hint.write, 'copy', false));
+      }
+    }
+    this.backInService(node);
   }
 
   /** No hint is left and writes wait at the gate: both change in this one turn. */
@@ -243,6 +304,7 @@ export class CopyRepair {
     // Reads stop and writes turn into hints before the copy starts.
     if (health.state(node) === 'up') health.markDown(node, 0);
     const source = this.pickSource(node);
+    const epoch = health.epoch(source);
     const target = clients[node]!;
     // Hints kept so far are superseded by the copy; the ones that arrive during it are kept.
     this.hints.take(node, Number.MAX_SAFE_INTEGER);
@@ -250,7 +312,8 @@ export class CopyRepair {
     try {
       await copyAll(clients[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
       // The writes that arrived during the copy: their keys copied again (see the file comment).
-      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(clients[source]!, target, keys, issued), true);
+      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(clients[source]!, target, keys, issued), true, this.copy.exclusive);
+      this.checkSource(node, source, epoch);
     } catch (err) {
       // Half copied is worse than stale: the next attempt starts over.
       this.hints.removeGate(node);

@@ -1,28 +1,32 @@
 /**
- * Every door a write can take into a RedisCopy, each adding 1 to a counter, and the outcome
- * of each call as a caller sees it: acknowledged, rejected (applied nowhere), or unknown
- * (it may have been applied). Fault tests run every door through every fault and end by
- * checking the counters against these outcomes.
+ * Every door a write can take into a RedisCopy — each adding 1 to a counter, or with a value
+ * setting a key — and the outcome of each call as a caller sees it: acknowledged, rejected
+ * (applied nowhere), or unknown (it may have been applied). Fault tests run every door
+ * through every fault and end by checking the keys against these outcomes.
  */
 import type { RedisCopy } from '../../src/backends/index.js';
 import { ConnectionError } from '../../src/errors.js';
 
-export const INCR_LUA = "return redis.call('INCR', KEYS[1])";
+/** INCR, or SET when given a value. */
+export const WRITE_LUA = "if ARGV[1] then return redis.call('SET', KEYS[1], ARGV[1]) end return redis.call('INCR', KEYS[1])";
 
-export type Door = (copy: RedisCopy, key: string) => Promise<unknown>;
+/** Without a value: adds 1 to `key`. With one: sets `key` to it. */
+export type Door = (copy: RedisCopy, key: string, value?: string) => Promise<unknown>;
+
+const argv = (k: string, v?: string): string[] => (v === undefined ? ['INCR', k] : ['SET', k, v]);
 
 export const DOORS: Readonly<Record<string, Door>> = {
-  method: (c, k) => c.incr(k),
-  call: (c, k) => c.call('INCR', k),
-  execute_command: (c, k) => c.execute_command('INCR', k),
-  pipeline: (c, k) => c.pipeline({ transaction: false }).incr(k).exec(),
-  multi: (c, k) => c.pipeline().incr(k).exec(),
-  transaction: (c, k) => c.transaction(async (pipe) => {
+  method: (c, k, v) => (v === undefined ? c.incr(k) : c.set(k, v)),
+  call: (c, k, v) => c.call(...(argv(k, v) as [string, ...string[]])),
+  execute_command: (c, k, v) => c.execute_command(...argv(k, v)),
+  pipeline: (c, k, v) => c.pipeline({ transaction: false }).call(...(argv(k, v) as [string, ...string[]])).exec(),
+  multi: (c, k, v) => c.pipeline().call(...(argv(k, v) as [string, ...string[]])).exec(),
+  transaction: (c, k, v) => c.transaction(async (pipe) => {
     await pipe.get(k);
-    pipe.multi().incr(k);
+    pipe.multi().call(...(argv(k, v) as [string, ...string[]]));
   }, k),
-  script: (c, k) => c.register_script(INCR_LUA)([k]),
-  eval: (c, k) => c.eval(INCR_LUA, 1, k),
+  script: (c, k, v) => c.register_script(WRITE_LUA)([k], v === undefined ? [] : [v]),
+  eval: (c, k, v) => (v === undefined ? c.eval(WRITE_LUA, 1, k) : c.eval(WRITE_LUA, 1, k, v)),
 };
 
 export type Outcome = 'acknowledged' | 'rejected' | 'unknown';
