@@ -90,8 +90,9 @@ const MAX_HASH = 0xffffffff;
 const MAX_KETAMA_WEIGHT = 0xffffffff;
 
 const digest = new Uint32Array(4);
-// Key hashes travel through this array rather than as return values: V8
-// boxes numbers of 2^30 and more that cross a call it did not inline.
+// The hash being looked up travels through this array rather than as an
+// argument or return value: V8 boxes numbers of 2^30 and more that cross a
+// call it did not inline.
 const keyDigest = new Uint32Array(4);
 const tagSpan = new Int32Array(2);
 
@@ -231,17 +232,7 @@ export class Continuum {
   /** Index into `nodes` of the node that `key` belongs to. Allocation-free. */
   nodeFor(key: string): number {
     this.#hashKey(key);
-    // The search is repeated here, not shared, so the hash stays unboxed.
-    const points = this.#points;
-    const target = this.#strict ? keyDigest[0]! + 1 : keyDigest[0]!;
-    let lo = 0;
-    let hi = points.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (points[mid]! < target) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.#owners[lo === points.length ? 0 : lo]!;
+    return this.#owners[this.#claimant()]!;
   }
 
   /** Leaves the hash of `key` (after hash tagging) in keyDigest[0]. */
@@ -260,13 +251,15 @@ export class Continuum {
 
   /** Index into `nodes` of the node that a raw 32-bit hash belongs to. */
   nodeForHash(hash: number): number {
-    return this.#owners[this.#position(checkHash(hash))]!;
+    keyDigest[0] = checkHash(hash);
+    return this.#owners[this.#claimant()]!;
   }
 
   /** Explains where `key` lands: the hashed text, its hash, the point and the node. */
   locate(key: string): KeyPlacement {
-    const hash = this.hashOf(key);
-    const p = this.#position(hash);
+    this.#hashKey(key);
+    const hash = keyDigest[0]!;
+    const p = this.#claimant();
     const hashedKey =
       this.#open !== '' && hashTagSpan(key, this.#open, this.#close, tagSpan) ? key.slice(tagSpan[0], tagSpan[1]) : key;
     return { key, hashedKey, hash, point: this.#points[p]!, index: this.#owners[p]! };
@@ -274,7 +267,8 @@ export class Continuum {
 
   /** Explains where a raw 32-bit hash lands. */
   locateHash(hash: number): HashPlacement {
-    const p = this.#position(checkHash(hash));
+    keyDigest[0] = checkHash(hash);
+    const p = this.#claimant();
     return { hash, point: this.#points[p]!, index: this.#owners[p]! };
   }
 
@@ -292,11 +286,37 @@ export class Continuum {
     });
   }
 
-  /** Position of the point that claims `hash`, wrapping past the end to 0. */
-  #position(hash: number): number {
+  /**
+   * Every live node once, in the order its first point follows `hash` round the
+   * continuum: the hash's own node first. This is the order in which the other
+   * nodes stand in for the hash's node.
+   */
+  ownersFrom(hash: number): number[] {
+    keyDigest[0] = checkHash(hash);
+    const start = this.#claimant();
+    const points = this.#points.length;
+    const live = this.nodes.length - this.excluded.length;
+    const seen = new Uint8Array(this.nodes.length);
+    const order: number[] = [];
+    for (let i = 0; i < points && order.length < live; i++) {
+      const owner = this.#owners[(start + i) % points]!;
+      if (seen[owner] === 0) {
+        seen[owner] = 1;
+        order.push(owner);
+      }
+    }
+    return order;
+  }
+
+  /**
+   * The one search of the continuum: the position of the point that claims the
+   * hash in keyDigest[0], wrapping past the end to 0. The hash is read from
+   * keyDigest rather than passed, so it stays unboxed on the hot path.
+   */
+  #claimant(): number {
     const points = this.#points;
     // "First point > hash" is "first point >= hash + 1"; above 2^32 - 1 it wraps.
-    const target = this.#strict ? hash + 1 : hash;
+    const target = this.#strict ? keyDigest[0]! + 1 : keyDigest[0]!;
     let lo = 0;
     let hi = points.length;
     while (lo < hi) {

@@ -316,6 +316,52 @@ describe('Continuum.without', () => {
   });
 });
 
+describe('Continuum#ownersFrom', () => {
+  /** A plain walk over points(): owners in order from the point that claims `hash`, each once. */
+  function walk(continuum: Continuum, hash: number): number[] {
+    const points = continuum.points();
+    const claims = (p: number): boolean => (continuum.mode === 'hash_ring' ? p > hash : p >= hash);
+    let start = points.findIndex((x) => claims(x.point));
+    if (start < 0) start = 0;
+    const order: number[] = [];
+    for (let k = 0; k < points.length; k++) {
+      const owner = points[(start + k) % points.length]!.index;
+      if (!order.includes(owner)) order.push(owner);
+    }
+    return order;
+  }
+
+  it('walks every live node once from the hash, in both modes and with nodes excluded', () => {
+    const continua = [
+      new Continuum(equalNodes(5)),
+      new Continuum(equalNodes(5), { mode: 'hash_ring' }),
+      new Continuum(equalNodes(5), { exclude: [1, 3] }),
+      new Continuum(equalNodes(5), { mode: 'hash_ring', exclude: [0] }),
+    ];
+    for (const continuum of continua) {
+      const points = continuum.points();
+      const last = points[points.length - 1]!.point;
+      // On, just below and just above points, and past the last one (wrapping).
+      const hashes = [0, 0xffffffff, last, last + 1, points[0]!.point, points[7]!.point - 1, points[7]!.point + 1];
+      for (let i = 0; i < 300; i++) hashes.push(continuum.hashOf(`key:${i}`));
+      const live = continuum.nodes.length - continuum.excluded.length;
+      for (const hash of hashes) {
+        const order = continuum.ownersFrom(hash);
+        assert.deepEqual(order, walk(continuum, hash), `${continuum.mode} excluding [${continuum.excluded}]: hash ${hash}`);
+        assert.equal(order.length, live);
+        assert.equal(order[0], continuum.nodeForHash(hash));
+        for (const i of continuum.excluded) assert.ok(!order.includes(i));
+      }
+    }
+  });
+
+  it('checks the hash', () => {
+    const continuum = new Continuum(equalNodes(2));
+    assert.throws(() => continuum.ownersFrom(-1), RangeError);
+    assert.throws(() => continuum.ownersFrom(2 ** 32), RangeError);
+  });
+});
+
 describe('Continuum validation', () => {
   it('requires at least one node', () => {
     assert.throws(() => new Continuum([]), RangeError);
