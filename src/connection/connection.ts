@@ -108,8 +108,11 @@ export class Connection extends EventEmitter {
     super();
     this.options = options;
     this.address = addressOf(options);
-    this.decoder = new Decoder((r) => this.onReply(r), { maxBulkLength: options.maxBulkLength });
-    this.decoder.returnBuffers = options.returnBuffers;
+    this.decoder = new Decoder((r) => this.onReply(r), {
+      maxBulkLength: options.maxBulkLength,
+      // A reply belongs to the oldest command in flight: that command says how to decode it.
+      buffers: () => this.inflight.peek()?.buffers ?? options.returnBuffers,
+    });
   }
 
   /** util.inspect shows a summary: the internals hold commands in flight, AUTH's password among them. */
@@ -258,7 +261,6 @@ export class Connection extends EventEmitter {
       socket.setKeepAlive(true, 30_000);
       this.socket = socket;
       this.decoder.reset();
-      this.decoder.returnBuffers = this.options.returnBuffers;
 
       const fail = (err: Error): void => {
         if (settled) return;
@@ -366,7 +368,6 @@ export class Connection extends EventEmitter {
         this.armTimer(p.deadline);
       }
     }
-    if (this.inflight.length === 0) this.decoder.returnBuffers = p.buffers;
     this.inflight.push(p);
   }
 
@@ -424,8 +425,6 @@ export class Connection extends EventEmitter {
     if (p === undefined) {
       throw new ProtocolError(`unexpected reply from ${this.address} with no command waiting`);
     }
-    const next = this.inflight.peek();
-    this.decoder.returnBuffers = next !== undefined ? next.buffers : this.options.returnBuffers;
     if (reply instanceof ReplyError) {
       reply.command = p.name;
       p.reject(reply);
@@ -442,7 +441,7 @@ export class Connection extends EventEmitter {
       }
       if (!failed) p.resolve(shaped);
     }
-    if (next === undefined && this.drainWaiter !== null) this.drainWaiter();
+    if (this.inflight.length === 0 && this.drainWaiter !== null) this.drainWaiter();
   }
 
   private armTimer(at: number): void {
