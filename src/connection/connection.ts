@@ -57,21 +57,28 @@ export interface BatchCommand {
   readonly reply?: ReplyShape | null;
 }
 
-/** A command waiting for its reply. */
+/**
+ * A command waiting for its reply: built once, by the door it came in by (send, sendShaped,
+ * sendBatch, the handshake), and queued as it is until its reply or failure settles it.
+ */
 class Pending {
+  /** Absolute time (ms) after which it times out, or Infinity; set when it is written. */
+  deadline = Infinity;
+  /** Written again after a timeout (retryOnTimeout): it may have run once already. */
+  retried = false;
   constructor(
     readonly args: readonly unknown[],
-    readonly resolve: (r: unknown) => void,
-    readonly reject: (e: Error) => void,
-    readonly buffers: boolean,
-    /** Absolute time (ms) after which it times out, or Infinity. */
-    public deadline: number,
-    readonly timeout: number | null,
+    /** Name used in error messages. */
     readonly name: string,
+    /** Decode the reply's bulk strings as Buffers. */
+    readonly buffers: boolean,
+    /** Milliseconds it may wait for its reply once written, or null for no limit. */
+    readonly timeout: number | null,
     /** Applied to the reply before resolving (null: the reply as it is). */
     readonly shape: ReplyShape | null,
+    readonly resolve: (r: unknown) => void,
+    readonly reject: (e: Error) => void,
   ) {}
-  retried = false;
 }
 
 type State = 'disconnected' | 'connecting' | 'ready' | 'closed';
@@ -153,8 +160,12 @@ export class Connection extends EventEmitter {
   }
 
   private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
+    const o = this.options;
+    const name = opts?.name ?? String(args[0]);
+    const buffers = opts?.buffers ?? o.returnBuffers;
+    const timeout = opts?.timeout !== undefined ? opts.timeout : o.socketTimeout;
     return new Promise<unknown>((resolve, reject) => {
-      this.enqueue(args, opts?.buffers, opts?.timeout, opts?.name, shape, resolve, reject);
+      this.enqueue(new Pending(args, name, buffers, timeout, shape, resolve, reject));
     });
   }
 
@@ -170,6 +181,7 @@ export class Connection extends EventEmitter {
         resolve(results);
         return;
       }
+      const o = this.options;
       for (let i = 0; i < commands.length; i++) {
         const c = commands[i]!;
         const put = (value: unknown): void => {
@@ -178,30 +190,22 @@ export class Connection extends EventEmitter {
         };
         const words = c.words ?? 1;
         const name = words === 1 ? String(c.argv[0]) : c.argv.slice(0, words).join(' ');
-        this.enqueue(c.argv, c.buffers, undefined, name, c.reply ?? null, put, put);
+        this.enqueue(new Pending(c.argv, name, c.buffers ?? o.returnBuffers, o.socketTimeout, c.reply ?? null, put, put));
       }
     });
   }
 
-  /** Writes (or queues, while not ready) one command whose outcome goes to resolve / reject. */
-  private enqueue(
-    args: readonly unknown[], buffersOpt: boolean | undefined, timeoutOpt: number | null | undefined,
-    nameOpt: string | undefined, shape: ReplyShape | null,
-    resolve: (r: unknown) => void, reject: (e: Error) => void,
-  ): void {
+  /** Writes (or queues, while not ready) one command; its outcome settles it. */
+  private enqueue(p: Pending): void {
     if (this.state === 'closed') {
-      reject(new ConnectionError(`connection to ${this.address} is closed`));
+      p.reject(new ConnectionError(`connection to ${this.address} is closed`));
       return;
     }
-    const name = nameOpt ?? String(args[0]);
-    const timeout = timeoutOpt !== undefined ? timeoutOpt : this.options.socketTimeout;
-    const buffers = buffersOpt ?? this.options.returnBuffers;
-    const p = new Pending(args, resolve, reject, buffers, Infinity, timeout, name, shape);
     if (this.state === 'ready') {
       try {
-        this.writer.write(args, name);
+        this.writer.write(p.args, p.name);
       } catch (err) {
-        reject(err as Error);
+        p.reject(err as Error);
         return;
       }
       this.enqueueInflight(p);
@@ -210,13 +214,13 @@ export class Connection extends EventEmitter {
     } else {
       // Validate now, so bad input fails before any waiting.
       try {
-        validateArgs(args, name);
+        validateArgs(p.args, p.name);
       } catch (err) {
-        reject(err as Error);
+        p.reject(err as Error);
         return;
       }
       if (this.offline.length >= this.options.offlineQueueLimit) {
-        reject(unsent(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`)));
+        p.reject(unsent(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`)));
         return;
       }
       this.offline.push(p);
@@ -330,7 +334,7 @@ export class Connection extends EventEmitter {
   private sendNow(args: unknown[], name: string): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       this.writer.write(args, name);
-      this.enqueueInflight(new Pending(args, resolve as (r: unknown) => void, reject, false, Infinity, null, name, null));
+      this.enqueueInflight(new Pending(args, name, false, null, null, resolve as (r: unknown) => void, reject));
     });
   }
 
