@@ -1,38 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import type { PubSubMessage } from '../../src/client/pubsub.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
-
-/** Polls `check` until it holds, failing after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The next `event`, or a rejection after `ms`: a missing event fails the test, never hangs it. */
-function nextEvent<T>(emitter: { once(e: string, f: (v: T) => void): unknown }, event: string, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${event}' event within ${ms} ms`)), ms);
-    emitter.once(event, (v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
+import { eventually, nextEvent } from '../helpers/wait.js';
 
 describe('pub/sub on one node', () => {
   const servers = useServers(1);
   let client: ConstRedis;
 
-  before(() => {
+  useClients(() => {
     client = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
-  });
-  after(async () => {
-    await client.close();
+    return [client];
   });
 
   it('delivers messages as events, and publish returns the receiver count', async () => {
@@ -62,7 +42,7 @@ describe('pub/sub on one node', () => {
       assert.equal(await client.publish('user.42', 'joined'), 1);
       assert.deepEqual(await got, { type: 'pmessage', pattern: 'user.*', channel: 'user.42', data: 'joined' });
       await client.publish('direct', 'to-handler');
-      await until(() => handled.length === 1, 2000, 'the handler');
+      await eventually(() => handled.length === 1, 2000, 'the handler');
       assert.equal(handled[0]!.data, 'to-handler');
     } finally {
       await ps.close();
@@ -144,7 +124,7 @@ describe('pub/sub on one node', () => {
       }
       const noticed = Date.now() - started;
       assert.ok(noticed < 2000, `noticed after ${noticed} ms`);
-      await until(async () => (await client.publish('health', 'back')) === 1, 5000, 're-subscription');
+      await eventually(async () => (await client.publish('health', 'back')) === 1, 5000, 're-subscription');
     } finally {
       await ps.close();
       await quick.close();
@@ -165,9 +145,9 @@ describe('pub/sub on one node', () => {
       await server.restart();
       await reconnected;
       // The re-subscription is confirmed when publishing reaches a receiver again.
-      await until(async () => (await client.publish('before-restart', 'after')) === 1, 5000, 're-subscription');
-      await until(async () => (await client.publish('pat.x', 'after')) === 1, 5000, 'pattern re-subscription');
-      await until(() => messages.length >= 2, 2000, 'messages');
+      await eventually(async () => (await client.publish('before-restart', 'after')) === 1, 5000, 're-subscription');
+      await eventually(async () => (await client.publish('pat.x', 'after')) === 1, 5000, 'pattern re-subscription');
+      await eventually(() => messages.length >= 2, 2000, 'messages');
       assert.deepEqual(messages.map((m) => [m.type, m.channel, m.data]), [
         ['message', 'before-restart', 'after'],
         ['pmessage', 'pat.x', 'after'],
