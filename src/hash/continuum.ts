@@ -14,14 +14,22 @@
  *   point > its hash (Python's bisect_right).
  *
  * In both, a key's hash is the little-endian uint32 of the first four bytes of
- * md5(utf8(key)), and a hash past the last point wraps to the first. In ketama
- * mode the empty key hashes to 0, as in twemproxy.
+ * md5(utf8(key)), and a hash past the last point wraps to the first. The empty
+ * key is the exception (`emptyKeyHash`): in ketama mode it hashes to 0 by
+ * default, as twemproxy does, or to md5("") as libmemcached does.
  */
 
 import { hashTagSpan, validateHashTag } from './hash-tag.js';
 import { md5Words, md5WordsOfRange } from './md5.js';
 
 export type DistributionMode = 'ketama' | 'hash_ring';
+
+/**
+ * The hash of the empty key `''`: `'zero'` is twemproxy's (it hashes a key of
+ * length 0 to 0 without calling its hash function), `'md5'` is libmemcached's
+ * and Python hash_ring's (md5("") like any other key).
+ */
+export type EmptyKeyHash = 'zero' | 'md5';
 
 export interface ContinuumNode {
   /**
@@ -49,6 +57,13 @@ export interface ContinuumOptions {
    * it from its live servers; lookups still return indices into `nodes`.
    */
   readonly exclude?: Iterable<number>;
+  /**
+   * How the empty key `''` is hashed: `'zero'` (twemproxy, the default in
+   * ketama mode) or `'md5'` (libmemcached; the only choice in hash_ring mode,
+   * where the Python client hashes it like any key). Where `''` lands matters
+   * beyond odd keys: keyless commands go to the node of `''`.
+   */
+  readonly emptyKeyHash?: EmptyKeyHash;
 }
 
 /** Where a hash lands: the continuum point that claims it and that point's node. */
@@ -122,6 +137,8 @@ export function hashRingDigestsFor(weight: number, totalWeight: number, liveNode
 export class Continuum {
   readonly mode: DistributionMode;
   readonly hashTag: string | null;
+  /** How the empty key is hashed (see ContinuumOptions.emptyKeyHash). */
+  readonly emptyKeyHash: EmptyKeyHash;
   /** The nodes as given (copied and frozen); lookups return indices into this list. */
   readonly nodes: readonly ContinuumNode[];
   /** Sorted indices of the nodes left off the continuum. */
@@ -132,6 +149,7 @@ export class Continuum {
   readonly #allotted: Int32Array;
   // hash_ring looks for the first point strictly above the hash.
   readonly #strict: boolean;
+  readonly #emptyIsZero: boolean;
   readonly #open: string;
   readonly #close: string;
 
@@ -145,6 +163,8 @@ export class Continuum {
     this.#open = this.hashTag === null ? '' : this.hashTag.charAt(0);
     this.#close = this.hashTag === null ? '' : this.hashTag.charAt(1);
     this.#strict = mode === 'hash_ring';
+    this.emptyKeyHash = validateEmptyKeyHash(options.emptyKeyHash, mode);
+    this.#emptyIsZero = this.emptyKeyHash === 'zero';
     this.nodes = Object.freeze(validateNodes(nodes, mode));
     this.excluded = Object.freeze(validateExcluded(options.exclude, this.nodes.length));
 
@@ -240,9 +260,8 @@ export class Continuum {
     if (typeof key !== 'string') throw new TypeError('continuum: key must be a string');
     if (this.#open !== '' && hashTagSpan(key, this.#open, this.#close, tagSpan)) {
       md5WordsOfRange(key, tagSpan[0]!, tagSpan[1]!, keyDigest);
-    } else if (key.length === 0 && !this.#strict) {
-      // twemproxy hashes an empty key to 0 rather than md5(""); memcached
-      // forbids empty keys, so libmemcached has no say. Tags are never empty.
+    } else if (key.length === 0 && this.#emptyIsZero) {
+      // twemproxy hashes an empty key to 0 rather than md5(""). Tags are never empty.
       keyDigest[0] = 0;
     } else {
       md5WordsOfRange(key, 0, key.length, keyDigest);
@@ -282,6 +301,7 @@ export class Continuum {
     return new Continuum(this.nodes, {
       mode: this.mode,
       hashTag: this.hashTag,
+      emptyKeyHash: this.emptyKeyHash,
       exclude: [...this.excluded, ...indices],
     });
   }
@@ -381,6 +401,17 @@ function validateNodes(nodes: readonly ContinuumNode[], mode: DistributionMode):
     seen.add(name);
     return Object.freeze({ name, weight });
   });
+}
+
+function validateEmptyKeyHash(value: unknown, mode: DistributionMode): EmptyKeyHash {
+  if (value === undefined) return mode === 'ketama' ? 'zero' : 'md5';
+  if (value !== 'zero' && value !== 'md5') {
+    throw new TypeError(`continuum: emptyKeyHash must be 'zero' or 'md5', got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  if (mode === 'hash_ring' && value === 'zero') {
+    throw new RangeError("continuum: emptyKeyHash 'zero' is twemproxy's ketama rule; hash_ring hashes '' with md5");
+  }
+  return value;
 }
 
 function validateExcluded(exclude: Iterable<number> | undefined, count: number): number[] {
