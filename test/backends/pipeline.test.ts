@@ -8,14 +8,9 @@ import { ConstRedis } from '../../src/client/const-redis.js';
 import { RedisCopy, RedisRing } from '../../src/backends/index.js';
 import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.js';
 import { useClients } from '../helpers/clients.js';
+import { apart } from '../helpers/keys.js';
 import { useServers } from '../helpers/servers.js';
 import { eventually } from '../helpers/wait.js';
-
-/** Two keys on different nodes of a backend. */
-function apart(backend: { nodeIndexFor(k: string): number }, prefix: string): [string, string] {
-  const a = `${prefix}:a`;
-  for (let i = 0; ; i++) if (backend.nodeIndexFor(`${prefix}:${i}`) !== backend.nodeIndexFor(a)) return [a, `${prefix}:${i}`];
-}
 
 async function commandCalls(node: ConstRedis, command: string): Promise<number> {
   const stats = (await node.info('commandstats'))[`cmdstat_${command}`] as Record<string, number> | undefined;

@@ -10,6 +10,7 @@ import { ConstRedis } from '../../src/client/const-redis.js';
 import { NodesFailedError, RedisRing } from '../../src/backends/index.js';
 import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.js';
 import { useClients } from '../helpers/clients.js';
+import { apart as keysApart } from '../helpers/keys.js';
 import { useServers, type RedisServer } from '../helpers/servers.js';
 
 let servers: RedisServer[];
@@ -34,11 +35,8 @@ function keysOnEveryNode(prefix: string, count = 12): string[] {
   return keys;
 }
 
-/** Two keys on different nodes. */
-function apart(prefix: string): [string, string] {
-  const a = `${prefix}:a`;
-  for (let i = 0; ; i++) if (ring.nodeIndexFor(`${prefix}:${i}`) !== ring.nodeIndexFor(a)) return [a, `${prefix}:${i}`];
-}
+/** Two keys on different nodes of the ring. */
+const apart = (prefix: string): [string, string] => keysApart(ring, prefix);
 
 describe('RedisRing on three servers', () => {
   // LFU so that OBJECT FREQ answers: it is one of the commands routed purely from COMMAND INFO.
