@@ -40,7 +40,7 @@ export { BackendPubSub } from './backends/pubsub.js';
 export { Redlock } from './backends/redlock.js';
 export {
   Continuum, md5, md5Hex, hashTagged,
-  type ContinuumNode, type ContinuumOptions, type DistributionMode, type KeyPlacement,
+  type ContinuumNode, type ContinuumOptions, type DistributionMode, type EmptyKeyHash, type KeyPlacement,
 } from './hash/index.js';
 
 // The cache facade and Django-style configuration.

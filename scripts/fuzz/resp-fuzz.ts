@@ -304,8 +304,7 @@ function scratchFor(length: number): Buffer {
 
 function decodeWith(bytes: Buffer, cuts: number[], buffers: boolean, maxBulk: number, meter: AllocationMeter | null): Outcome {
   const replies: string[] = [];
-  const d = new Decoder((r) => replies.push(fingerprint(r)), { maxBulkLength: maxBulk, maxLineLength: LINE_LIMIT });
-  d.returnBuffers = buffers;
+  const d = new Decoder((r) => replies.push(fingerprint(r)), { maxBulkLength: maxBulk, maxLineLength: LINE_LIMIT, buffers });
   let error: string | null = null;
   let start = 0;
   let fed = 0;

@@ -8,8 +8,6 @@ export class Placement {
   readonly continuum: Continuum;
   /** The tag's two characters as UTF-8, to find it in keys given as bytes. */
   private readonly tagBytes: [Buffer, Buffer] | null;
-  /** The continuum's points and owners, kept for walking round it after a failure. */
-  private ring: { points: Uint32Array; owners: Int32Array } | null = null;
 
   constructor(continuum: Continuum) {
     this.continuum = continuum;
@@ -55,40 +53,6 @@ export class Placement {
    * then each other node in the order its points follow round the continuum.
    */
   failoverOrder(hash: number): number[] {
-    const { points, owners } = this.walkable();
-    const start = this.continuum.locateHash(hash).point;
-    // The claiming point is on the continuum, so this search finds it exactly.
-    let lo = 0;
-    let hi = points.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (points[mid]! < start) lo = mid + 1;
-      else hi = mid;
-    }
-    const order: number[] = [];
-    const seen = new Set<number>();
-    const live = this.size - this.continuum.excluded.length;
-    for (let i = 0; i < points.length && order.length < live; i++) {
-      const owner = owners[(lo + i) % points.length]!;
-      if (!seen.has(owner)) {
-        seen.add(owner);
-        order.push(owner);
-      }
-    }
-    return order;
-  }
-
-  private walkable(): { points: Uint32Array; owners: Int32Array } {
-    if (this.ring === null) {
-      const all = this.continuum.points();
-      const points = new Uint32Array(all.length);
-      const owners = new Int32Array(all.length);
-      all.forEach((p, i) => {
-        points[i] = p.point;
-        owners[i] = p.index;
-      });
-      this.ring = { points, owners };
-    }
-    return this.ring;
+    return this.continuum.ownersFrom(hash);
   }
 }

@@ -62,21 +62,28 @@ export interface BatchCommand {
   readonly reply?: ReplyShape | null;
 }
 
-/** A command waiting for its reply. */
+/**
+ * A command waiting for its reply: built once, by the door it came in by (send, sendShaped,
+ * sendBatch, the handshake), and queued as it is until its reply or failure settles it.
+ */
 class Pending {
+  /** performance.now() after which it times out, or Infinity (monotonic: clock steps move no deadline); set when it is written. */
+  deadline = Infinity;
+  /** Written again after a timeout (retryOnTimeout): it may have run once already. */
+  retried = false;
   constructor(
     readonly args: readonly unknown[],
-    readonly resolve: (r: unknown) => void,
-    readonly reject: (e: Error) => void,
-    readonly buffers: boolean,
-    /** performance.now() after which it times out, or Infinity (monotonic: clock steps move no deadline). */
-    public deadline: number,
-    readonly timeout: number | null,
+    /** Name used in error messages. */
     readonly name: string,
+    /** Decode the reply's bulk strings as Buffers. */
+    readonly buffers: boolean,
+    /** Milliseconds it may wait for its reply once written, or null for no limit. */
+    readonly timeout: number | null,
     /** Applied to the reply before resolving (null: the reply as it is). */
     readonly shape: ReplyShape | null,
+    readonly resolve: (r: unknown) => void,
+    readonly reject: (e: Error) => void,
   ) {}
-  retried = false;
 }
 
 type State = 'disconnected' | 'connecting' | 'ready' | 'closed';
@@ -115,8 +122,11 @@ export class Connection extends EventEmitter {
     super();
     this.options = options;
     this.address = addressOf(options);
-    this.decoder = new Decoder((r) => this.onReply(r), { maxBulkLength: options.maxBulkLength });
-    this.decoder.returnBuffers = options.returnBuffers;
+    this.decoder = new Decoder((r) => this.onReply(r), {
+      maxBulkLength: options.maxBulkLength,
+      // A reply belongs to the oldest command in flight: that command says how to decode it.
+      buffers: () => this.inflight.peek()?.buffers ?? options.returnBuffers,
+    });
   }
 
   /** util.inspect shows a summary: the internals hold commands in flight, AUTH's password among them. */
@@ -157,8 +167,12 @@ export class Connection extends EventEmitter {
   }
 
   private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
+    const o = this.options;
+    const name = opts?.name ?? String(args[0]);
+    const buffers = opts?.buffers ?? o.returnBuffers;
+    const timeout = opts?.timeout !== undefined ? opts.timeout : o.socketTimeout;
     return new Promise<unknown>((resolve, reject) => {
-      this.enqueue(args, opts?.buffers, opts?.timeout, opts?.name, shape, resolve, reject);
+      this.enqueue(new Pending(args, name, buffers, timeout, shape, resolve, reject));
     });
   }
 
@@ -174,6 +188,7 @@ export class Connection extends EventEmitter {
         resolve(results);
         return;
       }
+      const o = this.options;
       for (let i = 0; i < commands.length; i++) {
         const c = commands[i]!;
         const put = (value: unknown): void => {
@@ -182,30 +197,22 @@ export class Connection extends EventEmitter {
         };
         const words = c.words ?? 1;
         const name = words === 1 ? String(c.argv[0]) : c.argv.slice(0, words).join(' ');
-        this.enqueue(c.argv, c.buffers, undefined, name, c.reply ?? null, put, put);
+        this.enqueue(new Pending(c.argv, name, c.buffers ?? o.returnBuffers, o.socketTimeout, c.reply ?? null, put, put));
       }
     });
   }
 
-  /** Writes (or queues, while not ready) one command whose outcome goes to resolve / reject. */
-  private enqueue(
-    args: readonly unknown[], buffersOpt: boolean | undefined, timeoutOpt: number | null | undefined,
-    nameOpt: string | undefined, shape: ReplyShape | null,
-    resolve: (r: unknown) => void, reject: (e: Error) => void,
-  ): void {
+  /** Writes (or queues, while not ready) one command; its outcome settles it. */
+  private enqueue(p: Pending): void {
     if (this.state === 'closed') {
-      reject(new ConnectionError(`connection to ${this.address} is closed`));
+      p.reject(new ConnectionError(`connection to ${this.address} is closed`));
       return;
     }
-    const name = nameOpt ?? String(args[0]);
-    const timeout = timeoutOpt !== undefined ? timeoutOpt : this.options.socketTimeout;
-    const buffers = buffersOpt ?? this.options.returnBuffers;
-    const p = new Pending(args, resolve, reject, buffers, Infinity, timeout, name, shape);
     if (this.state === 'ready') {
       try {
-        this.writer.write(args, name);
+        this.writer.write(p.args, p.name);
       } catch (err) {
-        reject(err as Error);
+        p.reject(err as Error);
         return;
       }
       this.enqueueInflight(p);
@@ -214,13 +221,13 @@ export class Connection extends EventEmitter {
     } else {
       // Validate now, so bad input fails before any waiting.
       try {
-        validateArgs(args, name);
+        validateArgs(p.args, p.name);
       } catch (err) {
-        reject(err as Error);
+        p.reject(err as Error);
         return;
       }
       if (this.offline.length >= this.options.offlineQueueLimit) {
-        reject(unsent(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`)));
+        p.reject(unsent(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`)));
         return;
       }
       this.offline.push(p);
@@ -265,7 +272,6 @@ export class Connection extends EventEmitter {
       socket.setKeepAlive(true, 30_000);
       this.socket = socket;
       this.decoder.reset();
-      this.decoder.returnBuffers = this.options.returnBuffers;
 
       const fail = (err: Error): void => {
         if (settled) return;
@@ -340,7 +346,7 @@ export class Connection extends EventEmitter {
   private sendNow(args: unknown[], name: string): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       this.writer.write(args, name);
-      this.enqueueInflight(new Pending(args, resolve as (r: unknown) => void, reject, false, Infinity, null, name, null));
+      this.enqueueInflight(new Pending(args, name, false, null, null, resolve as (r: unknown) => void, reject));
     });
   }
 
@@ -378,7 +384,6 @@ export class Connection extends EventEmitter {
         this.armTimer(p.deadline);
       }
     }
-    if (this.inflight.length === 0) this.decoder.returnBuffers = p.buffers;
     this.inflight.push(p);
   }
 
@@ -436,8 +441,6 @@ export class Connection extends EventEmitter {
     if (p === undefined) {
       throw new ProtocolError(`unexpected reply from ${this.address} with no command waiting`);
     }
-    const next = this.inflight.peek();
-    this.decoder.returnBuffers = next !== undefined ? next.buffers : this.options.returnBuffers;
     if (reply instanceof ReplyError) {
       reply.command = p.name;
       p.reject(reply);
@@ -454,7 +457,7 @@ export class Connection extends EventEmitter {
       }
       if (!failed) p.resolve(shaped);
     }
-    if (next === undefined && this.drainWaiter !== null) this.drainWaiter();
+    if (this.inflight.length === 0 && this.drainWaiter !== null) this.drainWaiter();
   }
 
   private armTimer(at: number): void {

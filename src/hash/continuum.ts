@@ -14,14 +14,22 @@
  *   point > its hash (Python's bisect_right).
  *
  * In both, a key's hash is the little-endian uint32 of the first four bytes of
- * md5(utf8(key)), and a hash past the last point wraps to the first. In ketama
- * mode the empty key hashes to 0, as in twemproxy.
+ * md5(utf8(key)), and a hash past the last point wraps to the first. The empty
+ * key is the exception (`emptyKeyHash`): in ketama mode it hashes to 0 by
+ * default, as twemproxy does, or to md5("") as libmemcached does.
  */
 
 import { hashTagSpan, validateHashTag } from './hash-tag.js';
 import { md5Words, md5WordsOfRange } from './md5.js';
 
 export type DistributionMode = 'ketama' | 'hash_ring';
+
+/**
+ * The hash of the empty key `''`: `'zero'` is twemproxy's (it hashes a key of
+ * length 0 to 0 without calling its hash function), `'md5'` is libmemcached's
+ * and Python hash_ring's (md5("") like any other key).
+ */
+export type EmptyKeyHash = 'zero' | 'md5';
 
 export interface ContinuumNode {
   /**
@@ -49,6 +57,13 @@ export interface ContinuumOptions {
    * it from its live servers; lookups still return indices into `nodes`.
    */
   readonly exclude?: Iterable<number>;
+  /**
+   * How the empty key `''` is hashed: `'zero'` (twemproxy, the default in
+   * ketama mode) or `'md5'` (libmemcached; the only choice in hash_ring mode,
+   * where the Python client hashes it like any key). Where `''` lands matters
+   * beyond odd keys: keyless commands go to the node of `''`.
+   */
+  readonly emptyKeyHash?: EmptyKeyHash;
 }
 
 /** Where a hash lands: the continuum point that claims it and that point's node. */
@@ -90,8 +105,9 @@ const MAX_HASH = 0xffffffff;
 const MAX_KETAMA_WEIGHT = 0xffffffff;
 
 const digest = new Uint32Array(4);
-// Key hashes travel through this array rather than as return values: V8
-// boxes numbers of 2^30 and more that cross a call it did not inline.
+// The hash being looked up travels through this array rather than as an
+// argument or return value: V8 boxes numbers of 2^30 and more that cross a
+// call it did not inline.
 const keyDigest = new Uint32Array(4);
 const tagSpan = new Int32Array(2);
 
@@ -121,6 +137,8 @@ export function hashRingDigestsFor(weight: number, totalWeight: number, liveNode
 export class Continuum {
   readonly mode: DistributionMode;
   readonly hashTag: string | null;
+  /** How the empty key is hashed (see ContinuumOptions.emptyKeyHash). */
+  readonly emptyKeyHash: EmptyKeyHash;
   /** The nodes as given (copied and frozen); lookups return indices into this list. */
   readonly nodes: readonly ContinuumNode[];
   /** Sorted indices of the nodes left off the continuum. */
@@ -131,6 +149,7 @@ export class Continuum {
   readonly #allotted: Int32Array;
   // hash_ring looks for the first point strictly above the hash.
   readonly #strict: boolean;
+  readonly #emptyIsZero: boolean;
   readonly #open: string;
   readonly #close: string;
 
@@ -144,6 +163,8 @@ export class Continuum {
     this.#open = this.hashTag === null ? '' : this.hashTag.charAt(0);
     this.#close = this.hashTag === null ? '' : this.hashTag.charAt(1);
     this.#strict = mode === 'hash_ring';
+    this.emptyKeyHash = validateEmptyKeyHash(options.emptyKeyHash, mode);
+    this.#emptyIsZero = this.emptyKeyHash === 'zero';
     this.nodes = Object.freeze(validateNodes(nodes, mode));
     this.excluded = Object.freeze(validateExcluded(options.exclude, this.nodes.length));
 
@@ -231,17 +252,7 @@ export class Continuum {
   /** Index into `nodes` of the node that `key` belongs to. Allocation-free. */
   nodeFor(key: string): number {
     this.#hashKey(key);
-    // The search is repeated here, not shared, so the hash stays unboxed.
-    const points = this.#points;
-    const target = this.#strict ? keyDigest[0]! + 1 : keyDigest[0]!;
-    let lo = 0;
-    let hi = points.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (points[mid]! < target) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.#owners[lo === points.length ? 0 : lo]!;
+    return this.#owners[this.#claimant()]!;
   }
 
   /** Leaves the hash of `key` (after hash tagging) in keyDigest[0]. */
@@ -249,9 +260,8 @@ export class Continuum {
     if (typeof key !== 'string') throw new TypeError('continuum: key must be a string');
     if (this.#open !== '' && hashTagSpan(key, this.#open, this.#close, tagSpan)) {
       md5WordsOfRange(key, tagSpan[0]!, tagSpan[1]!, keyDigest);
-    } else if (key.length === 0 && !this.#strict) {
-      // twemproxy hashes an empty key to 0 rather than md5(""); memcached
-      // forbids empty keys, so libmemcached has no say. Tags are never empty.
+    } else if (key.length === 0 && this.#emptyIsZero) {
+      // twemproxy hashes an empty key to 0 rather than md5(""). Tags are never empty.
       keyDigest[0] = 0;
     } else {
       md5WordsOfRange(key, 0, key.length, keyDigest);
@@ -260,13 +270,15 @@ export class Continuum {
 
   /** Index into `nodes` of the node that a raw 32-bit hash belongs to. */
   nodeForHash(hash: number): number {
-    return this.#owners[this.#position(checkHash(hash))]!;
+    keyDigest[0] = checkHash(hash);
+    return this.#owners[this.#claimant()]!;
   }
 
   /** Explains where `key` lands: the hashed text, its hash, the point and the node. */
   locate(key: string): KeyPlacement {
-    const hash = this.hashOf(key);
-    const p = this.#position(hash);
+    this.#hashKey(key);
+    const hash = keyDigest[0]!;
+    const p = this.#claimant();
     const hashedKey =
       this.#open !== '' && hashTagSpan(key, this.#open, this.#close, tagSpan) ? key.slice(tagSpan[0], tagSpan[1]) : key;
     return { key, hashedKey, hash, point: this.#points[p]!, index: this.#owners[p]! };
@@ -274,7 +286,8 @@ export class Continuum {
 
   /** Explains where a raw 32-bit hash lands. */
   locateHash(hash: number): HashPlacement {
-    const p = this.#position(checkHash(hash));
+    keyDigest[0] = checkHash(hash);
+    const p = this.#claimant();
     return { hash, point: this.#points[p]!, index: this.#owners[p]! };
   }
 
@@ -288,15 +301,42 @@ export class Continuum {
     return new Continuum(this.nodes, {
       mode: this.mode,
       hashTag: this.hashTag,
+      emptyKeyHash: this.emptyKeyHash,
       exclude: [...this.excluded, ...indices],
     });
   }
 
-  /** Position of the point that claims `hash`, wrapping past the end to 0. */
-  #position(hash: number): number {
+  /**
+   * Every live node once, in the order its first point follows `hash` round the
+   * continuum: the hash's own node first. This is the order in which the other
+   * nodes stand in for the hash's node.
+   */
+  ownersFrom(hash: number): number[] {
+    keyDigest[0] = checkHash(hash);
+    const start = this.#claimant();
+    const points = this.#points.length;
+    const live = this.nodes.length - this.excluded.length;
+    const seen = new Uint8Array(this.nodes.length);
+    const order: number[] = [];
+    for (let i = 0; i < points && order.length < live; i++) {
+      const owner = this.#owners[(start + i) % points]!;
+      if (seen[owner] === 0) {
+        seen[owner] = 1;
+        order.push(owner);
+      }
+    }
+    return order;
+  }
+
+  /**
+   * The one search of the continuum: the position of the point that claims the
+   * hash in keyDigest[0], wrapping past the end to 0. The hash is read from
+   * keyDigest rather than passed, so it stays unboxed on the hot path.
+   */
+  #claimant(): number {
     const points = this.#points;
     // "First point > hash" is "first point >= hash + 1"; above 2^32 - 1 it wraps.
-    const target = this.#strict ? hash + 1 : hash;
+    const target = this.#strict ? keyDigest[0]! + 1 : keyDigest[0]!;
     let lo = 0;
     let hi = points.length;
     while (lo < hi) {
@@ -361,6 +401,17 @@ function validateNodes(nodes: readonly ContinuumNode[], mode: DistributionMode):
     seen.add(name);
     return Object.freeze({ name, weight });
   });
+}
+
+function validateEmptyKeyHash(value: unknown, mode: DistributionMode): EmptyKeyHash {
+  if (value === undefined) return mode === 'ketama' ? 'zero' : 'md5';
+  if (value !== 'zero' && value !== 'md5') {
+    throw new TypeError(`continuum: emptyKeyHash must be 'zero' or 'md5', got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  if (mode === 'hash_ring' && value === 'zero') {
+    throw new RangeError("continuum: emptyKeyHash 'zero' is twemproxy's ketama rule; hash_ring hashes '' with md5");
+  }
+  return value;
 }
 
 function validateExcluded(exclude: Iterable<number> | undefined, count: number): number[] {

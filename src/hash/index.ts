@@ -7,6 +7,7 @@ export type {
   ContinuumOptions,
   ContinuumPoint,
   DistributionMode,
+  EmptyKeyHash,
   HashPlacement,
   KeyPlacement,
 } from './continuum.js';

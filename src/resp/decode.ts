@@ -17,6 +17,12 @@ export interface DecoderOptions {
   maxBulkLength?: number;
   /** Largest header or simple-string line accepted, in bytes. */
   maxLineLength?: number;
+  /**
+   * Whether bulk strings come as Buffers instead of UTF-8 strings: the same for every reply,
+   * or asked once at the start of each top-level reply (a connection answers for the command
+   * that reply belongs to). Strings by default.
+   */
+  buffers?: boolean | (() => boolean);
 }
 
 interface Frame {
@@ -28,14 +34,15 @@ const CR = 13;
 const LF = 10;
 const DEFAULT_MAX_BULK = 512 * 1024 * 1024;
 const DEFAULT_MAX_LINE = 1024 * 1024;
+const always = (): boolean => true;
+const never = (): boolean => false;
 
 export class Decoder {
-  /** Decode bulk strings as Buffers instead of UTF-8 strings; read at each reply's start. */
-  returnBuffers = false;
-
   private readonly onReply: (reply: Reply) => void;
   private readonly maxBulk: number;
   private readonly maxLine: number;
+  /** The one source of the Buffers mode, asked when a top-level reply starts. */
+  private readonly buffersFor: () => boolean;
   private readonly stack: Frame[] = [];
   /** Buffers mode chosen when the current top-level reply started. */
   private buffersNow = false;
@@ -63,6 +70,8 @@ export class Decoder {
     this.onReply = onReply;
     this.maxBulk = options.maxBulkLength ?? DEFAULT_MAX_BULK;
     this.maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
+    const buffers = options.buffers ?? false;
+    this.buffersFor = typeof buffers === 'function' ? buffers : buffers ? always : never;
   }
 
   /** True while a reply has started but not finished. */
@@ -135,7 +144,6 @@ export class Decoder {
     }
     const len = buf.length;
     while (pos < len) {
-      if (this.stack.length === 0) this.buffersNow = this.returnBuffers;
       const type = buf[pos];
       // Find the end of the header line.
       let end = pos + 1;
@@ -162,6 +170,8 @@ export class Decoder {
         return;
       }
       if (buf[end + 1] !== LF) this.fail('expected LF after CR');
+      // A top-level reply starts here, its header whole (a cut header comes back through here).
+      if (this.stack.length === 0) this.buffersNow = this.buffersFor();
       const next = end + 2;
       switch (type) {
         case 0x2b: // '+' simple string

@@ -3,10 +3,11 @@
  * the key's node and from the next node when it is gone, and the reference's usage guide.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { NodesFailedError, RedisCopy } from '../../src/backends/index.js';
 import { ConnectionError, ReplyError } from '../../src/errors.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -15,12 +16,10 @@ describe('RedisCopy on two servers', () => {
   let copy: RedisCopy;
   let direct: ConstRedis[];
 
-  before(() => {
+  useClients(() => {
     copy = new RedisCopy(servers.map((s) => s.address), { DB: 0, OPTIONS: { socket_timeout: 5, socket_connect_timeout: 5 } });
     direct = servers.map((s) => new ConstRedis(s.url));
-  });
-  after(async () => {
-    await Promise.all([copy.close(), ...direct.map((d) => d.close())]);
+    return [copy, ...direct];
   });
   beforeEach(async () => {
     await Promise.all(direct.map((d) => d.flushdb()));

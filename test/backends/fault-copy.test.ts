@@ -12,14 +12,7 @@ import type { ResyncProgress } from '../../src/backends/resync.js';
 import { ConfigError, NodeDownError } from '../../src/errors.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { useServers } from '../helpers/servers.js';
-
-async function eventually(fn: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
-  const started = performance.now();
-  while (!(await fn())) {
-    if (performance.now() - started > ms) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually } from '../helpers/wait.js';
 
 describe('RedisCopy repair and quorum', () => {
   const servers = useServers(3);

@@ -8,17 +8,9 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { RedisRing } from '../../src/backends/index.js';
 import { ConfigError, ConnectionError, NodeDownError } from '../../src/errors.js';
+import { perTest } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
-
-/** Polls until `fn` resolves truthy, every few ms, for at most `ms`. */
-async function eventually(fn: () => Promise<boolean> | boolean, ms = 5000): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await fn()) return performance.now() - started;
-    if (performance.now() - started > ms) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually } from '../helpers/wait.js';
 
 function keysOn(ring: RedisRing, node: number, count: number, prefix: string): string[] {
   const keys: string[] = [];
@@ -28,14 +20,11 @@ function keysOn(ring: RedisRing, node: number, count: number, prefix: string): s
 
 describe('RedisRing node health', () => {
   const servers = useServers(3);
-  const rings: RedisRing[] = [];
-  const ring = (options: Record<string, unknown>): RedisRing => {
-    const r = new RedisRing({ nodes: servers.map((s) => s.address), socket_connect_timeout: 1, ...options });
-    rings.push(r);
-    return r;
-  };
+  const ring = perTest(
+    (options: Record<string, unknown>): RedisRing =>
+      new RedisRing({ nodes: servers.map((s) => s.address), socket_connect_timeout: 1, ...options }),
+  );
   afterEach(async () => {
-    for (const r of rings.splice(0)) r.disconnect();
     await Promise.all(servers.map((s) => (s.running ? undefined : s.start())));
   });
 

@@ -3,17 +3,14 @@
  * servers: grouped per node, results in the caller's order, cross-node transactions refused.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { RedisCopy, RedisRing } from '../../src/backends/index.js';
 import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.js';
+import { useClients } from '../helpers/clients.js';
+import { apart } from '../helpers/keys.js';
 import { useServers } from '../helpers/servers.js';
-
-/** Two keys on different nodes of a backend. */
-function apart(backend: { nodeIndexFor(k: string): number }, prefix: string): [string, string] {
-  const a = `${prefix}:a`;
-  for (let i = 0; ; i++) if (backend.nodeIndexFor(`${prefix}:${i}`) !== backend.nodeIndexFor(a)) return [a, `${prefix}:${i}`];
-}
+import { eventually } from '../helpers/wait.js';
 
 async function commandCalls(node: ConstRedis, command: string): Promise<number> {
   const stats = (await node.info('commandstats'))[`cmdstat_${command}`] as Record<string, number> | undefined;
@@ -26,16 +23,14 @@ describe('pipelines and transactions on backends', () => {
   let copy: RedisCopy;
   let direct: ConstRedis[];
 
-  before(async () => {
+  useClients(() => {
     ring = new RedisRing(servers.map((s) => s.address), { DB: 0, OPTIONS: { socket_timeout: 5, hash_tag: '{}' } });
     copy = new RedisCopy(servers.map((s) => s.address), { DB: 1, OPTIONS: { socket_timeout: 5 } });
     direct = servers.map((s) => new ConstRedis(s.url));
-    await Promise.all(direct.map((d) => d.flushall()));
+    return [ring, copy, ...direct];
   });
-  after(async () => {
-    await ring.close();
-    await copy.close();
-    await Promise.all(direct.map((d) => d.close()));
+  before(async () => {
+    await Promise.all(direct.map((d) => d.flushall()));
   });
 
   describe('RedisRing pipeline', () => {
@@ -208,7 +203,7 @@ describe('pipelines and transactions on backends', () => {
       const key = 'bp:list';
       const waiting = ring.blpop(key, 5);
       const node = direct[ring.nodeIndexFor(key)]!;
-      await until(async () => Number((await node.info('clients'))['blocked_clients']) === 1);
+      await eventually(async () => Number((await node.info('clients'))['blocked_clients']) === 1);
       await ring.rpush(key, 'job');
       // A pop is a write: the ring's shape is one result per node written.
       assert.deepEqual(await waiting, [['bp:list', 'job']]);
@@ -217,11 +212,3 @@ describe('pipelines and transactions on backends', () => {
     });
   });
 });
-
-async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import type { PubSubMessage } from '../../src/client/pubsub.js';
 import { RedisCopy, RedisRing } from '../../src/backends/index.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
-
-async function until(check: () => boolean | Promise<boolean>, ms = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { eventually } from '../helpers/wait.js';
 
 /** Channels named `${prefix}${i}` until there is one on each of 3 nodes. */
 function channelsOnEveryNode(backend: { nodeIndexFor(k: string): number }, prefix: string): string[] {
@@ -31,15 +25,11 @@ describe('pub/sub on backends', () => {
   let copy: RedisCopy;
   let direct: ConstRedis[];
 
-  before(() => {
+  useClients(() => {
     ring = new RedisRing(servers.map((s) => s.address), { DB: 0 });
     copy = new RedisCopy(servers.map((s) => s.address), { DB: 0 });
     direct = servers.map((s) => new ConstRedis(s.url));
-  });
-  after(async () => {
-    await ring.close();
-    await copy.close();
-    await Promise.all(direct.map((d) => d.close()));
+    return [ring, copy, ...direct];
   });
 
   it('subscribes each channel on the node its name hashes to, where publish sends it', async () => {
@@ -54,7 +44,7 @@ describe('pub/sub on backends', () => {
       const got: PubSubMessage[] = [];
       ps.on('message', (m: PubSubMessage) => got.push(m));
       for (const ch of channels) assert.equal(await ring.publish(ch, `to ${ch}`), 1);
-      await until(() => got.length === channels.length, 2000, 'messages');
+      await eventually(() => got.length === channels.length, 2000, 'messages');
       assert.deepEqual(got.map((m) => m.data).sort(), channels.map((c) => `to ${c}`).sort());
     } finally {
       await ps.close();
@@ -99,7 +89,7 @@ describe('pub/sub on backends', () => {
       const got: PubSubMessage[] = [];
       ps.on('pmessage', (m: PubSubMessage) => got.push(m));
       for (const ch of channels) assert.equal(await ring.publish(ch, ch), 1);
-      await until(() => got.length === channels.length, 2000, 'pmessages');
+      await eventually(() => got.length === channels.length, 2000, 'pmessages');
       assert.deepEqual(got.map((m) => m.channel).sort(), channels.slice().sort());
       await ps.punsubscribe('evt.*');
       assert.equal(await ring.publish(channels[0]!, 'x'), 0);

@@ -1,22 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { Lock } from '../../src/client/lock.js';
 import { RedisCopy, RedisRing } from '../../src/backends/index.js';
 import { Redlock } from '../../src/backends/redlock.js';
 import { LockError } from '../../src/errors.js';
 import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('locks on backends', () => {
   const servers = useServers(3);
   let direct: ConstRedis[];
 
-  before(() => {
+  useClients(() => {
     direct = servers.map((s) => new ConstRedis(s.url));
-  });
-  after(async () => {
-    await Promise.all(direct.map((d) => d.close()));
+    return direct;
   });
 
   it('RedisRing: the lock lives on the node of its name', async () => {
@@ -39,11 +38,9 @@ describe('locks on backends', () => {
 
   describe('RedisCopy: Redlock', () => {
     let copy: RedisCopy;
-    before(() => {
+    useClients(() => {
       copy = new RedisCopy(servers.map((s) => s.address), { DB: 0, OPTIONS: { socket_timeout: 1, socket_connect_timeout: 1 } });
-    });
-    after(async () => {
-      await copy.close();
+      return [copy];
     });
 
     it('takes the lock on every node with one token, and releases it everywhere', async () => {

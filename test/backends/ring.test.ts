@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { NodesFailedError, RedisRing } from '../../src/backends/index.js';
 import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.js';
+import { useClients } from '../helpers/clients.js';
+import { apart as keysApart } from '../helpers/keys.js';
 import { useServers, type RedisServer } from '../helpers/servers.js';
 
 let servers: RedisServer[];
@@ -33,22 +35,17 @@ function keysOnEveryNode(prefix: string, count = 12): string[] {
   return keys;
 }
 
-/** Two keys on different nodes. */
-function apart(prefix: string): [string, string] {
-  const a = `${prefix}:a`;
-  for (let i = 0; ; i++) if (ring.nodeIndexFor(`${prefix}:${i}`) !== ring.nodeIndexFor(a)) return [a, `${prefix}:${i}`];
-}
+/** Two keys on different nodes of the ring. */
+const apart = (prefix: string): [string, string] => keysApart(ring, prefix);
 
 describe('RedisRing on three servers', () => {
   // LFU so that OBJECT FREQ answers: it is one of the commands routed purely from COMMAND INFO.
   servers = useServers(3, ['--maxmemory-policy', 'allkeys-lfu']);
 
-  before(() => {
+  useClients(() => {
     ring = new RedisRing(servers.map((s) => s.address), { DB: 0, OPTIONS: { socket_timeout: 5, socket_connect_timeout: 5 } });
     direct = servers.map((s) => new ConstRedis(s.url));
-  });
-  after(async () => {
-    await Promise.all([ring.close(), ...direct.map((d) => d.close())]);
+    return [ring, ...direct];
   });
   beforeEach(async () => {
     await Promise.all(direct.map((d) => d.flushdb()));

@@ -1,30 +1,25 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { RedisCopy, RedisRing } from '../../src/backends/index.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
+import { collect } from '../helpers/wait.js';
 
 describe('scan iterators on backends', () => {
   const servers = useServers(3);
   let ring: RedisRing;
   let copy: RedisCopy;
 
-  before(async () => {
+  useClients(() => {
     ring = new RedisRing(servers.map((s) => s.address), { DB: 0 });
     copy = new RedisCopy(servers.map((s) => s.address), { DB: 1 });
+    return [ring, copy];
+  });
+  before(async () => {
     const pipe = ring.pipeline({ transaction: false });
     for (let i = 0; i < 10_000; i++) pipe.set(`k:${i}`, i);
     await pipe.exec();
-  });
-  after(async () => {
-    await ring.close();
-    await copy.close();
   });
 
   it('a scan over 10,000 keys spread on 3 Ring nodes yields each exactly once', async () => {

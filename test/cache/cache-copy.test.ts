@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RedisCopy } from '../../src/backends/index.js';
 import { Cache } from '../../src/cache/cache.js';
 import { ConstRedis } from '../../src/client/const-redis.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 import { facadeSuite } from './facade-suite.js';
 
@@ -12,13 +13,10 @@ describe('Cache over a RedisCopy: writes everywhere, reads fail over', () => {
   const servers = useServers(2);
   let copy: RedisCopy;
   let raw: ConstRedis[];
-  before(() => {
+  useClients(() => {
     copy = new RedisCopy(servers.map((s) => s.address), { OPTIONS: { socket_connect_timeout: 1, maxReconnectDelay: 50 } });
     raw = servers.map((s) => new ConstRedis(s.url));
-  });
-  after(async () => {
-    await copy.close();
-    await Promise.all(raw.map((r) => r.close()));
+    return [copy, ...raw];
   });
 
   it('set reaches every node; add answers with what the key\'s read node did', async () => {

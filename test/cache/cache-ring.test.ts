@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RedisRing } from '../../src/backends/index.js';
 import { Cache } from '../../src/cache/cache.js';
 import { ConstRedis } from '../../src/client/const-redis.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 import { facadeSuite } from './facade-suite.js';
 
@@ -26,13 +27,10 @@ describe('Cache over a RedisRing: multi-key calls grouped per node', () => {
   const servers = useServers(3);
   let ring: RedisRing;
   let raw: ConstRedis[];
-  before(() => {
+  useClients(() => {
     ring = new RedisRing(servers.map((s) => s.address));
     raw = servers.map((s) => new ConstRedis(s.url));
-  });
-  after(async () => {
-    await ring.close();
-    await Promise.all(raw.map((r) => r.close()));
+    return [ring, ...raw];
   });
 
   it('setMany puts each key on its node; getMany reads them with one MGET per node', async () => {

@@ -3,12 +3,13 @@
  * files that import it.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
 import { Cache, KeyNotFoundError } from '../../src/cache/cache.js';
 import type { CacheBackend } from '../../src/cache/target.js';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { ReplyError } from '../../src/errors.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers, type RedisServer } from '../helpers/servers.js';
 
 export interface FacadeFixture {
@@ -23,14 +24,11 @@ export function facadeSuite(title: string, serverCount: number, make: (servers: 
     const fx = {} as FacadeFixture;
     let cache: Cache;
 
-    before(() => {
+    useClients(() => {
       fx.backend = make(servers);
       fx.raw = servers.map((s) => new ConstRedis(s.url));
       cache = new Cache(fx.backend);
-    });
-    after(async () => {
-      await fx.backend.close();
-      await Promise.all(fx.raw.map((r) => r.close()));
+      return [fx.backend, ...fx.raw];
     });
     beforeEach(async () => {
       await Promise.all(fx.raw.map((r) => r.flushdb()));

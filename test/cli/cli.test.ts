@@ -3,12 +3,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { RedisRing } from '../../src/backends/index.js';
 import { main } from '../../src/cli/main.js';
 import { parseArgs } from '../../src/cli/args.js';
 import { ConstRedis } from '../../src/client/const-redis.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 /** Runs the tool in this process; returns its exit status and what it printed. */
@@ -25,12 +26,12 @@ describe('redisdb command line', () => {
   let raw: ConstRedis[];
   const dir = mkdtempSync(join(tmpdir(), 'redisdb-cli-'));
 
-  before(() => {
+  useClients(() => {
     ring = servers.map((s) => s.address).join(',');
     raw = servers.map((s) => new ConstRedis(s.url));
+    return raw;
   });
-  after(async () => {
-    await Promise.all(raw.map((r) => r.close()));
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {

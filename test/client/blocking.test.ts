@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
+import { blockedClients } from '../helpers/wait.js';
 
 describe('blocking commands on one node', () => {
   const servers = useServers(1);
   let client: ConstRedis;
   let pusher: ConstRedis;
 
-  before(() => {
+  useClients(() => {
     // socket_timeout (0.5 s) is shorter than the blocking timeouts below on purpose.
     client = new ConstRedis({ port: servers[0]!.port, socket_timeout: 0.5 });
     pusher = new ConstRedis({ port: servers[0]!.port, socket_timeout: 2 });
-  });
-  after(async () => {
-    await client.close();
-    await pusher.close();
+    return [client, pusher];
   });
 
   it('a blpop waiting 2 s does not stall 1,000 GETs from other callers, nor get cut by socket_timeout', async () => {
@@ -37,7 +36,7 @@ describe('blocking commands on one node', () => {
     await client.del('b:list');
     const waiting = client.blpop(['b:other', 'b:list'], 5);
     // The pop is waiting on the server when a client is blocked on the list.
-    await waitBlocked(pusher, 1);
+    await blockedClients(pusher, 1);
     await pusher.rpush('b:list', 'x');
     assert.deepEqual(await waiting, ['b:list', 'x']);
   });
@@ -45,7 +44,7 @@ describe('blocking commands on one node', () => {
   it('brpoplpush and blmove move a value once it arrives', async () => {
     await client.del('b:src', 'b:dst');
     const moving = client.brpoplpush('b:src', 'b:dst', 5);
-    await waitBlocked(pusher, 1);
+    await blockedClients(pusher, 1);
     await pusher.rpush('b:src', 'm');
     assert.equal(await moving, 'm');
     const moving2 = client.blmove('b:dst', 'b:src', 'LEFT', 'RIGHT', 5);
@@ -59,7 +58,7 @@ describe('blocking commands on one node', () => {
     assert.equal(await client.bzpopmin('b:z', 1), null);
     assert.ok(Date.now() - started >= 900);
     const popping = client.bzpopmin(['b:z'], 5);
-    await waitBlocked(pusher, 1);
+    await blockedClients(pusher, 1);
     await pusher.zadd('b:z', { low: 1.5, high: 9 });
     assert.deepEqual(await popping, ['b:z', 'low', 1.5]);
   });
@@ -70,7 +69,7 @@ describe('blocking commands on one node', () => {
     assert.equal(await client.xread('BLOCK', 1000, 'STREAMS', 'b:stream', '$'), null);
     assert.ok(Date.now() - started >= 900);
     const reading = client.xread('BLOCK', 5000, 'STREAMS', 'b:stream', '$');
-    await waitBlocked(pusher, 1);
+    await blockedClients(pusher, 1);
     const id = await pusher.xadd('b:stream', '*', 'f', 'v');
     assert.deepEqual(await reading, [['b:stream', [[id, ['f', 'v']]]]]);
   });
@@ -101,14 +100,3 @@ describe('blocking commands on one node', () => {
     assert.equal(await client.ping(), true);
   });
 });
-
-/** Polls INFO until `n` clients are blocked on the server (bounded). */
-async function waitBlocked(client: ConstRedis, n: number): Promise<void> {
-  const end = Date.now() + 3000;
-  for (;;) {
-    const info = await client.info('clients');
-    if (Number(info['blocked_clients']) >= n) return;
-    if (Date.now() > end) throw new Error('no client got blocked');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

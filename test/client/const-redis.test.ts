@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { ReplyError } from '../../src/errors.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('ConstRedis: the reference on one node', () => {
   const servers = useServers(1);
   let r: ConstRedis;
-  before(() => {
+  useClients(() => {
     r = new ConstRedis({ port: servers[0]!.port });
-  });
-  after(async () => {
-    await r.close();
+    return [r];
   });
 
   it('runs the quick usage guide with its return values', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { LockError } from '../../src/errors.js';
 import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('locks on one node', () => {
@@ -10,13 +11,10 @@ describe('locks on one node', () => {
   let a: ConstRedis;
   let b: ConstRedis;
 
-  before(() => {
+  useClients(() => {
     a = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
     b = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
+    return [a, b];
   });
 
   it('stores a random token with SET NX PX and reports locked / owned', async () => {

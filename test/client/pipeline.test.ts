@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { ReplyError, WatchError } from '../../src/errors.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('pipelines and transactions on one node', () => {
@@ -9,13 +10,10 @@ describe('pipelines and transactions on one node', () => {
   let client: ConstRedis;
   let other: ConstRedis;
 
-  before(() => {
+  useClients(() => {
     client = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
     other = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
-  });
-  after(async () => {
-    await client.close();
-    await other.close();
+    return [client, other];
   });
 
   describe('pipeline', () => {

@@ -1,38 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import type { PubSubMessage } from '../../src/client/pubsub.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
-
-/** Polls `check` until it holds, failing after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The next `event`, or a rejection after `ms`: a missing event fails the test, never hangs it. */
-function nextEvent<T>(emitter: { once(e: string, f: (v: T) => void): unknown }, event: string, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${event}' event within ${ms} ms`)), ms);
-    emitter.once(event, (v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
+import { eventually, nextEvent } from '../helpers/wait.js';
 
 describe('pub/sub on one node', () => {
   const servers = useServers(1);
   let client: ConstRedis;
 
-  before(() => {
+  useClients(() => {
     client = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
-  });
-  after(async () => {
-    await client.close();
+    return [client];
   });
 
   it('delivers messages as events, and publish returns the receiver count', async () => {
@@ -62,7 +42,7 @@ describe('pub/sub on one node', () => {
       assert.equal(await client.publish('user.42', 'joined'), 1);
       assert.deepEqual(await got, { type: 'pmessage', pattern: 'user.*', channel: 'user.42', data: 'joined' });
       await client.publish('direct', 'to-handler');
-      await until(() => handled.length === 1, 2000, 'the handler');
+      await eventually(() => handled.length === 1, 2000, 'the handler');
       assert.equal(handled[0]!.data, 'to-handler');
     } finally {
       await ps.close();
@@ -144,7 +124,7 @@ describe('pub/sub on one node', () => {
       }
       const noticed = Date.now() - started;
       assert.ok(noticed < 2000, `noticed after ${noticed} ms`);
-      await until(async () => (await client.publish('health', 'back')) === 1, 5000, 're-subscription');
+      await eventually(async () => (await client.publish('health', 'back')) === 1, 5000, 're-subscription');
     } finally {
       await ps.close();
       await quick.close();
@@ -182,7 +162,7 @@ describe('pub/sub on one node', () => {
         ps.on('message', (m: PubSubMessage) => got.push(String(m.data)));
         // A connection given up while the server was stopped may still count as a receiver
         // until the server reads its close: publish until the live one has the message.
-        await until(async () => {
+        await eventually(async () => {
           await client.publish('pooled-health', 'back');
           return got.includes('back');
         }, 5000, 'a message after the re-subscription');
@@ -225,7 +205,7 @@ describe('pub/sub on one node', () => {
       })();
       // One MULTI: the server writes the three messages to the subscriber together.
       assert.deepEqual(await client.pipeline().publish('throws', 'a').publish('throws', 'b').publish('throws', 'c').execute(), [1, 1, 1]);
-      await until(() => second.length >= 3 && iterated.length >= 3, 3000, 'three messages');
+      await eventually(() => second.length >= 3 && iterated.length >= 3, 3000, 'three messages');
       await loop;
       assert.deepEqual(second, ['a', 'b', 'c']);
       assert.deepEqual(iterated, ['a', 'b', 'c']);
@@ -235,7 +215,7 @@ describe('pub/sub on one node', () => {
       assert.deepEqual(await ids(), before);
       // Later messages keep coming on the same connection.
       assert.equal(await client.publish('throws', 'd'), 1);
-      await until(() => second.length === 4, 3000, 'a later message');
+      await eventually(() => second.length === 4, 3000, 'a later message');
     } finally {
       await ps.close();
       await sub.close();
@@ -258,7 +238,7 @@ describe('pub/sub on one node', () => {
         },
       });
       await client.pipeline().publish('throws-alone', 'x').publish('throws-alone', 'y').execute();
-      await until(() => got.length === 2 && warnings.length === 1, 3000, 'both messages and the warning');
+      await eventually(() => got.length === 2 && warnings.length === 1, 3000, 'both messages and the warning');
       assert.deepEqual(got, ['x', 'y']);
       assert.match(warnings[0]!.message, /throws-alone.*TypeError: bad payload/);
       assert.ok(warnings[0]!.cause instanceof TypeError);
@@ -282,9 +262,9 @@ describe('pub/sub on one node', () => {
       await server.restart();
       await reconnected;
       // The re-subscription is confirmed when publishing reaches a receiver again.
-      await until(async () => (await client.publish('before-restart', 'after')) === 1, 5000, 're-subscription');
-      await until(async () => (await client.publish('pat.x', 'after')) === 1, 5000, 'pattern re-subscription');
-      await until(() => messages.length >= 2, 2000, 'messages');
+      await eventually(async () => (await client.publish('before-restart', 'after')) === 1, 5000, 're-subscription');
+      await eventually(async () => (await client.publish('pat.x', 'after')) === 1, 5000, 'pattern re-subscription');
+      await eventually(() => messages.length >= 2, 2000, 'messages');
       assert.deepEqual(messages.map((m) => [m.type, m.channel, m.data]), [
         ['message', 'before-restart', 'after'],
         ['pmessage', 'pat.x', 'after'],

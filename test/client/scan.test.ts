@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
+import { collect } from '../helpers/wait.js';
 
 describe('scan iterators on one node', () => {
   const servers = useServers(1);
   let client: ConstRedis;
 
-  before(async () => {
+  useClients(() => {
     client = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
+    return [client];
+  });
+  before(async () => {
     const pipe = client.pipeline({ transaction: false });
     for (let i = 0; i < 2000; i++) pipe.set(`s:key:${i}`, i);
     for (let i = 0; i < 300; i++) pipe.hset('s:hash', `f${i}`, `v${i}`);
@@ -22,9 +21,6 @@ describe('scan iterators on one node', () => {
     for (let i = 0; i < 300; i++) pipe.zadd('s:zset', i / 2, `z${i}`);
     pipe.rpush('s:list', 'x');
     await pipe.exec();
-  });
-  after(async () => {
-    await client.close();
   });
 
   it('scan_iter walks the whole keyspace, every key once, over many cursor steps', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { ReplyError } from '../../src/errors.js';
 import { scriptSha } from '../../src/client/script.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 const INCR_BY = `return redis.call('incrby', KEYS[1], ARGV[1])`;
@@ -11,11 +12,9 @@ describe('scripts on one node', () => {
   const servers = useServers(1);
   let client: ConstRedis;
 
-  before(() => {
+  useClients(() => {
     client = new ConstRedis({ port: servers[0]!.port, socketTimeout: 2000 });
-  });
-  after(async () => {
-    await client.close();
+    return [client];
   });
 
   it('runs by EVALSHA with keys and args, and knows its sha', async () => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { parseRedisUrl, resolveOptions, type ClientOptions } from '../../src/connection/options.js';
 import { AuthError, ConfigError, ReplyError } from '../../src/errors.js';
+import { perTest, useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 /** Characters that need escaping in a URL, so the URL forms are tested for real. */
@@ -19,21 +20,13 @@ function allTextOf(err: unknown): string {
 describe('AUTH with a password and with an ACL user', () => {
   const servers = useServers(1, ['--requirepass', PASSWORD]);
   let admin: ConstRedis;
-  const clients: ConstRedis[] = [];
-  const client = (options: ClientOptions | string): ConstRedis => {
-    const c = new ConstRedis(options);
-    clients.push(c);
-    return c;
-  };
-  before(async () => {
+  const client = perTest((options: ClientOptions | string): ConstRedis => new ConstRedis(options));
+  useClients(() => {
     admin = new ConstRedis({ port: servers[0]!.port, password: PASSWORD });
+    return [admin];
+  });
+  before(async () => {
     assert.equal(await admin.call('ACL', 'SETUSER', 'alice', 'on', `>${ALICE_PASSWORD}`, '~app:*', '+@all'), 'OK');
-  });
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.disconnect();
-  });
-  after(async () => {
-    await admin.close();
   });
 
   it('connects with the right password, given as an option or in a URL', async () => {

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Connection } from '../../src/connection/connection.js';
 import { resolveOptions } from '../../src/connection/options.js';
 import { ReplyError } from '../../src/errors.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('Connection.sendBatch', () => {
   const servers = useServers(1);
   let conn: Connection;
-  before(() => {
+  useClients(() => {
     conn = new Connection(resolveOptions({ port: servers[0]!.port }));
+    return [conn];
   });
-  after(() => conn.close());
 
   it('one slot per command, in order: replies, shaped replies and errors', async () => {
     const results = await conn.sendBatch([

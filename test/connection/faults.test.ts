@@ -4,8 +4,10 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import type { ClientOptions } from '../../src/connection/options.js';
 import { ConnectionError, ProtocolError, TimeoutError } from '../../src/errors.js';
+import { perTest } from '../helpers/clients.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { useServers } from '../helpers/servers.js';
+import { eventually } from '../helpers/wait.js';
 
 /** Runs `fn` and returns what it settled with and how long that took. */
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: Error }> {
@@ -24,18 +26,12 @@ const LATE = 1000;
 describe('connection faults through a misbehaving proxy', () => {
   const servers = useServers(1);
   let proxy: FaultProxy;
-  const clients: ConstRedis[] = [];
-  const client = (options: ClientOptions = {}): ConstRedis => {
-    const c = new ConstRedis({ port: proxy.port, ...options });
-    clients.push(c);
-    return c;
-  };
+  const client = perTest((options: ClientOptions = {}): ConstRedis => new ConstRedis({ port: proxy.port, ...options }));
   before(async () => {
     proxy = await FaultProxy.start({ host: '127.0.0.1', port: servers[0]!.port });
   });
   afterEach(() => {
     proxy.set({});
-    for (const c of clients.splice(0)) c.disconnect();
   });
   after(async () => {
     await proxy.close();
@@ -73,7 +69,7 @@ describe('connection faults through a misbehaving proxy', () => {
     await r.set('garbage:k', 'v');
     proxy.set({ stall: true });
     const pending = r.get('garbage:k');
-    await waitFor(() => r.connection.pendingCount === 1 && proxy.open === 1);
+    await eventually(() => r.connection.pendingCount === 1 && proxy.open === 1);
     proxy.inject('?not resp at all\r\n');
     await assert.rejects(pending, ProtocolError);
     proxy.set({});
@@ -174,15 +170,9 @@ describe('connection faults through a misbehaving proxy', () => {
 
 describe('connection faults of a real server process', () => {
   const servers = useServers(1);
-  const clients: ConstRedis[] = [];
-  const client = (options: ClientOptions = {}): ConstRedis => {
-    const c = new ConstRedis({ port: servers[0]!.port, ...options });
-    clients.push(c);
-    return c;
-  };
+  const client = perTest((options: ClientOptions = {}): ConstRedis => new ConstRedis({ port: servers[0]!.port, ...options }));
   afterEach(async () => {
     if (!servers[0]!.running) await servers[0]!.start();
-    for (const c of clients.splice(0)) c.disconnect();
   });
 
   it('SIGSTOP: commands reject within socket_timeout; after SIGCONT the client works again', async () => {
@@ -208,7 +198,7 @@ describe('connection faults of a real server process', () => {
     await r.set('kill:k', 'v');
     server.pause(); // so the commands below are surely in flight when the process dies
     const pending = Promise.allSettled(Array.from({ length: 10 }, () => r.get('kill:k')));
-    await waitFor(() => r.connection.pendingCount === 10);
+    await eventually(() => r.connection.pendingCount === 10);
     await server.kill();
     for (const res of await pending) {
       assert.equal(res.status, 'rejected');
@@ -223,12 +213,3 @@ describe('connection faults of a real server process', () => {
     assert.equal(await r.get('kill:k'), null); // a fresh process: nothing was persisted
   });
 });
-
-/** Polls a condition every few milliseconds, for at most `ms`. */
-async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -3,10 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import type { ClientOptions } from '../../src/connection/options.js';
 import { ConnectionError } from '../../src/errors.js';
+import { perTest } from '../helpers/clients.js';
 import { freePort, startServers, type RedisServer } from '../helpers/servers.js';
 
 interface Pki {
@@ -59,12 +60,9 @@ describe('TLS with certificates made for the test', () => {
   let openPort = 0;
   let mutualPort = 0;
   const servers: RedisServer[] = [];
-  const clients: ConstRedis[] = [];
-  const client = (options: ClientOptions): ConstRedis => {
-    const c = new ConstRedis({ host: '127.0.0.1', socketConnectTimeout: 5000, ...options });
-    clients.push(c);
-    return c;
-  };
+  const client = perTest(
+    (options: ClientOptions): ConstRedis => new ConstRedis({ host: '127.0.0.1', socketConnectTimeout: 5000, ...options }),
+  );
   const failure = async (r: ConstRedis): Promise<Error> => {
     const err = await r.ping().then(() => null, (e: unknown) => e);
     assert.ok(err instanceof ConnectionError, `expected a ConnectionError, got ${String(err)}`);
@@ -78,9 +76,6 @@ describe('TLS with certificates made for the test', () => {
     const common = ['--tls-cert-file', pki.serverCert, '--tls-key-file', pki.serverKey, '--tls-ca-cert-file', pki.caFile];
     servers.push(...(await startServers(1, ['--tls-port', String(openPort), '--tls-auth-clients', 'no', ...common])));
     servers.push(...(await startServers(1, ['--tls-port', String(mutualPort), '--tls-auth-clients', 'yes', ...common])));
-  });
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.disconnect();
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));

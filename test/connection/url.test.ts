@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { addressOf, parseRedisUrl, redactUrl, resolveOptions } from '../../src/connection/options.js';
 import { ConfigError } from '../../src/errors.js';
+import { perTest } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 describe('URL parsing', () => {
@@ -101,15 +102,7 @@ describe('URLs against real servers: unix socket, IPv6, database selection', () 
   const dir = mkdtempSync(join(tmpdir(), 'redisdb-sock-'));
   const socket = join(dir, 'redis.sock');
   const servers = useServers(1, ['--unixsocket', socket, '--unixsocketperm', '700', '--bind', '127.0.0.1', '::1']);
-  const clients: ConstRedis[] = [];
-  const client = (options: ConstructorParameters<typeof ConstRedis>[0]): ConstRedis => {
-    const c = new ConstRedis(options);
-    clients.push(c);
-    return c;
-  };
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.disconnect();
-  });
+  const client = perTest((options: ConstructorParameters<typeof ConstRedis>[0]): ConstRedis => new ConstRedis(options));
   after(() => {
     rmSync(dir, { recursive: true, force: true });
   });

@@ -165,6 +165,48 @@ describe('Continuum, ketama mode', () => {
     assert.equal(continuum.nodeFor(''), continuum.nodeForHash(0));
   });
 
+  it("hashes the empty key with md5 under emptyKeyHash 'md5', where libmemcached puts it", () => {
+    // libmemcached 1.1.4's memcached_generate_hash(memc, "", 0) on each vector case's nodes,
+    // asked through scripts/vectors/ketama-libmemcached.c with the line "K ": the node index.
+    const libmemcachedEmptyKey: Record<string, number> = {
+      'equal-2': 1, 'equal-3': 0, 'equal-4-named': 3, 'equal-5': 4, 'equal-7': 5, 'equal-25': 0, 'single': 0,
+      'weighted-1-2-3': 2, 'weighted-100-250-50-600': 1, 'weighted-7-one-heavy': 1, 'shared-point': 0,
+      'shared-point-reversed': 1, 'without-1-of-4': 3, 'without-2-of-4-weighted': 3,
+    };
+    const md5OfEmpty = 3649838548; // the little-endian first word of md5("") = d41d8cd9...
+    assert.equal(md5FirstWord(''), md5OfEmpty);
+    let differs = 0;
+    for (const c of libmemcached.cases) {
+      const expected = libmemcachedEmptyKey[c.id];
+      assert.notEqual(expected, undefined, `${c.id}: no libmemcached answer recorded`);
+      const md5 = new Continuum(c.nodes, { exclude: c.exclude, emptyKeyHash: 'md5' });
+      assert.equal(md5.emptyKeyHash, 'md5');
+      assert.equal(md5.hashOf(''), md5OfEmpty, c.id);
+      assert.equal(md5.nodeFor(''), expected, `${c.id}: node of ''`);
+      assert.equal(md5.locate('').hash, md5OfEmpty, c.id);
+      // Other keys are hashed as before, and the default stays twemproxy's 0.
+      assert.equal(md5.hashOf('a'), md5FirstWord('a'));
+      const zero = new Continuum(c.nodes, { exclude: c.exclude });
+      assert.equal(zero.emptyKeyHash, 'zero');
+      assert.equal(zero.nodeFor(''), zero.nodeForHash(0), c.id);
+      assert.equal(new Continuum(c.nodes, { exclude: c.exclude, emptyKeyHash: 'zero' }).hashOf(''), 0);
+      if (zero.nodeFor('') !== md5.nodeFor('')) differs++;
+    }
+    assert.ok(differs > 0, 'the two rules place the empty key differently on some continuum');
+  });
+
+  it('keeps emptyKeyHash through without(), and checks it', () => {
+    const md5 = new Continuum(equalNodes(4), { emptyKeyHash: 'md5' }).without([1]);
+    assert.equal(md5.emptyKeyHash, 'md5');
+    assert.equal(md5.hashOf(''), md5FirstWord(''));
+    assert.equal(new Continuum(equalNodes(4)).without([1]).hashOf(''), 0);
+    assert.throws(() => new Continuum(equalNodes(2), { emptyKeyHash: 'crc' as never }), /emptyKeyHash must be 'zero' or 'md5'/);
+    // hash_ring hashes '' with md5, as the Python client does; twemproxy's rule is not its own.
+    assert.equal(new Continuum(equalNodes(2), { mode: 'hash_ring' }).emptyKeyHash, 'md5');
+    assert.equal(new Continuum(equalNodes(2), { mode: 'hash_ring', emptyKeyHash: 'md5' }).hashOf(''), md5FirstWord(''));
+    assert.throws(() => new Continuum(equalNodes(2), { mode: 'hash_ring', emptyKeyHash: 'zero' }), RangeError);
+  });
+
   it('explains a placement', () => {
     const continuum = new Continuum(equalNodes(4));
     const placement = continuum.locate('user:{42}:name');
@@ -313,6 +355,52 @@ describe('Continuum.without', () => {
     assert.throws(() => continuum.without([2]), RangeError);
     assert.throws(() => continuum.without([-1]), RangeError);
     assert.throws(() => continuum.without([0.5]), RangeError);
+  });
+});
+
+describe('Continuum#ownersFrom', () => {
+  /** A plain walk over points(): owners in order from the point that claims `hash`, each once. */
+  function walk(continuum: Continuum, hash: number): number[] {
+    const points = continuum.points();
+    const claims = (p: number): boolean => (continuum.mode === 'hash_ring' ? p > hash : p >= hash);
+    let start = points.findIndex((x) => claims(x.point));
+    if (start < 0) start = 0;
+    const order: number[] = [];
+    for (let k = 0; k < points.length; k++) {
+      const owner = points[(start + k) % points.length]!.index;
+      if (!order.includes(owner)) order.push(owner);
+    }
+    return order;
+  }
+
+  it('walks every live node once from the hash, in both modes and with nodes excluded', () => {
+    const continua = [
+      new Continuum(equalNodes(5)),
+      new Continuum(equalNodes(5), { mode: 'hash_ring' }),
+      new Continuum(equalNodes(5), { exclude: [1, 3] }),
+      new Continuum(equalNodes(5), { mode: 'hash_ring', exclude: [0] }),
+    ];
+    for (const continuum of continua) {
+      const points = continuum.points();
+      const last = points[points.length - 1]!.point;
+      // On, just below and just above points, and past the last one (wrapping).
+      const hashes = [0, 0xffffffff, last, last + 1, points[0]!.point, points[7]!.point - 1, points[7]!.point + 1];
+      for (let i = 0; i < 300; i++) hashes.push(continuum.hashOf(`key:${i}`));
+      const live = continuum.nodes.length - continuum.excluded.length;
+      for (const hash of hashes) {
+        const order = continuum.ownersFrom(hash);
+        assert.deepEqual(order, walk(continuum, hash), `${continuum.mode} excluding [${continuum.excluded}]: hash ${hash}`);
+        assert.equal(order.length, live);
+        assert.equal(order[0], continuum.nodeForHash(hash));
+        for (const i of continuum.excluded) assert.ok(!order.includes(i));
+      }
+    }
+  });
+
+  it('checks the hash', () => {
+    const continuum = new Continuum(equalNodes(2));
+    assert.throws(() => continuum.ownersFrom(-1), RangeError);
+    assert.throws(() => continuum.ownersFrom(2 ** 32), RangeError);
   });
 });
 

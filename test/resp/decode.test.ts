@@ -5,8 +5,7 @@ import { Decoder, type Reply } from '../../src/resp/decode.js';
 
 function decodeAll(chunks: Buffer[], buffers = false): Reply[] {
   const out: Reply[] = [];
-  const d = new Decoder((r) => out.push(r));
-  d.returnBuffers = buffers;
+  const d = new Decoder((r) => out.push(r), { buffers });
   for (const c of chunks) d.feed(c);
   return out;
 }

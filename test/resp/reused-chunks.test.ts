@@ -17,8 +17,7 @@ describe('Decoder with a reused read buffer', () => {
 
   function decodeWithReuse(chunkSize: number, buffers: boolean): Reply[] {
     const replies: Reply[] = [];
-    const d = new Decoder((r) => replies.push(r));
-    d.returnBuffers = buffers;
+    const d = new Decoder((r) => replies.push(r), { buffers });
     const reused = Buffer.alloc(chunkSize);
     for (let at = 0; at < stream.length; at += chunkSize) {
       const n = stream.copy(reused, 0, at, Math.min(at + chunkSize, stream.length));
