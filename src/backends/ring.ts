@@ -15,6 +15,8 @@ import { backendConfig, type BackendOptions, type ReferenceParams } from './conf
 import { NodeHealth, runGuarded } from './health.js';
 import { runGrouped, runOnOneNode, transactionNode } from './pipeline.js';
 import { crossNodeError, splitByNode, type Plan } from './plan.js';
+import { CrossNodeError } from '../errors.js';
+import type { Placement } from './placement.js';
 import { keysOf, type Route } from './routes.js';
 import { scanEvery } from './scan.js';
 
@@ -41,6 +43,7 @@ export class RedisRingBase extends Backend {
   planFor(spec: CommandSpec, route: Route): Plan {
     // With auto_eject_hosts, the keys of a node that is out go to the next node on the continuum.
     const placement = this.health.placement(this.placement);
+    if ((route.name === 'sort' || route.name === 'sort_ro') && this.nodes.length > 1) checkSortKeys(spec, placement, this.addresses);
     const at = keysOf(route, spec);
     if (typeof at === 'number') {
       const node = this.nodes.length === 1 ? 0 : placement.nodeOf(spec.argv[at]);
@@ -94,6 +97,50 @@ export class RedisRingBase extends Backend {
     if (typeof name !== 'string' || name === '') throw new TypeError('lock: the name must be a non-empty string');
     return new Lock(this.nodeFor(name), name, options);
   }
+}
+
+/**
+ * SORT names keys the server's key specs do not: STORE's destination, and the keys its BY and
+ * GET patterns stand for. All must live on the sorted key's node; a pattern can be placed only
+ * when its hash tag decides its node and its `*` falls outside the tag (so the substituted
+ * part cannot move it). Anything else is a CrossNodeError, before anything is sent.
+ */
+function checkSortKeys(spec: CommandSpec, placement: Placement, addresses: readonly string[]): void {
+  const argv = spec.argv;
+  const key = argv[1];
+  const node = placement.nodeOf(key);
+  const tag = placement.continuum.hashTag;
+  const refuse = (what: string, reason: string): never => {
+    throw new CrossNodeError(
+      `SORT ${showKey(key)} (on ${addresses[node]}): ${what} ${reason}; give them the key's hash tag ` +
+      `(e.g. '{user1}:list', 'weight_{user1}:*' with the tag before the '*') to keep them on its node`,
+    );
+  };
+  for (let i = 2; i + 1 < argv.length; i++) {
+    const word = String(argv[i]).toUpperCase();
+    if (word !== 'BY' && word !== 'GET' && word !== 'STORE') continue;
+    const arg = argv[++i];
+    if (word === 'STORE') {
+      const at = placement.nodeOf(arg);
+      if (at !== node) refuse(`STORE ${showKey(arg)}`, `is on ${addresses[at]}`);
+      continue;
+    }
+    const pattern = String(arg);
+    if (pattern === '#' || (word === 'BY' && pattern.toLowerCase() === 'nosort')) continue;
+    const keyPart = pattern.split('->')[0]!;
+    const star = keyPart.indexOf('*');
+    if (star >= 0) {
+      const open = tag === null ? -1 : keyPart.indexOf(tag.charAt(0));
+      const close = open < 0 ? -1 : keyPart.indexOf(tag!.charAt(1), open + 1);
+      if (close <= open + 1 || star < close) refuse(`the ${word} pattern ${showKey(pattern)}`, 'stands for keys that may be on any node');
+    }
+    const at = placement.nodeOf(keyPart);
+    if (at !== node) refuse(`the ${word} pattern ${showKey(pattern)}`, `names keys on ${addresses[at]}`);
+  }
+}
+
+function showKey(k: unknown): string {
+  return JSON.stringify(k instanceof Uint8Array ? Buffer.from(k).toString() : String(k));
 }
 
 /** A RedisRing: the backend plus every Redis command as a method. */

@@ -101,3 +101,29 @@ describe('one way to build and route a command', () => {
     }
   });
 });
+
+describe('SORT on a ring', () => {
+  const servers = useServers(3);
+
+  it('refuses STORE, BY and GET keys off the sorted key\'s node before sending; allows them under its hash tag', async () => {
+    const ring = new RedisRing(servers.map((s) => s.address));
+    try {
+      const other = Array.from({ length: 100 }, (_, i) => `sorted${i}`).find((k) => ring.nodeIndexFor(k) !== ring.nodeIndexFor('gods'))!;
+      await ring.rpush('gods', 'zeus', 'hera');
+      await assert.rejects(ring.sort('gods', { store: other, alpha: true }), (err: Error) => err.name === 'CrossNodeError' && /STORE/.test(err.message));
+      assert.equal(await ring.nodeFor(other).get(other), null, 'nothing was written');
+      await assert.rejects(ring.sort('gods', { by: 'weight_*' }), /BY pattern "weight_\*" stands for keys that may be on any node/);
+      await assert.rejects(ring.sort('gods', { get: ['#', 'name_*'], alpha: true }), /GET pattern/);
+      // Under the key's hash tag everything stays on one node.
+      await ring.rpush('{gods}:list', 'b', 'a');
+      await ring.set('{gods}:w_a', 1);
+      await ring.set('{gods}:w_b', 2);
+      assert.deepEqual(await ring.sort('{gods}:list', { by: '{gods}:w_*', store: '{gods}:out' }), [2]);
+      assert.deepEqual(await ring.lrange('{gods}:out', 0, -1), ['a', 'b']);
+      // SORT is a write to the server (it may STORE): one result per node it ran on.
+      assert.deepEqual(await ring.sort('gods', { alpha: true }), [['hera', 'zeus']]);
+    } finally {
+      ring.disconnect();
+    }
+  });
+});
