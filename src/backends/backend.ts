@@ -71,7 +71,9 @@ export abstract class Backend implements BackendCore {
     this.hashing = config.hashing;
     this.placement = new Placement(new Continuum(
       config.nodes.map((n) => ({ name: n.name, weight: n.weight })),
-      config.hashTag === undefined ? { mode: config.hashing } : { mode: config.hashing, hashTag: config.hashTag },
+      config.hashTag === undefined
+        ? { mode: config.hashing, emptyKeyHash: config.emptyKeyHash }
+        : { mode: config.hashing, hashTag: config.hashTag, emptyKeyHash: config.emptyKeyHash },
     ));
     const ask = (argv: string[]): Promise<Reply> => askAnyNode(this.clients, argv);
     const table = new CommandTable((names) => ask(['COMMAND', 'INFO', ...names]), fallbackCommandInfo);

@@ -11,7 +11,7 @@ import {
 } from '../connection/options.js';
 import { parseAddress } from '../connection/address.js';
 import { ConfigError } from '../errors.js';
-import { validateHashTag } from '../hash/index.js';
+import { validateHashTag, type EmptyKeyHash } from '../hash/index.js';
 import { isPlainObject, pick } from '../util/options.js';
 
 /** Health options as given to RedisRing and RedisCopy (times in milliseconds in both spellings). */
@@ -93,6 +93,12 @@ export interface PlacementOptions {
   /** Two characters delimiting the hashed part of a key; null: hash whole keys. */
   hash_tag?: string | null;
   hashTag?: string | null;
+  /**
+   * How ketama hashes the empty key '' (where keyless commands would go by key): 'zero' as
+   * twemproxy (the default), or 'md5' as libmemcached. hash_ring always uses md5.
+   */
+  empty_key_hash?: EmptyKeyHash;
+  emptyKeyHash?: EmptyKeyHash;
 }
 
 /** A node given as an object: its address and any client option of its own. */
@@ -136,6 +142,7 @@ export interface BackendConfig {
   readonly hashing: Hashing;
   /** undefined: the placement's default ('{}' for ketama, none for hash_ring). */
   readonly hashTag: string | null | undefined;
+  readonly emptyKeyHash: EmptyKeyHash;
   readonly health: HealthOptions;
   /** See DEFAULT_HEALTH_CHECK_TIMEOUT. */
   readonly healthCheckTimeout: number;
@@ -150,7 +157,7 @@ export interface BackendKind {
 }
 
 // Placement, health and write options are the backend's own, never passed on to the nodes.
-const PLACEMENT_NAMES = ['hashing', 'hash_tag', 'hashTag', ...HEALTH_OPTION_NAMES, ...COPY_OPTION_NAMES];
+const PLACEMENT_NAMES = ['hashing', 'hash_tag', 'hashTag', 'empty_key_hash', 'emptyKeyHash', ...HEALTH_OPTION_NAMES, ...COPY_OPTION_NAMES];
 const BACKEND_NAMES = new Set([...CLIENT_OPTION_NAMES, ...PLACEMENT_NAMES, 'nodes']);
 const NODE_NAMES = new Set([...CLIENT_OPTION_NAMES, 'weight']);
 const PARAM_NAMES = new Set(['DB', 'OPTIONS', 'TIMEOUT', 'KEY_PREFIX', 'VERSION', 'KEY_FUNCTION']);
@@ -215,7 +222,12 @@ export function backendConfig(backend: BackendKind, first: unknown, params: unkn
     throw new ConfigError(`${kind}: health_check_timeout must be milliseconds from 1 to 86400000, got ${String(check)}`);
   }
   const copy = backend.copies ? copyOptions(kind, own, nodes.length) : null;
-  return { nodes, hashing, hashTag, health, healthCheckTimeout: check, copy };
+  const emptyKeyHash = pick(own, kind, 'empty_key_hash', 'emptyKeyHash') ?? (hashing === 'ketama' ? 'zero' : 'md5');
+  if (emptyKeyHash !== 'zero' && emptyKeyHash !== 'md5') {
+    throw new ConfigError(`${kind}: empty_key_hash must be 'zero' or 'md5', got ${JSON.stringify(emptyKeyHash)}`);
+  }
+  if (hashing === 'hash_ring' && emptyKeyHash !== 'md5') throw new ConfigError(`${kind}: hash_ring hashes every key with md5; empty_key_hash 'zero' is for ketama`);
+  return { nodes, hashing, hashTag, emptyKeyHash, health, healthCheckTimeout: check, copy };
 }
 
 function healthOptions(kind: string, options: Record<string, unknown>): HealthOptions {

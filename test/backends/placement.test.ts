@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { RedisCopy, RedisRing, type NodeOptions } from '../../src/backends/index.js';
+import { ConfigError } from '../../src/errors.js';
 
 interface VectorNode { name: string; weight: number }
 interface VectorCase {
@@ -189,5 +190,21 @@ describe('failover order for RedisCopy reads', () => {
     } finally {
       await copy.close();
     }
+  });
+});
+
+describe('the empty key on a backend', () => {
+  it('ketama hashes it to 0 as twemproxy by default, and with md5 as libmemcached when asked', () => {
+    const nodes = ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003', '127.0.0.1:7004'];
+    const zero = new RedisRing(nodes);
+    const md5 = new RedisRing(nodes, { OPTIONS: { empty_key_hash: 'md5' } });
+    assert.equal(zero.continuum.emptyKeyHash, 'zero');
+    assert.equal(md5.continuum.emptyKeyHash, 'md5');
+    assert.equal(zero.placement.hashOf(''), 0);
+    assert.equal(md5.placement.hashOf(''), 3649838548);
+    assert.throws(() => new RedisRing(nodes, { OPTIONS: { hashing: 'hash_ring', empty_key_hash: 'zero' } }), ConfigError);
+    assert.throws(() => new RedisRing({ nodes, emptyKeyHash: 'sha1' as never }), /empty_key_hash must be 'zero' or 'md5'/);
+    zero.disconnect();
+    md5.disconnect();
   });
 });
