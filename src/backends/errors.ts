@@ -1,3 +1,4 @@
+/** Errors of the backends: a command that failed on every node it was sent to. */
 import { RedisError } from '../errors.js';
 
 /**

@@ -1,3 +1,4 @@
+/** The cache facade (Django's low-level cache API) and the Keyv store; importing it gives every client its `.cache`. */
 import './accessor.js';
 export { Cache, KeyNotFoundError } from './cache.js';
 export { defaultKeyFunction, DEFAULT_TIMEOUT_SECONDS, type CacheOptions, type KeyFunction, type ResolvedCacheOptions } from './options.js';

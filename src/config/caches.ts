@@ -11,24 +11,11 @@ import { CLIENT_OPTION_NAMES } from '../connection/options.js';
 import { ConfigError } from '../errors.js';
 import { suggestion } from '../util/did-you-mean.js';
 import { backendKind, type BackendKind } from './backend-kinds.js';
+import type { CachesConfig } from './caches-config.js';
 import { cachesFromEnv } from './load.js';
 import { locationList, parseLocation } from './location.js';
 
-/** One alias of CACHES, as in Django's settings (and the reference's Configuration). */
-export interface CacheConfig {
-  BACKEND: string;
-  LOCATION: string | ReadonlyArray<string | Record<string, unknown>>;
-  /** The database number; a string of digits ('0') is read as that number. */
-  DB?: number | string;
-  OPTIONS?: Record<string, unknown>;
-  /** The cache facade's default timeout in seconds (null: never expires). Default 300. */
-  TIMEOUT?: number | null;
-  KEY_PREFIX?: string;
-  VERSION?: number;
-  KEY_FUNCTION?: KeyFunction;
-}
-
-export type CachesConfig = Record<string, CacheConfig>;
+export type { CacheConfig, CachesConfig } from './caches-config.js';
 
 /** Any command by method name, as the backends run them. */
 type CommandFn = (...args: unknown[]) => Promise<unknown>;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import type { CachesConfig } from './caches.js';
+import type { CachesConfig } from './caches-config.js';
 
 export const CACHES_ENV = 'REDISDB_CACHES';
 

@@ -2,17 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.js';
 import { referenceParameters } from '../../src/client/conventions.js';
+import { useClients } from '../helpers/clients.js';
 import { useServers } from '../helpers/servers.js';
 
 describe("ConstRedis: the reference's arguments", () => {
   const servers = useServers(1);
   let r: ConstRedis;
-  before(() => {
-    r = new ConstRedis({ port: servers[0]!.port });
-  });
-  after(async () => {
-    await r.close();
-  });
+  useClients(() => [(r = new ConstRedis({ port: servers[0]!.port }))]);
 
   it('zinterstore / zunionstore take keys as a { key: weight } mapping, with aggregate as a keyword', async () => {
     await r.zadd('w:a', { x: 1, y: 1 });
@@ -38,12 +34,7 @@ describe("ConstRedis: the reference's arguments", () => {
 describe("ConstRedis: the reference's parameters as keywords", () => {
   const servers = useServers(1);
   let r: ConstRedis;
-  before(() => {
-    r = new ConstRedis({ port: servers[0]!.port });
-  });
-  after(async () => {
-    await r.close();
-  });
+  useClients(() => [(r = new ConstRedis({ port: servers[0]!.port }))]);
 
   it('takes amount, timeout, number and pattern as keywords, as Python callers write them', async () => {
     assert.equal(await r.incr('k:n', { amount: 5 }), 5);

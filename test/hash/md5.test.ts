@@ -3,22 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 
 import { md5, md5FirstWord, md5FirstWordOfRange, md5Hex, md5Words } from '../../src/hash/md5.js';
+import { seededRandom } from '../helpers/random.js';
 
 function reference(input: string | Uint8Array): Buffer {
   return createHash('md5').update(input).digest();
 }
 
-/** Deterministic PRNG so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so a failure can be reproduced. */
+const prng = seededRandom;
 
 // Code points from every UTF-8 length class, plus surrogate pairs.
 const ALPHABET = ['a', 'Z', '0', ' ', '\t', '\u0000', 'é', 'ж', 'ß', '中', '键', '€', '\uffff', '🔑', '🎉', '𝄞'];

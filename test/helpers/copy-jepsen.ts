@@ -13,6 +13,7 @@ import { startServers, type RedisServer } from '../../scripts/lib/redis-server.j
 import { assertConverged } from './converge.js';
 import { DOORS, Tally, outcomeOf, type Outcome } from './copy-doors.js';
 import { FaultProxy } from './fault-proxy.js';
+import { seededRandom } from './random.js';
 import { eventually } from './wait.js';
 
 export interface JepsenOptions {
@@ -48,25 +49,13 @@ export interface JepsenReport {
   rssEndMb: number;
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** A caller whose write failed at once goes round the event loop before it tries again, as a
  * real one would: a loop of promises that reject at once would starve timers and sockets. */
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
-  const rnd = random(options.seed);
+  const rnd = seededRandom(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
   const log = options.log ?? (() => {});
   const servers: RedisServer[] = await startServers(3);
