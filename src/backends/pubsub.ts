@@ -5,7 +5,7 @@
  * node; a message is still delivered once, since it was published on one node only.
  */
 import { EventEmitter } from 'node:events';
-import { PubSub, type MessageHandler, type PubSubMessage, type PubSubOptions } from '../client/pubsub.js';
+import { PubSub, warnHandlerFailed, type MessageHandler, type PubSubMessage, type PubSubOptions } from '../client/pubsub.js';
 import { MessageStream } from '../client/message-stream.js';
 import { ConnectionError } from '../errors.js';
 import type { BackendCore } from './core.js';
@@ -48,13 +48,19 @@ export class BackendPubSub extends EventEmitter {
     let ps = this.perNode.get(index);
     if (ps === undefined) {
       ps = new PubSub(this.backend.nodes[index]!, this.options);
-      ps.on('message', (m: PubSubMessage) => this.emit('message', m));
-      ps.on('pmessage', (m: PubSubMessage) => this.emit('pmessage', m));
       ps.on('reconnect', () => this.emit('reconnect', this.backend.addresses[index]));
-      ps.on('error', (err: Error) => {
-        if (this.listenerCount('error') > 0) this.emit('error', err);
+      // A handler's exception is the caller's: to 'error' listeners, or a process warning.
+      ps.on('error', (err: Error, message?: PubSubMessage) => {
+        if (this.listenerCount('error') > 0) this.emit('error', err, message);
+        else if (message !== undefined) warnHandlerFailed(err, message, 'handler');
       });
-      ps.tap((m) => this.queue(m));
+      // The node's connection closed (the backend closed): this ends too, and its loops with it.
+      ps.on('close', () => {
+        if (!this.closed) void this.close();
+      });
+      ps.on('message', (m: PubSubMessage) => this.deliver(m));
+      ps.on('pmessage', (m: PubSubMessage) => this.deliver(m));
+      ps.tap((m) => this.stream.push(m));
       this.perNode.set(index, ps);
     }
     return ps;
@@ -124,8 +130,17 @@ export class BackendPubSub extends EventEmitter {
     }
   }
 
-  private queue(m: PubSubMessage): void {
-    this.stream.push(m);
+  /** Listener by listener, so one that throws does not rob the next of the message. */
+  private deliver(m: PubSubMessage): void {
+    for (const listener of this.rawListeners(m.type)) {
+      try {
+        Reflect.apply(listener, this, [m]);
+      } catch (thrown) {
+        const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+        if (this.listenerCount('error') > 0) this.emit('error', err, m);
+        else warnHandlerFailed(err, m, 'listener');
+      }
+    }
   }
 
   /** Messages from every node, from when the loop starts until close(). */

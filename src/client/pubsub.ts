@@ -55,7 +55,7 @@ interface Expected {
 }
 
 /** Reports an exception from user code that no 'error' listener took. */
-function warnHandlerFailed(thrown: unknown, message: PubSubMessage, what: string): void {
+export function warnHandlerFailed(thrown: unknown, message: PubSubMessage, what: string): void {
   const why = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
   const warning = new Error(`a pub/sub ${what} threw on a message of channel '${message.channel}' (listen for 'error' on the PubSub to handle it): ${why}`, { cause: thrown });
   warning.name = 'PubSubHandlerWarning';

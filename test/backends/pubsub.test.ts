@@ -98,3 +98,42 @@ describe('pub/sub on backends', () => {
     }
   });
 });
+
+describe('pub/sub on a backend: endings and listeners that throw', () => {
+  const servers = useServers(2);
+
+  it('closing the backend ends a for-await loop on its pubsub', { timeout: 20_000 }, async () => {
+    const ring = new RedisRing(servers.map((s) => s.address));
+    const ps = ring.pubsub();
+    await ps.subscribe('end:a');
+    const got: string[] = [];
+    const loop = (async () => {
+      for await (const m of ps) got.push(String(m.data));
+      return 'ended';
+    })();
+    await eventually(async () => (await ring.publish('end:a', 'one')) === 1, 5000, 'subscribed');
+    await eventually(() => got.includes('one'), 5000, 'the message');
+    await ring.close();
+    assert.equal(await loop, 'ended');
+  });
+
+  it('a listener that throws neither robs the next listener nor goes unheard', { timeout: 20_000 }, async () => {
+    const ring = new RedisRing(servers.map((s) => s.address));
+    const ps = ring.pubsub();
+    const errors: Array<[string, string]> = [];
+    const seen: string[] = [];
+    ps.on('message', (m: PubSubMessage) => {
+      if (m.data === 'boom') throw new Error('listener failed');
+    });
+    ps.on('message', (m: PubSubMessage) => seen.push(String(m.data)));
+    ps.on('error', (err: Error, m: PubSubMessage) => errors.push([err.message, String(m.data)]));
+    await ps.subscribe('throw:a');
+    await eventually(async () => (await ring.publish('throw:a', 'boom')) === 1, 5000, 'subscribed');
+    await ring.publish('throw:a', 'after');
+    await eventually(() => seen.includes('after'), 5000, 'the later message');
+    assert.deepEqual(seen.filter((d) => d === 'boom' || d === 'after').slice(-2), ['boom', 'after']);
+    assert.deepEqual(errors[0], ['listener failed', 'boom']);
+    await ps.close();
+    await ring.close();
+  });
+});
