@@ -81,7 +81,7 @@ export class RedisCopyBase extends Backend {
       const keys = typeof at === 'number' ? [spec.argv[at]] : at.length > 0 ? at.map((p) => spec.argv[p]) : null;
       const write: CopyWrite = {
         name: commandName(spec), specs: [spec], atomic: false, keys,
-        nondeterministic: route.info !== null && route.info.tips.includes('nondeterministic_output'),
+        nondeterministic: route.nondeterministic,
       };
       return { kind: 'replicated', write };
     }

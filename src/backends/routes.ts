@@ -40,11 +40,14 @@ export interface Route {
   readonly merge: Merge;
   /** Routes of a container's subcommands (OBJECT FREQ), by lower-case subcommand name. */
   readonly subcommands: ReadonlyMap<string, Route> | null;
+  /** Its effect may differ from one server to the next (SPOP, XADD *): `nondeterministic_output`. */
+  readonly nondeterministic: boolean;
 }
 
 /** When the server cannot describe a command: first argument is the key, and it may write. */
 const FALLBACK: Route = Object.freeze({
   name: '', writes: true, keys: 'first', keyIndex: 1, info: null, splittable: false, keyStep: 1, merge: 'ordered', subcommands: null,
+  nondeterministic: false,
 });
 
 /**
@@ -69,6 +72,7 @@ export function routeOf(info: CommandInfo | null): Route {
   if (CHANNEL_COMMANDS.has(info.name)) {
     return Object.freeze({
       name: info.name, writes: false, keys: 'channel', keyIndex: 1, info, splittable: false, keyStep: 1, merge: 'ordered', subcommands: null,
+      nondeterministic: false,
     });
   }
   let subcommands: Map<string, Route> | null = null;
@@ -94,6 +98,7 @@ export function routeOf(info: CommandInfo | null): Route {
   const splittable = multiShard && !allOrNothing && keys === 'search' && keyStep > 0;
   return Object.freeze({
     name: info.name, writes: info.writes, keys, keyIndex, info, splittable, keyStep, merge, subcommands,
+    nondeterministic: info.tips.includes('nondeterministic_output'),
   });
 }
 
