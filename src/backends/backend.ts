@@ -18,7 +18,6 @@ import type { ScanIterOptions } from '../client/scan.js';
 import type { Script } from '../client/script.js';
 import type { TransactionFunction, TransactionOptions } from '../client/transaction.js';
 import type { Bulk, Key, ResponseCallback } from '../client/types.js';
-import { ConnectionError } from '../errors.js';
 import { Continuum } from '../hash/index.js';
 import type { Reply } from '../resp/decode.js';
 import { commandProxy } from '../util/proxy.js';
@@ -43,7 +42,7 @@ const wrapOne = (reply: unknown): unknown[] => [reply];
  * The spec with its reply shaped into a list of one: cheaper than a second `then` on the
  * hot path of every single-node write.
  */
-export function listOfOne(spec: CommandSpec): CommandSpec {
+function listOfOne(spec: CommandSpec): CommandSpec {
   const shape = spec.reply;
   return { ...spec, reply: shape === null ? wrapOne : (r) => [shape(r)] };
 }
@@ -309,7 +308,7 @@ export abstract class Backend implements BackendCore {
 }
 
 /** The result of a command every node of a plan ran: one entry each, or every node's error. */
-export function eachResult(addresses: readonly string[], plan: EachPlan, settled: readonly PromiseSettledResult<unknown>[]): unknown[] {
+function eachResult(addresses: readonly string[], plan: EachPlan, settled: readonly PromiseSettledResult<unknown>[]): unknown[] {
   const results: unknown[] = new Array<unknown>(settled.length);
   let failed = 0;
   for (let i = 0; i < settled.length; i++) {
@@ -325,11 +324,6 @@ export function eachResult(addresses: readonly string[], plan: EachPlan, settled
     throw new NodesFailedError(plan.nodes.map((n) => addresses[n]!), results as Error[], commandName(plan.specs[0]!));
   }
   return results;
-}
-
-/** A connection failure: the node could not answer (a reply error is the server's answer). */
-export function unreachable(err: unknown): err is ConnectionError {
-  return err instanceof ConnectionError;
 }
 
 /** Wraps a backend so that any property that is not one of its members runs that command. */

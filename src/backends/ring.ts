@@ -15,10 +15,13 @@ import { backendConfig, type BackendOptions, type ReferenceParams } from './conf
 import { NodeHealth, runGuarded } from './health.js';
 import { runGrouped, runOnOneNode, transactionNode } from './pipeline.js';
 import { crossNodeError, splitByNode, type Plan } from './plan.js';
-import { CrossNodeError } from '../errors.js';
+import { CrossNodeError, ReplyError } from '../errors.js';
 import type { Placement } from './placement.js';
 import { keysOf, type Route } from './routes.js';
 import { scanEvery } from './scan.js';
+
+/** How long a command waits for a node that is loading its data, without socket_timeout. */
+const LOADING_WAIT_MS = 10_000;
 
 export class RedisRingBase extends Backend {
   /** Each node's health: server_failure_limit, server_retry_timeout, auto_eject_hosts. */
@@ -31,11 +34,30 @@ export class RedisRingBase extends Backend {
     this.health = new NodeHealth(this.clients, this.addresses, config.health, config.healthCheckTimeout);
   }
 
-  /** Commands for a node that is out reject at once with NodeDownError. */
+  /**
+   * Commands for a node that is out reject at once with NodeDownError. A node still loading its
+   * data (LOADING) is asked again until it has loaded, within the command's deadline.
+   */
   override execute(plan: Plan): Promise<unknown> {
-    // While every node is up (nearly always), nothing to guard and no closure per command.
-    if (this.health.quiet || plan.kind === 'replicated') return super.execute(plan);
-    return runGuarded(this.health, plan, this.executeUnguarded);
+    // While every node is up (nearly always), nothing to guard.
+    const reply = this.health.quiet || plan.kind === 'replicated' ? super.execute(plan) : runGuarded(this.health, plan, this.executeUnguarded);
+    return plan.kind === 'one' ? reply.catch((err: unknown) => this.whileLoading(plan, err)) : reply;
+  }
+
+  private async whileLoading(plan: Plan & { kind: 'one' }, first: unknown): Promise<unknown> {
+    if (!(first instanceof ReplyError) || first.code !== 'LOADING') throw first;
+    const deadline = performance.now() + (this.clients[plan.node]!.options.socketTimeout ?? LOADING_WAIT_MS);
+    let last: unknown = first;
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50).unref());
+      try {
+        return await (this.health.quiet ? super.execute(plan) : runGuarded(this.health, plan, this.executeUnguarded));
+      } catch (err) {
+        if (!(err instanceof ReplyError) || err.code !== 'LOADING') throw err;
+        last = err;
+      }
+    }
+    throw last;
   }
 
   private readonly executeUnguarded = (plan: Plan): Promise<unknown> => super.execute(plan);

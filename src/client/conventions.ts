@@ -7,6 +7,7 @@
  * reply returned as Redis sends it.
  */
 import type { Reply } from '../resp/decode.js';
+import { isPlainObject } from '../util/options.js';
 import {
   okToTrue, parseClientList, parseDebugObject, parseInfo, parseScan, parseSlowlog, text,
   toBoolean, toFloat, toObject, toScorePairs,
@@ -43,11 +44,6 @@ export function commandName(spec: CommandSpec): string {
   return spec.words === 1 ? String(spec.argv[0]) : spec.argv.slice(0, spec.words).map(String).join(' ');
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 /** Flattens one level of arrays: mget(['a', 'b'], 'c') → a b c. */
 export function flat(args: readonly unknown[]): unknown[] {

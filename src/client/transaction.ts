@@ -8,6 +8,7 @@
 import type { Connection } from '../connection/connection.js';
 import { WatchError } from '../errors.js';
 import { validateArgs } from '../resp/encode.js';
+import { isPlainObject } from '../util/options.js';
 import { commandProxy } from '../util/proxy.js';
 import { commandName, type CommandSpec } from './conventions.js';
 import type { NodeClient } from './node-client.js';
@@ -162,9 +163,7 @@ export type ExecBlock = (exec: () => Promise<unknown[]>, specs: readonly Command
 export type TransactionFunction<T> = (pipe: WatchedPipeline) => T | Promise<T>;
 
 function isOptions(v: unknown): v is TransactionOptions {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  return isPlainObject(v);
 }
 
 export interface TransactionArguments {

@@ -10,6 +10,8 @@ import type { ConstRedisBase } from '../client/const-redis.js';
 import { CLIENT_OPTION_NAMES } from '../connection/options.js';
 import { ConfigError } from '../errors.js';
 import { suggestion } from '../util/did-you-mean.js';
+import { isPlainObject } from '../util/options.js';
+import { NOT_COMMANDS } from '../util/proxy.js';
 import { backendKind, type BackendKind } from './backend-kinds.js';
 import type { CachesConfig } from './caches-config.js';
 import { cachesFromEnv } from './load.js';
@@ -41,17 +43,10 @@ export type Caches = { readonly [alias: string]: ConfiguredBackend } & CachesMem
 
 const ALIAS_KEYS = ['BACKEND', 'LOCATION', 'DB', 'OPTIONS', 'TIMEOUT', 'KEY_PREFIX', 'VERSION', 'KEY_FUNCTION'];
 const RESERVED = new Set(['closeAll', 'close_all', 'aliases']);
-/** Probed by await, inspect, JSON and test libraries: never a missing alias. */
-const NOT_ALIASES = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'constructor', 'nodeType', 'asymmetricMatch', 'valueOf', 'toString']);
 
 /** Every backend made by createCaches and not yet closed, for the module-level closeAll(). */
 const live = new Set<CacheBackend>();
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 interface CheckedAlias {
   alias: string;
@@ -173,7 +168,7 @@ export function createCaches(config?: CachesConfig): Caches {
   // Django raises InvalidCacheBackendError for an unknown alias; so does this, with a suggestion.
   return new Proxy(target, {
     get(obj, prop, receiver) {
-      if (typeof prop === 'symbol' || prop in obj || NOT_ALIASES.has(prop)) return Reflect.get(obj, prop, receiver);
+      if (typeof prop === 'symbol' || prop in obj || NOT_COMMANDS.has(prop)) return Reflect.get(obj, prop, receiver);
       throw new ConfigError(`no cache alias '${prop}'${suggestion(prop, aliases)}; configured: ${aliases.join(', ')}`);
     },
   }) as unknown as Caches;

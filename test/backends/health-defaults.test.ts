@@ -84,3 +84,28 @@ describe('backends with default options', () => {
     });
   }
 });
+
+describe('RedisRing and a node that is loading its data', () => {
+  const servers = useServers(1, ['--enable-debug-command', 'local']);
+
+  it('asks it again until it has loaded, within the command\'s deadline', { timeout: 30_000 }, async () => {
+    const ring = new RedisRing([servers[0]!.address]);
+    const direct = new ConstRedis({ port: servers[0]!.port, socket_timeout: 30 });
+    const probe = new ConstRedis({ port: servers[0]!.port, socket_timeout: 5 });
+    try {
+      await ring.set('loaded', 'yes');
+      await Promise.all(Array.from({ length: 200 }, (_, i) => direct.set(`pad:${i}`, 'x'.repeat(2048))));
+      await direct.call('CONFIG', 'SET', 'key-load-delay', '5000');
+      await direct.call('CONFIG', 'SET', 'loading-process-events-interval-bytes', '1024');
+      const reloading = direct.call('DEBUG', 'RELOAD');
+      await eventually(async () => /LOADING/.test(String(await probe.call('GET', 'loaded').catch((e: Error) => e.message))), 5000, 'the node loading');
+      assert.equal(await ring.get('loaded'), 'yes');
+      await reloading;
+    } finally {
+      await direct.call('CONFIG', 'SET', 'key-load-delay', '0').catch(() => null);
+      ring.disconnect();
+      direct.disconnect();
+      probe.disconnect();
+    }
+  });
+});
