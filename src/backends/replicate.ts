@@ -24,6 +24,7 @@
  *   - rejects (`outcome: 'rejected'`) when no node applied it and all answered or were never
  *     sent it: it was applied nowhere, and the hints kept for it are withdrawn, so it never is.
  */
+import { commandName } from '../client/conventions.js';
 import type { NodeClient } from '../client/node-client.js';
 import { ConnectionError, RedisError } from '../errors.js';
 import { NodesFailedError } from './errors.js';
@@ -121,8 +122,8 @@ export class Replicator {
     const { clients, health } = this.copy;
     const count = clients.length;
     for (let i = 0; i < count; i++) if (!this.writable(i)) return this.replicateAround(write);
-    // The common case: every node takes the write directly. One promise for the caller and no
-    // bookkeeping unless a node fails.
+    // The common case: every node takes the write directly. One promise for the caller, none
+    // per node, and no bookkeeping unless a node fails.
     return new Promise<unknown[]>((resolve, reject) => {
       const values: unknown[] = new Array<unknown>(count);
       let left = count;
@@ -136,20 +137,24 @@ export class Replicator {
           reject(err);
         }
       };
+      const spec = write.specs[0]!;
+      // A plain command goes straight to each node's shared connection, built and named once.
+      const direct = !write.atomic && spec.blockFor === undefined && spec.exclusive === undefined && spec.script === undefined;
+      const opts = direct ? { buffers: spec.buffers, name: commandName(spec) } : undefined;
       for (let i = 0; i < count; i++) {
         const suspect = health.isSuspect(i);
-        sendWrite(clients[i]!, write).then(
-          (value) => {
-            if (suspect) health.succeeded(i);
-            values[i] = value;
-            if (--left === 0) done();
-          },
-          (err: unknown) => {
-            values[i] = err instanceof Error ? err : new Error(String(err));
-            failed = true;
-            if (--left === 0) done();
-          },
-        );
+        const applied = (value: unknown): void => {
+          if (suspect) health.succeeded(i);
+          values[i] = value;
+          if (--left === 0) done();
+        };
+        const missed = (err: unknown): void => {
+          values[i] = err instanceof Error ? err : new Error(String(err));
+          failed = true;
+          if (--left === 0) done();
+        };
+        if (direct) clients[i]!.connection.sendWithCallbacks(spec.argv, opts, spec.reply, applied, missed);
+        else sendWrite(clients[i]!, write).then(applied, missed);
       }
     });
   }

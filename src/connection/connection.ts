@@ -166,6 +166,19 @@ export class Connection extends EventEmitter {
     return this.request(args, opts, shape) as Promise<T>;
   }
 
+  /**
+   * Sends one command and calls back instead of returning a promise: for a caller that settles
+   * one promise of its own for several commands (a write to every node of a RedisCopy).
+   */
+  sendWithCallbacks(
+    args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null,
+    resolve: (r: unknown) => void, reject: (e: Error) => void,
+  ): void {
+    const o = this.options;
+    const timeout = opts?.timeout !== undefined ? opts.timeout : o.socketTimeout;
+    this.enqueue(new Pending(args, opts?.name ?? String(args[0]), opts?.buffers ?? o.returnBuffers, timeout, shape, resolve, reject));
+  }
+
   private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
     const o = this.options;
     const name = opts?.name ?? String(args[0]);
@@ -358,10 +371,11 @@ export class Connection extends EventEmitter {
     this.failInflight(err);
     // Commands that waited for this attempt fail now rather than wait an unknown time; none
     // of them was written anywhere.
-    if (err instanceof ConnectionError) unsent(err);
+    // A copy of the error: the one the commands in flight got must not say they were never sent.
+    const never = err instanceof ConnectionError ? unsent(Object.assign(Object.create(Object.getPrototypeOf(err) as object) as ConnectionError, err, { message: err.message, stack: err.stack })) : err;
     for (const p of this.offline.drain()) {
       // A command waiting for its retry was written once: it may have run.
-      p.reject(p.retried ? new TimeoutError(`${p.name} to ${this.address} timed out, and its retry found no connection: ${err.message}`) : err);
+      p.reject(p.retried ? new TimeoutError(`${p.name} to ${this.address} timed out, and its retry found no connection: ${err.message}`) : never);
     }
     this.emit('connect-failed', err);
   }
