@@ -55,7 +55,7 @@ export class RedisCopyBase extends Backend {
       this.hints,
     );
     // A dropped connection may come back to a restarted, empty server: the node serves again
-    // only after its repair has checked its run_id (and copied what it lost).
+    // only after its repair has checked who it is (run_id, replication id) and copied what it lost.
     this.clients.forEach((client, i) => client.connection.on('disconnect', () => this.health.markDown(i, 0)));
   }
 
