@@ -163,6 +163,11 @@ export class HintStore {
     return this.queues[node]!.length;
   }
 
+  /** A node's hints, oldest first, left in place. */
+  owed(node: number): readonly Hint[] {
+    return this.queues[node]!.slice();
+  }
+
   /** Takes up to `max` of a node's oldest hints. */
   take(node: number, max: number): Hint[] {
     const queue = this.queues[node]!;

@@ -235,9 +235,14 @@ export class CopyRepair {
       `every node of the RedisCopy came back lacking writes that only another node had applied; ${addresses[best]} kept its data ` +
       'and lacks the fewest: it takes those writes\' keys from the nodes that applied them, and the others are repaired from it',
     );
-    await this.takeFromAppliers(best);
-    this.hints.clearResync(best);
-    this.standFor(best);
+    // While it takes them, its own return waits for this (see onReturn), so it cannot serve early.
+    const standing = (async (): Promise<void> => {
+      await this.takeFromAppliers(best);
+      this.hints.clearResync(best);
+      this.standFor(best);
+    })().finally(() => this.running.delete(best));
+    this.running.set(best, standing);
+    await standing;
     if (best === node) return false;
     throw new ResyncError(`${addresses[node]} is repaired from ${addresses[best]}`);
   }
@@ -247,17 +252,12 @@ export class CopyRepair {
    * in the order of the writes, from a node that applied it (back, though not yet in service).
    */
   private async takeFromAppliers(node: number): Promise<void> {
-    const owed = this.hints.take(node, Number.MAX_SAFE_INTEGER);
-    const rest: Hint[] = [];
-    for (const hint of owed) {
+    // Read, not taken: if a copy fails, what the node is owed is still there for the next try.
+    for (const hint of this.hints.owed(node)) {
       const from = hint.appliedOn.find((n) => n !== node);
-      if (!hint.acknowledged || from === undefined || hint.write.keys === null) {
-        rest.push(hint);
-        continue;
-      }
+      if (!hint.acknowledged || from === undefined || hint.write.keys === null || hint.mode === 'withdrawn') continue;
       await copyKeys(this.copy.clients[from]!, this.copy.clients[node]!, hint.write.keys);
     }
-    for (const hint of rest) this.hints.add(node, hint);
   }
 
   /**
