@@ -116,9 +116,15 @@ export class CopyRepair {
    * waits for one that can (true when it restarted).
    */
   private readonly waiting = new Map<number, boolean>();
+  /**
+   * Nodes whose data is not whole: restarted without it, or emptied by a copy that has not
+   * completed. Such a node never stands for the Copy while another might.
+   */
+  private readonly emptied: boolean[];
 
   constructor(private readonly copy: RepairTarget, readonly hints: HintStore) {
     this.runIds = copy.clients.map(() => null);
+    this.emptied = copy.clients.map(() => false);
     copy.clients.forEach((node, i) => {
       // The run_id the node starts with; later ones are checked before the node serves again.
       node.connection.on('ready', () => {
@@ -166,8 +172,11 @@ export class CopyRepair {
     const known = this.runIds[node];
     const restarted = known !== null && known !== id;
     this.runIds[node] = id;
-    if (restarted) this.hints.markForResync(node);
-    if (this.sourceFor(node) === null) return this.returnWithoutSource(node, restarted || known === null);
+    if (restarted) {
+      this.hints.markForResync(node);
+      this.emptied[node] = true;
+    }
+    if (this.sourceFor(node) === null) return this.returnWithoutSource(node, this.emptied[node]! || known === null);
     if (this.hints.needsResync(node)) {
       await this.resync(node);
       return false; // resync marked it up
@@ -226,6 +235,7 @@ export class CopyRepair {
       for (let i = 0; i < clients.length; i++) {
         this.hints.take(i, Number.MAX_SAFE_INTEGER);
         this.hints.clearResync(i);
+        this.emptied[i] = false;
         if (i !== node && health.state(i) !== 'up') health.markUp(i);
       }
       this.hints.removeGate(node);
@@ -310,6 +320,8 @@ export class CopyRepair {
     this.hints.take(node, Number.MAX_SAFE_INTEGER);
     this.hints.clearResync(node);
     try {
+      // From the FLUSHDB on, until the copy completes, the node holds only part of the data.
+      this.emptied[node] = true;
       await copyAll(clients[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
       // The writes that arrived during the copy: their keys copied again (see the file comment).
       await replayHints(this.hints, node, target, (keys, issued) => copyKeys(clients[source]!, target, keys, issued), true, this.copy.exclusive);
@@ -320,6 +332,7 @@ export class CopyRepair {
       this.hints.markForResync(node);
       throw err;
     }
+    this.emptied[node] = false;
     this.backInService(node);
   }
 
