@@ -24,7 +24,7 @@ import type { CopyWrite, OnePlan, Plan, ReplicatedPlan } from './plan.js';
 import { Redlock } from './redlock.js';
 import { Replicator } from './replicate.js';
 import { CopyRepair, type ResyncOptions } from './resync.js';
-import { keysOf, type Route } from './routes.js';
+import { keyArgs, keysOf, type Route } from './routes.js';
 import { scanOneOf } from './scan.js';
 
 export class RedisCopyBase extends Backend {
@@ -78,9 +78,9 @@ export class RedisCopyBase extends Backend {
       return { kind: 'one', node, spec, wrap: false, failoverHash: -1 };
     }
     if (route.writes) {
-      const keys = typeof at === 'number' ? [spec.argv[at]] : at.length > 0 ? at.map((p) => spec.argv[p]) : null;
+      const keys = keyArgs(route, spec);
       const write: CopyWrite = {
-        name: commandName(spec), specs: [spec], atomic: false, keys,
+        name: commandName(spec), specs: [spec], atomic: false, keys: keys.length > 0 ? keys : null,
         nondeterministic: route.nondeterministic,
       };
       return { kind: 'replicated', write };
@@ -107,14 +107,14 @@ export class RedisCopyBase extends Backend {
   }
 
   private read(plan: OnePlan): Promise<unknown> {
-    const send = (n: number): Promise<unknown> => this.clients[n]!.dispatch(plan.spec);
     // While every node is up and none has failed lately: the key's node, straight away.
-    if (this.health.quiet) return send(plan.node).catch((err: unknown) => (unavailable(err) ? this.readElsewhere(plan, send) : Promise.reject(err)));
-    return this.readElsewhere(plan, send);
+    if (!this.health.quiet) return this.readFromHealthy(plan);
+    return this.clients[plan.node]!.dispatch(plan.spec).catch((err: unknown) => (unavailable(err) ? this.readFromHealthy(plan) : Promise.reject(err)));
   }
 
-  private readElsewhere(plan: OnePlan, send: (n: number) => Promise<unknown>): Promise<unknown> {
-    return readFromHealthy(this.health, this.placement.failoverOrder(plan.failoverHash), this.addresses, send);
+  private readFromHealthy(plan: OnePlan): Promise<unknown> {
+    const order = this.placement.failoverOrder(plan.failoverHash);
+    return readFromHealthy(this.health, order, this.addresses, (n) => this.clients[n]!.dispatch(plan.spec));
   }
 
   /** The nodes that may serve reads now, in the order the continuum gives for `key`. */
@@ -176,9 +176,8 @@ export class RedisCopyBase extends Backend {
     let keys: unknown[] | null = [];
     for (const spec of specs) {
       const route = await this.routes.routeFor(spec);
-      const at = keysOf(route, spec);
-      if (typeof at === 'number') keys?.push(spec.argv[at]);
-      else if (at.length > 0) keys?.push(...at.map((p) => spec.argv[p]));
+      const args = keyArgs(route, spec);
+      if (args.length > 0) keys?.push(...args);
       else if (route.writes && route.keys !== 'channel') keys = null;
     }
     return { name, specs, atomic: true, keys, nondeterministic: false };
@@ -229,7 +228,10 @@ export class RedisCopyBase extends Backend {
     return new Redlock(this.nodes, name, options);
   }
 
-  /** Said once: every node restarted while the others were away, so no copy can repair them. */
+  /**
+   * Every node came back from being away and none could stand for the Copy: an 'unrecoverable'
+   * event each time, and a process warning the first time.
+   */
   private unrecoverable(message: string): void {
     this.health.emit('unrecoverable', message);
     if (this.warned) return;

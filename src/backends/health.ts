@@ -97,14 +97,10 @@ export class NodeHealth extends EventEmitter {
       const conn = this.nodes[i]!.connection;
       if (this.pinging[i] || this.states[i] === 'down' || conn.pendingCount === 0 || !conn.isReady) continue;
       this.pinging[i] = true;
-      conn.send(['PING'], { timeout: this.checkTimeout, name: 'PING (health check)' }).then(
-        () => {
-          this.pinging[i] = false;
-        },
-        () => {
-          this.pinging[i] = false;
-        },
-      );
+      const answered = (): void => {
+        this.pinging[i] = false;
+      };
+      conn.send(['PING'], { timeout: this.checkTimeout, name: 'PING (health check)' }).then(answered, answered);
     }
   }
 
@@ -344,9 +340,14 @@ export function runGuarded<P extends GuardedPlan>(health: NodeHealth, plan: P, r
  * continuum's order for the key, moving on when a node cannot be reached. A node that is
  * down or still being repaired is never asked.
  */
+/** The server answered that it is still loading its data. */
+export function isLoading(err: unknown): boolean {
+  return err instanceof ReplyError && err.code === 'LOADING';
+}
+
 /** The node could not answer this time (unreachable, or still loading its data): ask another. */
 export function unavailable(err: unknown): boolean {
-  return err instanceof ConnectionError || (err instanceof ReplyError && err.code === 'LOADING');
+  return err instanceof ConnectionError || isLoading(err);
 }
 
 export async function readFromHealthy(

@@ -29,13 +29,13 @@ export class Hint {
   /** Resolves when a pending hint is decided (null once it is). */
   decided: Promise<void> | null = null;
 
+  /** Nodes that applied the write, when it was concluded. */
+  appliedOn: readonly number[] = [];
+
   /**
    * @param acknowledged the write was applied on some other node: its node lacks a write the
    *   Copy holds. False for a write applied nowhere that its node may or may not have run.
    */
-  /** Nodes that applied the write, when it was concluded. */
-  appliedOn: readonly number[] = [];
-
   constructor(readonly write: CopyWrite, public mode: HintMode, public acknowledged = true) {
     if (mode === 'pending') {
       this.decided = new Promise<void>((resolve) => {
@@ -215,6 +215,14 @@ export async function replayHints(
   let replayed = 0;
   const copied = new Set<string>();
   const address = client.connection.address;
+  /** Adds keys to copy; every later hint touching them is a copy too. */
+  const toCopy = (keys: readonly unknown[], copies: Map<string, unknown>): void => {
+    for (const k of keys) {
+      const id = keyId(k);
+      copied.add(id);
+      copies.set(id, k);
+    }
+  };
   /** Sorts hints into writes to replay and keys to copy (adding to `copies`). */
   const sort = (hints: readonly Hint[], copies: Map<string, unknown>): Hint[] => {
     const replays: Hint[] = [];
@@ -230,11 +238,7 @@ export async function replayHints(
         store.markForResync(node);
         throw new RedisError(`a write without keys (${hint.write.name}) may have been missed by ${address}: it needs a full copy`);
       }
-      for (const k of keys) {
-        const id = keyId(k);
-        copied.add(id);
-        copies.set(id, k);
-      }
+      toCopy(keys, copies);
     }
     return replays;
   };
@@ -258,11 +262,7 @@ export async function replayHints(
         }
         const keys = replays[i]!.write.keys;
         if (!(r.reason instanceof ReplyError) || keys === null) throw r.reason;
-        // The node answered with an error: it still misses the write.
-        for (const k of keys) {
-          copied.add(keyId(k));
-          copies.set(keyId(k), k);
-        }
+        toCopy(keys, copies); // the node answered with an error: it still misses the write
       }
       if (copies.size > 0 && copyFrom !== null) await copyFrom([...copies.values()], () => {});
     } catch (err) {

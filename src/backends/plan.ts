@@ -162,7 +162,8 @@ export function crossNodeError(spec: CommandSpec, keys: readonly unknown[], owne
 
 export { commandName };
 
-function showKey(k: unknown): string {
+/** A key for a message: quoted, and cut short when long. */
+export function showKey(k: unknown): string {
   const s = k instanceof Uint8Array ? Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString() : String(k);
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
 }

@@ -24,7 +24,6 @@
  *   - rejects (`outcome: 'rejected'`) when no node applied it and all answered or were never
  *     sent it: it was applied nowhere, and the hints kept for it are withdrawn, so it never is.
  */
-import { commandName } from '../client/conventions.js';
 import type { NodeClient } from '../client/node-client.js';
 import { ConnectionError, RedisError } from '../errors.js';
 import { NodesFailedError } from './errors.js';
@@ -137,10 +136,6 @@ export class Replicator {
           reject(err);
         }
       };
-      const spec = write.specs[0]!;
-      // A plain command goes straight to each node's shared connection, built and named once.
-      const direct = !write.atomic && spec.blockFor === undefined && spec.exclusive === undefined && spec.script === undefined;
-      const opts = direct ? { buffers: spec.buffers, name: commandName(spec) } : undefined;
       for (let i = 0; i < count; i++) {
         const suspect = health.isSuspect(i);
         const applied = (value: unknown): void => {
@@ -153,8 +148,8 @@ export class Replicator {
           failed = true;
           if (--left === 0) done();
         };
-        if (direct) clients[i]!.connection.sendWithCallbacks(spec.argv, opts, spec.reply, applied, missed);
-        else sendWrite(clients[i]!, write).then(applied, missed);
+        if (write.atomic) sendWrite(clients[i]!, write).then(applied, missed);
+        else clients[i]!.dispatchWith(write.specs[0]!, applied, missed);
       }
     });
   }
@@ -314,16 +309,17 @@ interface Settled {
 }
 
 async function settle(pending: readonly (Promise<unknown> | null)[]): Promise<Settled> {
-  const settled = await Promise.allSettled(pending.map((p) => p ?? Promise.reject(unsentMarker)));
+  const settled = await Promise.allSettled(pending);
   const outcomes: Outcome[] = [];
   const values: unknown[] = [];
-  for (const s of settled) {
-    if (s.status === 'fulfilled') {
-      outcomes.push('applied');
-      values.push(s.value);
-    } else if (s.reason === unsentMarker) {
+  for (let i = 0; i < settled.length; i++) {
+    const s = settled[i]!;
+    if (pending[i] === null) {
       outcomes.push('unsent');
       values.push(null);
+    } else if (s.status === 'fulfilled') {
+      outcomes.push('applied');
+      values.push(s.value);
     } else {
       outcomes.push(outcomeOf(s.reason));
       values.push(s.reason instanceof Error ? s.reason : new Error(String(s.reason)));
@@ -331,5 +327,3 @@ async function settle(pending: readonly (Promise<unknown> | null)[]): Promise<Se
   }
   return { outcomes, values };
 }
-
-const unsentMarker = Symbol('unsent');

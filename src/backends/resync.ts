@@ -1,14 +1,15 @@
 /**
  * Repairing a RedisCopy node that comes back: replaying its hints when it kept its data and
  * missed only what the hints hold, or copying every key with its TTL from a healthy node
- * (SCAN + DUMP/RESTORE, pipelined) when it came back empty (a new run_id: restarted without
- * persistence) or its hints overflowed.
+ * (SCAN + DUMP/RESTORE, pipelined) when its data may be gone (a new run_id or replication
+ * id: restarted without persistence, or made a replica of another server) or its hints
+ * overflowed.
  *
- * When every node was away, no node is healthy to copy from: the first node back that kept
- * its run_id is a valid source (its data is what the Copy holds; its replayable hints are
- * applied, its copies skipped) and the others are repaired from it. If every node restarted,
- * there is nothing better to copy from: the Copy says so once ('unrecoverable' event and a
- * process warning) and serves what is there.
+ * When every node was away, no node is healthy to copy from: a node that kept its data and
+ * lacks no acknowledged write stands for the Copy, and the others are repaired from it (see
+ * returnWithoutSource). When none can, the Copy says so ('unrecoverable' event and a process
+ * warning) and repairs from the node that lacks the fewest writes, or, if every node
+ * restarted, serves what is there.
  *
  * While a node is repaired it serves no reads, and writes for it are kept as hints. After a
  * full copy, each hinted write's keys are copied again from the healthy node rather than the
@@ -109,7 +110,7 @@ export interface RepairTarget {
 /** Repairs RedisCopy nodes as they come back; see the file comment. */
 export class CopyRepair {
   /** Each node's identity (run_id and replication id) when last seen: a new one means its data may be gone. */
-  private readonly runIds: Array<string | null>;
+  private readonly identities: Array<string | null>;
   private readonly running = new Map<number, Promise<void>>();
   /**
    * Nodes back while every other node was away, that could not stand for the Copy: each
@@ -123,12 +124,12 @@ export class CopyRepair {
   private readonly emptied: boolean[];
 
   constructor(private readonly copy: RepairTarget, readonly hints: HintStore) {
-    this.runIds = copy.clients.map(() => null);
+    this.identities = copy.clients.map(() => null);
     this.emptied = copy.clients.map(() => false);
     copy.clients.forEach((node, i) => {
-      // The run_id the node starts with; later ones are checked before the node serves again.
+      // Who the node is when first seen; later, it is checked again before the node serves.
       node.connection.on('ready', () => {
-        if (this.runIds[i] === null) void this.learnRunId(i).catch(() => {});
+        if (this.identities[i] === null) void this.learnIdentity(i).catch(() => {});
       });
     });
     copy.health.setReturnHandler((node) => this.onReturn(node));
@@ -143,7 +144,7 @@ export class CopyRepair {
    */
   private async identityOf(node: number): Promise<{ id: string; replica: boolean }> {
     const client = this.copy.clients[node]!;
-    const options = { name: 'INFO (run_id)', timeout: client.options.socketTimeout ?? client.options.connectTimeout };
+    const options = { name: 'INFO (identity)', timeout: client.options.socketTimeout ?? client.options.connectTimeout };
     const [server, replication] = (await Promise.all([
       client.connection.send(['INFO', 'server'], options),
       client.connection.send(['INFO', 'replication'], options),
@@ -153,9 +154,9 @@ export class CopyRepair {
     return { id: `${runId}/${replid}`, replica: /role:slave/.test(replication) };
   }
 
-  private async learnRunId(node: number): Promise<void> {
+  private async learnIdentity(node: number): Promise<void> {
     const { id } = await this.identityOf(node);
-    if (this.runIds[node] === null) this.runIds[node] = id;
+    if (this.identities[node] === null) this.identities[node] = id;
   }
 
   /** Called by the health monitor when a down node answers PING again. */
@@ -169,9 +170,9 @@ export class CopyRepair {
     if (replica) {
       throw new RedisError(`${this.copy.addresses[node]} is a replica now (read-only): it takes no writes, so it stays out until it is a primary again`);
     }
-    const known = this.runIds[node];
+    const known = this.identities[node];
     const restarted = known !== null && known !== id;
-    this.runIds[node] = id;
+    this.identities[node] = id;
     if (restarted) {
       this.hints.markForResync(node);
       this.emptied[node] = true;

@@ -12,10 +12,10 @@ import { runTransaction, transactionArguments, type TransactionFunction, type Tr
 import type { Bulk, Key } from '../client/types.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
 import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
-import { NodeHealth, runGuarded } from './health.js';
+import { NodeHealth, isLoading, runGuarded } from './health.js';
 import { runGrouped, runOnOneNode, transactionNode } from './pipeline.js';
-import { crossNodeError, splitByNode, type Plan } from './plan.js';
-import { CrossNodeError, ReplyError } from '../errors.js';
+import { crossNodeError, showKey, splitByNode, type Plan } from './plan.js';
+import { CrossNodeError } from '../errors.js';
 import type { Placement } from './placement.js';
 import { keysOf, type Route } from './routes.js';
 import { scanEvery } from './scan.js';
@@ -39,21 +39,26 @@ export class RedisRingBase extends Backend {
    * data (LOADING) is asked again until it has loaded, within the command's deadline.
    */
   override execute(plan: Plan): Promise<unknown> {
-    // While every node is up (nearly always), nothing to guard.
-    const reply = this.health.quiet || plan.kind === 'replicated' ? super.execute(plan) : runGuarded(this.health, plan, this.executeUnguarded);
+    const reply = this.executeOnce(plan);
     return plan.kind === 'one' ? reply.catch((err: unknown) => this.whileLoading(plan, err)) : reply;
   }
 
+  private executeOnce(plan: Plan): Promise<unknown> {
+    // While every node is up (nearly always), nothing to guard.
+    if (this.health.quiet || plan.kind === 'replicated') return super.execute(plan);
+    return runGuarded(this.health, plan, this.executeUnguarded);
+  }
+
   private async whileLoading(plan: Plan & { kind: 'one' }, first: unknown): Promise<unknown> {
-    if (!(first instanceof ReplyError) || first.code !== 'LOADING') throw first;
+    if (!isLoading(first)) throw first;
     const deadline = performance.now() + (this.clients[plan.node]!.options.socketTimeout ?? LOADING_WAIT_MS);
     let last: unknown = first;
     while (performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50).unref());
       try {
-        return await (this.health.quiet ? super.execute(plan) : runGuarded(this.health, plan, this.executeUnguarded));
+        return await this.executeOnce(plan);
       } catch (err) {
-        if (!(err instanceof ReplyError) || err.code !== 'LOADING') throw err;
+        if (!isLoading(err)) throw err;
         last = err;
       }
     }
@@ -159,10 +164,6 @@ function checkSortKeys(spec: CommandSpec, placement: Placement, addresses: reado
     const at = placement.nodeOf(keyPart);
     if (at !== node) refuse(`the ${word} pattern ${showKey(pattern)}`, `names keys on ${addresses[at]}`);
   }
-}
-
-function showKey(k: unknown): string {
-  return JSON.stringify(k instanceof Uint8Array ? Buffer.from(k).toString() : String(k));
 }
 
 /** A RedisRing: the backend plus every Redis command as a method. */

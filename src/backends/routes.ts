@@ -138,6 +138,12 @@ export function keysOf(route: Route, spec: CommandSpec): number | number[] {
   }
 }
 
+/** The key arguments themselves (see keysOf), in order; empty when there are none. */
+export function keyArgs(route: Route, spec: CommandSpec): unknown[] {
+  const at = keysOf(route, spec);
+  return typeof at === 'number' ? [spec.argv[at]] : at.map((p) => spec.argv[p]);
+}
+
 const NO_KEYS: number[] = [];
 Object.freeze(NO_KEYS);
 

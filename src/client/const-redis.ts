@@ -4,10 +4,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { Connection } from '../connection/connection.js';
-import { ConnectionError } from '../errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
+import { ConnectionError, ReplyError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
-import { ReplyError } from '../errors.js';
 import { commandProxy } from '../util/proxy.js';
 import { CommandBuilder } from './command-builder.js';
 import { fallbackCommandInfo } from './command-specs.js';
@@ -21,6 +20,11 @@ import { PubSub, type PubSubOptions } from './pubsub.js';
 import { hscanIter, scanIter, sscanIter, zscanIter, type ScanIterOptions } from './scan.js';
 import { createScript, type Script } from './script.js';
 import { runTransaction, type TransactionFunction, type TransactionOptions } from './transaction.js';
+
+/** A command that goes on the shared connection as it is: not blocking, not refused there, no script text to fall back to. */
+function isPlain(spec: CommandSpec): boolean {
+  return spec.blockFor === undefined && spec.exclusive === undefined && spec.script === undefined;
+}
 
 /** The refusal of a command that needs a connection of its own. */
 export function exclusiveError(spec: CommandSpec): TypeError {
@@ -92,15 +96,29 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
 
   /** Sends a prepared command and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown> {
-    if (spec.blockFor !== undefined) return this.dispatchBlocking(spec);
-    if (spec.exclusive !== undefined) return Promise.reject(exclusiveError(spec));
-    const opts = {
-      buffers: spec.buffers,
-      name: commandName(spec),
-    };
-    if (spec.script !== undefined) return this.dispatchScript(spec, opts);
+    if (!isPlain(spec)) return this.dispatchSpecial(spec);
+    const opts = { buffers: spec.buffers, name: commandName(spec) };
     // Shaped as the reply arrives: one promise per command, not two.
     return spec.reply === null ? this.connection.send(spec.argv, opts) : this.connection.sendShaped(spec.argv, opts, spec.reply);
+  }
+
+  /**
+   * dispatch() calling back instead of returning a promise, for a caller that settles one
+   * promise of its own for several nodes (a RedisCopy write).
+   */
+  dispatchWith(spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void): void {
+    if (!isPlain(spec)) {
+      this.dispatchSpecial(spec).then(resolve, reject);
+      return;
+    }
+    this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject);
+  }
+
+  /** A blocking command, one refused on the shared connection, or a script that may be missing. */
+  private dispatchSpecial(spec: CommandSpec): Promise<unknown> {
+    if (spec.blockFor !== undefined) return this.dispatchBlocking(spec);
+    if (spec.exclusive !== undefined) return Promise.reject(exclusiveError(spec));
+    return this.dispatchScript(spec, { buffers: spec.buffers, name: commandName(spec) });
   }
 
   /** EVALSHA, and EVAL with the script's text when the server does not have it (NOSCRIPT). */

@@ -180,14 +180,9 @@ export class Connection extends EventEmitter {
   }
 
   private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
-    const o = this.options;
-    const name = opts?.name ?? String(args[0]);
-    const buffers = opts?.buffers ?? o.returnBuffers;
-    const timeout = opts?.timeout !== undefined ? opts.timeout : o.socketTimeout;
-    return new Promise<unknown>((resolve, reject) => {
-      this.enqueue(new Pending(args, name, buffers, timeout, shape, resolve, reject));
-    });
+    return new Promise<unknown>((resolve, reject) => this.sendWithCallbacks(args, opts, shape, resolve, reject));
   }
+
 
   /**
    * Sends several commands in order and resolves once, when all are answered, with one slot
