@@ -1,7 +1,7 @@
 /**
- * The randomized check of RedisCopy's write path (test/helpers/copy-jepsen.ts), run longer
- * than `npm test` runs it: 16 callers mix every write door on three local servers while a
- * fault loop kills, stops, partitions, OOMs and restarts nodes.
+ * The randomized check of RedisCopy's write path (test/helpers/copy-jepsen.ts): 16 callers
+ * mix every write door on three local servers while a fault loop kills, stops, partitions,
+ * OOMs and restarts nodes.
  *
  *   npx tsx scripts/soak/randomized.ts [--minutes 10] [--seed N] [--callers 16]
  *
