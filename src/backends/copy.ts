@@ -50,7 +50,7 @@ export class RedisCopyBase extends Backend {
     this.repair = new CopyRepair(
       {
         clients: this.clients, addresses: this.addresses, health: this.health, unrecoverable: (m) => this.unrecoverable(m),
-        exclusive: (fn) => this.replicator.exclusive(fn),
+        settled: (fn) => this.replicator.settled(fn),
       },
       this.hints,
     );

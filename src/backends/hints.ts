@@ -182,7 +182,7 @@ const LAST_ROUND_HINTS = 1000;
 /** Rounds after which it does so anyway: under steady load the queue need not get empty. */
 const MAX_OPEN_ROUNDS = 3;
 
-/** Runs `fn` with no other write path section in flight, holding later writes until it is done. */
+/** Runs `fn` once every write issued before it has concluded, holding later writes until it is done. */
 export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** Copies keys from a healthy node into the node being repaired; null when no node can serve. */
@@ -205,12 +205,14 @@ export type CopyFrom = ((keys: readonly unknown[], issued: () => void) => Promis
  *
  * The last round issues everything in the turn it closes the gate, waiting for nothing in
  * between: a write let through the gate must reach the healthy node after the copy read it,
- * or the node being repaired would get it twice (once in the copy, once from the gate). So
- * there a hint not yet decided is repaired by copying its keys, whatever it is decided to be.
+ * or the node being repaired would get it twice (once in the copy, once from the gate). It
+ * starts once every write issued before it has concluded (`settled`): a write still on its way
+ * may yet be refused or go unanswered on the source, which must not be copied from as if it
+ * held it.
  */
 export async function replayHints(
   store: HintStore, node: number, client: NodeClient, copyFrom: CopyFrom, copyEverything = false,
-  exclusive: Exclusive = (fn) => fn(),
+  settled: Exclusive = (fn) => fn(),
 ): Promise<number> {
   let replayed = 0;
   const copied = new Set<string>();
@@ -273,14 +275,15 @@ export async function replayHints(
   }
 
   /**
-   * The last round: the gate closes and every replay and copy is issued in that same turn,
-   * exclusively, so no write gets between the copy's read of the healthy node and the node.
-   * A hint not yet decided is repaired by copying its keys, whatever it is decided to be.
+   * The last round: once every write issued before it has concluded (so every hint is decided
+   * and a source that missed one is out of service), the gate closes and every replay and copy
+   * is issued in that same turn, exclusively, so no write gets between the copy's read of the
+   * healthy node and the node.
    */
   async function lastRound(): Promise<number> {
     let outcome: Promise<PromiseSettledResult<unknown>[]> = Promise.resolve([]);
     let replays: Hint[] = [];
-    await exclusive(() => new Promise<void>((issued, refuse) => {
+    await settled(() => new Promise<void>((issued, refuse) => {
       const release = store.holdWrites(node);
       const done = (): void => {
         release();

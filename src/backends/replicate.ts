@@ -79,6 +79,9 @@ export type Followers = 'same' | 'effect';
 export class Replicator {
   /** Set while a write that runs on one node first is spreading: later writes wait behind it. */
   private barrier: Promise<void> | null = null;
+  /** Writes issued and not yet concluded, and who waits for that to reach 0 (see `settled`). */
+  private inFlight = 0;
+  private onSettled: Array<() => void> = [];
 
   constructor(private readonly copy: ReplicaSet) {}
 
@@ -117,10 +120,35 @@ export class Replicator {
     return run;
   }
 
+  /**
+   * Runs `fn` exclusively, once every write issued before it has concluded: each node's part
+   * is then known, and every node that missed one is out of service. A repair's last round
+   * reads its source here, so the source holds every write it acknowledged and no write it
+   * will turn out to have missed (a refusal or a timeout still on its way) is copied as held.
+   */
+  settled<T>(fn: () => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => this.onSettled.push(resolve));
+      return fn();
+    });
+  }
+
+  private issue(): void {
+    this.inFlight++;
+  }
+
+  private concluded(): void {
+    if (--this.inFlight > 0 || this.onSettled.length === 0) return;
+    const waiting = this.onSettled;
+    this.onSettled = [];
+    for (const resolve of waiting) resolve();
+  }
+
   private replicateNow(write: CopyWrite): Promise<unknown[]> {
     const { clients, health } = this.copy;
     const count = clients.length;
     for (let i = 0; i < count; i++) if (!this.writable(i)) return this.replicateAround(write);
+    this.issue();
     // The common case: every node takes the write directly. One promise for the caller, none
     // per node, and no bookkeeping unless a node fails.
     return new Promise<unknown[]>((resolve, reject) => {
@@ -128,12 +156,17 @@ export class Replicator {
       let left = count;
       let failed = false;
       const done = (): void => {
-        if (!failed) return resolve(values);
+        if (!failed) {
+          this.concluded();
+          return resolve(values);
+        }
         const outcomes = values.map((v): Outcome => (v instanceof Error ? outcomeOf(v) : 'applied'));
         try {
           resolve(this.conclude(write, outcomes, values, new Array<Hint | null>(count).fill(null), -1));
         } catch (err) {
           reject(err);
+        } finally {
+          this.concluded();
         }
       };
       for (let i = 0; i < count; i++) {
@@ -159,9 +192,14 @@ export class Replicator {
     const count = this.copy.clients.length;
     const pending: Array<Promise<unknown> | null> = new Array<Promise<unknown> | null>(count);
     const held = new Array<Hint | null>(count).fill(null);
-    for (let i = 0; i < count; i++) pending[i] = this.sendOrHold(i, held, write, () => sendWrite(this.copy.clients[i]!, write));
-    const { outcomes, values } = await settle(pending);
-    return this.conclude(write, outcomes, values, held, -1);
+    this.issue();
+    try {
+      for (let i = 0; i < count; i++) pending[i] = this.sendOrHold(i, held, write, () => sendWrite(this.copy.clients[i]!, write));
+      const { outcomes, values } = await settle(pending);
+      return this.conclude(write, outcomes, values, held, -1);
+    } finally {
+      this.concluded();
+    }
   }
 
   /**
@@ -192,6 +230,22 @@ export class Replicator {
   async replicateFrom(
     firstOf: number | (() => number), runFirst: (first: number) => Promise<unknown>, write: CopyWrite, followers: Followers,
   ): Promise<unknown[]> {
+    // Counted as in flight from when it is issued (inside its exclusive section) to its end.
+    let issued = false;
+    try {
+      return await this.spreadFrom(firstOf, runFirst, write, followers, () => {
+        issued = true;
+        this.issue();
+      });
+    } finally {
+      if (issued) this.concluded();
+    }
+  }
+
+  private async spreadFrom(
+    firstOf: number | (() => number), runFirst: (first: number) => Promise<unknown>, write: CopyWrite, followers: Followers,
+    issue: () => void,
+  ): Promise<unknown[]> {
     const { clients } = this.copy;
     const count = clients.length;
     const held = new Array<Hint | null>(count).fill(null);
@@ -201,6 +255,7 @@ export class Replicator {
       | { readonly kind: 'settled'; readonly settled: Settled }
       | { readonly kind: 'pending'; readonly pending: Array<Promise<unknown> | null> };
     const spread = await this.exclusive(async (): Promise<Spread> => {
+      issue();
       first = typeof firstOf === 'number' ? firstOf : firstOf();
       const outcomes = new Array<Outcome>(count).fill('unsent');
       const values = new Array<unknown>(count).fill(null);

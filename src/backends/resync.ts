@@ -21,7 +21,7 @@
 import type { NodeClient } from '../client/node-client.js';
 import { RedisError } from '../errors.js';
 import type { NodeHealth } from './health.js';
-import { Hint, replayHints, type Exclusive, type HintStore } from './hints.js';
+import { Hint, replayHints, type CopyFrom, type Exclusive, type HintStore } from './hints.js';
 
 export interface ResyncProgress {
   /** The node being repaired, and the node copied from. */
@@ -103,8 +103,12 @@ export interface RepairTarget {
   readonly health: NodeHealth;
   /** Told once when every node restarted and there is no copy to repair from. */
   unrecoverable(message: string): void;
-  /** Runs a repair's last round with no write that runs on one node first half-spread. */
-  exclusive: Exclusive;
+  /**
+   * Runs a repair's last round once every write issued before it has concluded, holding later
+   * writes until it is done: its source then holds every write it acknowledged, and no write
+   * it is yet to miss.
+   */
+  settled: Exclusive;
 }
 
 /** Repairs RedisCopy nodes as they come back; see the file comment. */
@@ -186,7 +190,7 @@ export class CopyRepair {
     const source = this.pickSource(node);
     const epoch = this.copy.health.epoch(source);
     try {
-      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(this.copy.clients[source]!, target, keys, issued), false, this.copy.exclusive);
+      await replayHints(this.hints, node, target, this.copier(node, source, epoch), false, this.copy.settled);
       this.checkSource(node, source, epoch);
     } catch (err) {
       this.hints.removeGate(node);
@@ -194,6 +198,17 @@ export class CopyRepair {
     }
     this.backInService(node);
     return false;
+  }
+
+  /**
+   * Copies keys from `source` into `node`, after checking the source is still in service: a
+   * write it missed meanwhile (refused, unanswered) took it out, and it must not be copied from.
+   */
+  private copier(node: number, source: number, epoch: number): CopyFrom {
+    return (keys, issued) => {
+      this.checkSource(node, source, epoch);
+      return copyKeys(this.copy.clients[source]!, this.copy.clients[node]!, keys, issued);
+    };
   }
 
   /**
@@ -325,7 +340,7 @@ export class CopyRepair {
       this.emptied[node] = true;
       await copyAll(clients[source]!, target, { node: addresses[node]!, source: addresses[source]! }, options);
       // The writes that arrived during the copy: their keys copied again (see the file comment).
-      await replayHints(this.hints, node, target, (keys, issued) => copyKeys(clients[source]!, target, keys, issued), true, this.copy.exclusive);
+      await replayHints(this.hints, node, target, this.copier(node, source, epoch), true, this.copy.settled);
       this.checkSource(node, source, epoch);
     } catch (err) {
       // Half copied is worse than stale: the next attempt starts over.
