@@ -26,6 +26,7 @@
  */
 import type { NodeClient } from '../client/node-client.js';
 import { ConnectionError, RedisError } from '../errors.js';
+import { encodeTransient } from '../resp/encode.js';
 import { NodesFailedError } from './errors.js';
 import type { NodeHealth } from './health.js';
 import { Hint, sendWrite, type HintStore } from './hints.js';
@@ -148,6 +149,16 @@ export class Replicator {
     const { clients, health } = this.copy;
     const count = clients.length;
     for (let i = 0; i < count; i++) if (!this.writable(i)) return this.replicateAround(write);
+    // Encoded once; each node's batch takes a copy of the bytes. A bad argument fails here,
+    // before anything is sent.
+    let encoded: Buffer | null = null;
+    if (!write.atomic) {
+      try {
+        encoded = encodeTransient(write.specs[0]!.argv, write.name);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
     this.issue();
     // The common case: every node takes the write directly. One promise for the caller, none
     // per node, and no bookkeeping unless a node fails.
@@ -182,7 +193,7 @@ export class Replicator {
           if (--left === 0) done();
         };
         if (write.atomic) sendWrite(clients[i]!, write).then(applied, missed);
-        else clients[i]!.dispatchWith(write.specs[0]!, applied, missed);
+        else clients[i]!.dispatchWith(write.specs[0]!, applied, missed, encoded);
       }
     });
   }

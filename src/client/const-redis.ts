@@ -106,12 +106,12 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
    * dispatch() calling back instead of returning a promise, for a caller that settles one
    * promise of its own for several nodes (a RedisCopy write).
    */
-  dispatchWith(spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void): void {
+  dispatchWith(spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded: Buffer | null = null): void {
     if (!isPlain(spec)) {
       this.dispatchSpecial(spec).then(resolve, reject);
       return;
     }
-    this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject);
+    this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject, encoded);
   }
 
   /** A blocking command, one refused on the shared connection, or a script that may be missing. */

@@ -14,8 +14,11 @@ export interface NodeClient {
   readonly builder: CommandBuilder;
   /** Sends a built command on the right connection and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown>;
-  /** The same, calling back instead of returning a promise. */
-  dispatchWith(spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void): void;
+  /**
+   * The same, calling back instead of returning a promise; `encoded` is the command already
+   * encoded (encodeTransient) when several nodes are sent the same one.
+   */
+  dispatchWith(spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded?: Buffer | null): void;
   /** Builds and sends a command by method name. */
   command(method: string, args: readonly unknown[]): Promise<unknown>;
   /** A connection of its own, for state no one may share (WATCH, SUBSCRIBE). */

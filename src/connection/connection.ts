@@ -173,10 +173,12 @@ export class Connection extends EventEmitter {
   sendWithCallbacks(
     args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null,
     resolve: (r: unknown) => void, reject: (e: Error) => void,
+    /** `args` already encoded (encodeTransient), copied into the batch instead of encoded again. */
+    encoded: Buffer | null = null,
   ): void {
     const o = this.options;
     const timeout = opts?.timeout !== undefined ? opts.timeout : o.socketTimeout;
-    this.enqueue(new Pending(args, opts?.name ?? String(args[0]), opts?.buffers ?? o.returnBuffers, timeout, shape, resolve, reject));
+    this.enqueue(new Pending(args, opts?.name ?? String(args[0]), opts?.buffers ?? o.returnBuffers, timeout, shape, resolve, reject), encoded);
   }
 
   private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
@@ -211,14 +213,15 @@ export class Connection extends EventEmitter {
   }
 
   /** Writes (or queues, while not ready) one command; its outcome settles it. */
-  private enqueue(p: Pending): void {
+  private enqueue(p: Pending, encoded: Buffer | null = null): void {
     if (this.state === 'closed') {
       p.reject(new ConnectionError(`connection to ${this.address} is closed`));
       return;
     }
     if (this.state === 'ready') {
       try {
-        this.writer.write(p.args, p.name);
+        if (encoded !== null) this.writer.writeEncoded(encoded);
+        else this.writer.write(p.args, p.name);
       } catch (err) {
         p.reject(err as Error);
         return;

@@ -103,6 +103,14 @@ export class RequestWriter {
     this.count++;
   }
 
+  /** Appends a command already encoded (by `encodeTransient`): its bytes are copied as they are. */
+  writeEncoded(bytes: Uint8Array): void {
+    this.reserve(bytes.byteLength);
+    this.slab.set(bytes, this.pos);
+    this.pos += bytes.byteLength;
+    this.count++;
+  }
+
   get empty(): boolean {
     return this.count === 0;
   }
@@ -239,6 +247,22 @@ export class RequestWriter {
     this.slab[this.pos++] = 0x0d;
     this.slab[this.pos++] = 0x0a;
   }
+}
+
+/** The writer behind encodeTransient: its bytes are read at once, so it starts over each time. */
+const transient = new RequestWriter();
+
+/**
+ * One command as bytes, to be copied at once into several connections' batches (a write to
+ * every node of a RedisCopy is encoded once). The bytes are valid only until the next call;
+ * null when the command is too large to be encoded in one piece (each connection encodes it).
+ * Throws the TypeError of a bad argument, before anything is sent.
+ */
+export function encodeTransient(args: readonly unknown[], commandName?: string): Buffer | null {
+  transient.recycle();
+  transient.write(args, commandName);
+  const out = transient.take();
+  return Buffer.isBuffer(out) ? out : null;
 }
 
 /** One command as bytes: for tests, tools and one-off writes. */

@@ -111,6 +111,13 @@ describe('RedisCopy on two servers', () => {
     await assert.rejects(copy.lrange(key, 0, -1), (err: unknown) => err instanceof ReplyError && err.code === 'WRONGTYPE');
   });
 
+  it('a write with a bad argument is a TypeError before anything is sent to any node', async () => {
+    await copy.set('bad', 'before');
+    await assert.rejects(copy.call('SET', 'bad', { x: 1 }), (e: unknown) => e instanceof TypeError && /argument 2 is an object/.test(e.message));
+    assert.deepEqual(await Promise.all(direct.map((d) => d.get('bad'))), ['before', 'before']);
+    assert.ok(copy.health.allUp);
+  });
+
   it('writes are sent to every node at once, not one after the other', async () => {
     // BLPOP is a write, so each node runs it, and each waits out its 0.5 s timeout on an
     // empty list: in parallel the call takes about 0.5 s, one after the other at least 1 s.
