@@ -6,9 +6,10 @@
  *   npx tsx scripts/soak/randomized.ts [--minutes 10] [--seed N] [--callers 16]
  *
  * Prints the report (outcomes, faults, RSS) and exits 1 when a write was lost, a rejected
- * write applied, a counter is off or a read went back in time; the seed replays the run.
+ * write applied, a counter is off or a read went back in time (brokenPromises: the same rule
+ * as the test in npm test); the seed replays the run.
  */
-import { runJepsen } from '../../test/helpers/copy-jepsen.js';
+import { brokenPromises, runJepsen } from '../../test/helpers/copy-jepsen.js';
 
 function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,8 +25,8 @@ const callers = numberArg('callers', 16);
 console.log(`randomized RedisCopy check: seed ${seed}, ${minutes} min, ${callers} callers`);
 const report = await runJepsen({ seed, durationMs: minutes * 60_000, callers, log: (line) => console.log(`  ${line}`) });
 console.log(JSON.stringify(report, null, 2));
-const broken = report.lostWrites.length + report.appliedRejected.length + report.counterMismatches.length + report.wrongReads.length;
-if (broken > 0) {
+const broken = brokenPromises(report);
+if (broken.length > 0) {
   console.log(`FAILED: replay with --seed ${seed}`);
   process.exit(1);
 }

@@ -49,6 +49,18 @@ export interface JepsenReport {
   rssEndMb: number;
 }
 
+/**
+ * What broke the promise in a run, one line each; empty when nothing did. When the Copy said
+ * every node came back lacking writes only another had applied (`unrecoverable`), the
+ * contract allows acknowledged writes to be missing, and only that: nothing rejected may be
+ * applied and no read may go back in time, ever.
+ */
+export function brokenPromises(report: JepsenReport): string[] {
+  const broken = [...report.appliedRejected, ...report.wrongReads];
+  if (report.unrecoverable === 0) broken.push(...report.lostWrites, ...report.counterMismatches);
+  return broken;
+}
+
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** A caller whose write failed at once goes round the event loop before it tries again, as a
  * real one would: a loop of promises that reject at once would starve timers and sockets. */
