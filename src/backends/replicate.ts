@@ -26,7 +26,7 @@
  */
 import type { NodeClient } from '../client/node-client.js';
 import { ConnectionError, RedisError } from '../errors.js';
-import { encodeTransient } from '../resp/encode.js';
+import { validateArgs, type EncodedCommand } from '../resp/encode.js';
 import { NodesFailedError } from './errors.js';
 import type { NodeHealth } from './health.js';
 import { Hint, sendWrite, type HintStore } from './hints.js';
@@ -149,16 +149,14 @@ export class Replicator {
     const { clients, health } = this.copy;
     const count = clients.length;
     for (let i = 0; i < count; i++) if (!this.writable(i)) return this.replicateAround(write);
-    // Encoded once; each node's batch takes a copy of the bytes. A bad argument fails here,
-    // before anything is sent.
-    let encoded: Buffer | null = null;
-    if (!write.atomic) {
-      try {
-        encoded = encodeTransient(write.specs[0]!.argv, write.name);
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
+    // A bad argument fails here, before anything is sent to any node.
+    try {
+      for (const spec of write.specs) validateArgs(spec.argv, write.name);
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
+    // Encoded once, by the first node's connection; the others copy its bytes.
+    let encoded: EncodedCommand | null = null;
     this.issue();
     // The common case: every node takes the write directly. One promise for the caller, none
     // per node, and no bookkeeping unless a node fails.
@@ -193,7 +191,7 @@ export class Replicator {
           if (--left === 0) done();
         };
         if (write.atomic) sendWrite(clients[i]!, write).then(applied, missed);
-        else clients[i]!.dispatchWith(write.specs[0]!, applied, missed, encoded);
+        else encoded = clients[i]!.dispatchWith(write.specs[0]!, applied, missed, encoded) ?? encoded;
       }
     });
   }

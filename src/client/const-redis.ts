@@ -7,6 +7,7 @@ import { Connection } from '../connection/connection.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
 import { ConnectionError, ReplyError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
+import type { EncodedCommand } from '../resp/encode.js';
 import { commandProxy } from '../util/proxy.js';
 import { CommandBuilder } from './command-builder.js';
 import { fallbackCommandInfo } from './command-specs.js';
@@ -104,14 +105,18 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
 
   /**
    * dispatch() calling back instead of returning a promise, for a caller that settles one
-   * promise of its own for several nodes (a RedisCopy write).
+   * promise of its own for several nodes (a RedisCopy write). `encoded` is the same command
+   * as another node's connection wrote it; returns where this one's bytes are (see
+   * Connection.sendWithCallbacks), or null.
    */
-  dispatchWith(spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded: Buffer | null = null): void {
+  dispatchWith(
+    spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded: EncodedCommand | null = null,
+  ): EncodedCommand | null {
     if (!isPlain(spec)) {
       this.dispatchSpecial(spec).then(resolve, reject);
-      return;
+      return null;
     }
-    this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject, encoded);
+    return this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject, encoded);
   }
 
   /** A blocking command, one refused on the shared connection, or a script that may be missing. */

@@ -5,6 +5,7 @@
 import type { Connection } from '../connection/connection.js';
 import type { ResolvedOptions } from '../connection/options.js';
 import type { CommandBuilder } from './command-builder.js';
+import type { EncodedCommand } from '../resp/encode.js';
 import type { CommandSpec } from './conventions.js';
 
 export interface NodeClient {
@@ -15,10 +16,13 @@ export interface NodeClient {
   /** Sends a built command on the right connection and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown>;
   /**
-   * The same, calling back instead of returning a promise; `encoded` is the command already
-   * encoded (encodeTransient) when several nodes are sent the same one.
+   * The same, calling back instead of returning a promise. `encoded`: the same command as
+   * another node's connection wrote it, copied instead of encoded again; returns where this
+   * node's bytes are, for the next node (null when not written at once).
    */
-  dispatchWith(spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded?: Buffer | null): void;
+  dispatchWith(
+    spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded?: EncodedCommand | null,
+  ): EncodedCommand | null;
   /** Builds and sends a command by method name. */
   command(method: string, args: readonly unknown[]): Promise<unknown>;
   /** A connection of its own, for state no one may share (WATCH, SUBSCRIBE). */

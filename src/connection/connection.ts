@@ -11,7 +11,7 @@ import net from 'node:net';
 import { inspect } from 'node:util';
 import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError, unsent } from '../errors.js';
 import { Decoder, type Reply } from '../resp/decode.js';
-import { RequestWriter, validateArgs } from '../resp/encode.js';
+import { RequestWriter, validateArgs, type EncodedCommand } from '../resp/encode.js';
 import { addressOf, type ResolvedOptions } from './options.js';
 import { Queue } from './queue.js';
 
@@ -169,16 +169,19 @@ export class Connection extends EventEmitter {
   /**
    * Sends one command and calls back instead of returning a promise: for a caller that settles
    * one promise of its own for several commands (a write to every node of a RedisCopy).
+   * Returns where the command's bytes are when it was written into the batch at once (valid
+   * until this connection is sent another command), so the next node can be handed the same
+   * bytes as `encoded` instead of encoding it again.
    */
   sendWithCallbacks(
     args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null,
     resolve: (r: unknown) => void, reject: (e: Error) => void,
-    /** `args` already encoded (encodeTransient), copied into the batch instead of encoded again. */
-    encoded: Buffer | null = null,
-  ): void {
+    encoded: EncodedCommand | null = null,
+  ): EncodedCommand | null {
     const o = this.options;
     const timeout = opts?.timeout !== undefined ? opts.timeout : o.socketTimeout;
-    this.enqueue(new Pending(args, opts?.name ?? String(args[0]), opts?.buffers ?? o.returnBuffers, timeout, shape, resolve, reject), encoded);
+    const p = new Pending(args, opts?.name ?? String(args[0]), opts?.buffers ?? o.returnBuffers, timeout, shape, resolve, reject);
+    return this.enqueue(p, encoded) ? this.writer.lastCommand() : null;
   }
 
   private request(args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null): Promise<unknown> {
@@ -212,11 +215,11 @@ export class Connection extends EventEmitter {
     });
   }
 
-  /** Writes (or queues, while not ready) one command; its outcome settles it. */
-  private enqueue(p: Pending, encoded: Buffer | null = null): void {
+  /** Writes (or queues, while not ready) one command; true when it went into the batch now. */
+  private enqueue(p: Pending, encoded: EncodedCommand | null = null): boolean {
     if (this.state === 'closed') {
       p.reject(new ConnectionError(`connection to ${this.address} is closed`));
-      return;
+      return false;
     }
     if (this.state === 'ready') {
       try {
@@ -224,25 +227,27 @@ export class Connection extends EventEmitter {
         else this.writer.write(p.args, p.name);
       } catch (err) {
         p.reject(err as Error);
-        return;
+        return false;
       }
       this.enqueueInflight(p);
       if (this.writer.size >= EARLY_WRITE_BYTES) this.flush();
       else this.scheduleFlush();
+      return true;
     } else {
       // Validate now, so bad input fails before any waiting.
       try {
         validateArgs(p.args, p.name);
       } catch (err) {
         p.reject(err as Error);
-        return;
+        return false;
       }
       if (this.offline.length >= this.options.offlineQueueLimit) {
         p.reject(unsent(new ConnectionError(`connection to ${this.address} is not ready and its offline queue is full (${this.options.offlineQueueLimit} commands)`)));
-        return;
+        return false;
       }
       this.offline.push(p);
       if (this.state === 'disconnected' && this.reconnectTimer === null) void this.connect().catch(() => {});
+      return false;
     }
   }
 

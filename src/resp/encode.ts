@@ -87,11 +87,17 @@ export class RequestWriter {
   private chunkBytes = 0;
   /** Commands appended since the last take(). */
   count = 0;
+  /** Where the last command starts in the slab, or -1 when it is not in one piece there. */
+  private last = -1;
+  private readonly lastView = { bytes: this.slab, start: 0, end: 0 };
 
   /** Encodes one command. Throws a TypeError (and appends nothing) on a bad argument. */
   write(args: readonly unknown[], commandName?: string): void {
     validateArgs(args, commandName);
     this.reserve(1 + 11 + 2);
+    const slab = this.slab;
+    const begin = this.pos;
+    const pieces = this.chunks.length;
     this.pos = this.writeHeader(0x2a, args.length, this.pos);
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
@@ -100,15 +106,42 @@ export class RequestWriter {
       else if (typeof a === 'bigint') this.writeAscii(a.toString());
       else this.writeBinary(a as Uint8Array);
     }
+    this.last = slab === this.slab && pieces === this.chunks.length ? begin : -1;
     this.count++;
   }
 
-  /** Appends a command already encoded (by `encodeTransient`): its bytes are copied as they are. */
-  writeEncoded(bytes: Uint8Array): void {
-    this.reserve(bytes.byteLength);
-    this.slab.set(bytes, this.pos);
-    this.pos += bytes.byteLength;
+  /**
+   * Appends a command another writer encoded (its `lastCommand()`): the bytes are copied as
+   * they are, so a write for several servers is encoded once.
+   */
+  writeEncoded(command: EncodedCommand): void {
+    const { bytes, start, end } = command;
+    const n = end - start;
+    this.reserve(n);
+    const slab = this.slab;
+    let p = this.pos;
+    // Short commands by a loop: a view for set() would cost more than the copy.
+    if (n <= 256) for (let i = start; i < end; i++) slab[p++] = bytes[i]!;
+    else {
+      slab.set(bytes.subarray(start, end), p);
+      p += n;
+    }
+    this.last = this.pos;
+    this.pos = p;
     this.count++;
+  }
+
+  /**
+   * Where the last command's bytes are, when they are in one piece in the slab; valid until
+   * the next write (the object is reused). Null when they span slabs or hold large arguments.
+   */
+  lastCommand(): EncodedCommand | null {
+    if (this.last < 0) return null;
+    const view = this.lastView;
+    view.bytes = this.slab;
+    view.start = this.last;
+    view.end = this.pos;
+    return view;
   }
 
   get empty(): boolean {
@@ -145,6 +178,7 @@ export class RequestWriter {
     if (this.start === this.pos && this.chunks.length === 0) {
       this.start = 0;
       this.pos = 0;
+      this.last = -1;
     }
   }
 
@@ -249,20 +283,11 @@ export class RequestWriter {
   }
 }
 
-/** The writer behind encodeTransient: its bytes are read at once, so it starts over each time. */
-const transient = new RequestWriter();
-
-/**
- * One command as bytes, to be copied at once into several connections' batches (a write to
- * every node of a RedisCopy is encoded once). The bytes are valid only until the next call;
- * null when the command is too large to be encoded in one piece (each connection encodes it).
- * Throws the TypeError of a bad argument, before anything is sent.
- */
-export function encodeTransient(args: readonly unknown[], commandName?: string): Buffer | null {
-  transient.recycle();
-  transient.write(args, commandName);
-  const out = transient.take();
-  return Buffer.isBuffer(out) ? out : null;
+/** A command as written into a batch: bytes[start, end) of a slab (see RequestWriter.lastCommand). */
+export interface EncodedCommand {
+  readonly bytes: Buffer;
+  readonly start: number;
+  readonly end: number;
 }
 
 /** One command as bytes: for tests, tools and one-off writes. */
