@@ -88,6 +88,12 @@ export class Replicator {
 
   /** Sends a write to every node; see the file comment for how it resolves. */
   replicate(write: CopyWrite): Promise<unknown[]> {
+    // A bad argument fails here, before anything is sent to any node.
+    try {
+      for (const spec of write.specs) validateArgs(spec.argv, write.name);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     if (this.barrier !== null) return this.barrier.then(() => this.replicate(write));
     if (write.nondeterministic && this.firstWritable() >= 0) {
       return this.replicateFrom(() => this.firstWritable(), (first) => sendWrite(this.copy.clients[first]!, write), write, 'effect');
@@ -149,51 +155,48 @@ export class Replicator {
     const { clients, health } = this.copy;
     const count = clients.length;
     for (let i = 0; i < count; i++) if (!this.writable(i)) return this.replicateAround(write);
-    // A bad argument fails here, before anything is sent to any node.
-    try {
-      for (const spec of write.specs) validateArgs(spec.argv, write.name);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    // Encoded once, by the first node's connection; the others copy its bytes.
-    let encoded: EncodedCommand | null = null;
     this.issue();
-    // The common case: every node takes the write directly. One promise for the caller, none
-    // per node, and no bookkeeping unless a node fails.
+    // The common case: every node takes the write directly. One promise for the caller, one
+    // pair of callbacks for every node, and no bookkeeping unless a node fails.
     return new Promise<unknown[]>((resolve, reject) => {
-      const values: unknown[] = new Array<unknown>(count);
-      let left = count;
-      let failed = false;
-      const done = (): void => {
-        if (!failed) {
-          this.concluded();
-          return resolve(values);
+      const fan = new FanOut(this, write, count, resolve, reject);
+      if (write.atomic) {
+        for (let i = 0; i < count; i++) {
+          fan.noteSuspect(i, health.isSuspect(i));
+          sendWrite(clients[i]!, write).then((v) => fan.applied(v, i), (e: unknown) => fan.missed(e, i));
         }
-        const outcomes = values.map((v): Outcome => (v instanceof Error ? outcomeOf(v) : 'applied'));
-        try {
-          resolve(this.conclude(write, outcomes, values, new Array<Hint | null>(count).fill(null), -1));
-        } catch (err) {
-          reject(err);
-        } finally {
-          this.concluded();
-        }
-      };
+        return;
+      }
+      // Encoded once, by the first node's connection; the others copy its bytes.
+      let encoded: EncodedCommand | null = null;
+      const spec = write.specs[0]!;
       for (let i = 0; i < count; i++) {
-        const suspect = health.isSuspect(i);
-        const applied = (value: unknown): void => {
-          if (suspect) health.succeeded(i);
-          values[i] = value;
-          if (--left === 0) done();
-        };
-        const missed = (err: unknown): void => {
-          values[i] = err instanceof Error ? err : new Error(String(err));
-          failed = true;
-          if (--left === 0) done();
-        };
-        if (write.atomic) sendWrite(clients[i]!, write).then(applied, missed);
-        else encoded = clients[i]!.dispatchWith(write.specs[0]!, applied, missed, encoded) ?? encoded;
+        fan.noteSuspect(i, health.isSuspect(i));
+        encoded = clients[i]!.dispatchWith(spec, fan.applied, fan.missed, encoded, i) ?? encoded;
       }
     });
+  }
+
+  /** A fan-out's last answer came: resolves it, or concludes it when a node missed it. @internal */
+  fannedOut(fan: FanOut): void {
+    if (!fan.failed) {
+      this.concluded();
+      fan.resolve(fan.values);
+      return;
+    }
+    const outcomes = fan.values.map((v): Outcome => (v instanceof Error ? outcomeOf(v) : 'applied'));
+    try {
+      fan.resolve(this.conclude(fan.write, outcomes, fan.values, new Array<Hint | null>(fan.values.length).fill(null), -1));
+    } catch (err) {
+      fan.reject(err);
+    } finally {
+      this.concluded();
+    }
+  }
+
+  /** A node answered a fan-out after failing lately: it is no longer suspect. @internal */
+  answered(node: number): void {
+    this.copy.health.succeeded(node);
   }
 
   /** A write while some node is away or being repaired: hints, gates and every outcome. */
@@ -364,6 +367,48 @@ export class Replicator {
       if (health.state(i) === 'up' && (hints.needsResync(i) || hints.count(i) > 0)) health.markDown(i, 0);
     }
   }
+}
+
+/** A write sent to every node at once: each node's answer in its slot, the caller settled once. */
+class FanOut {
+  readonly values: unknown[];
+  failed = false;
+  readonly write: CopyWrite;
+  readonly resolve: (values: unknown[]) => void;
+  readonly reject: (err: unknown) => void;
+  private readonly replicator: Replicator;
+  private left: number;
+  /** Nodes that had failed lately when it was sent: their answer clears that. */
+  private suspects: boolean[] | null = null;
+
+  constructor(
+    replicator: Replicator, write: CopyWrite, count: number, resolve: (values: unknown[]) => void, reject: (err: unknown) => void,
+  ) {
+    this.replicator = replicator;
+    this.write = write;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.values = new Array<unknown>(count);
+    this.left = count;
+  }
+
+  noteSuspect(node: number, suspect: boolean): void {
+    if (!suspect) return;
+    this.suspects ??= new Array<boolean>(this.values.length).fill(false);
+    this.suspects[node] = true;
+  }
+
+  readonly applied = (value: unknown, node: number): void => {
+    if (this.suspects?.[node] === true) this.replicator.answered(node);
+    this.values[node] = value;
+    if (--this.left === 0) this.replicator.fannedOut(this);
+  };
+
+  readonly missed = (err: unknown, node: number): void => {
+    this.values[node] = err instanceof Error ? err : new Error(String(err));
+    this.failed = true;
+    if (--this.left === 0) this.replicator.fannedOut(this);
+  };
 }
 
 /** Each node's outcome and value once its send settled (null: never sent). */

@@ -3,7 +3,7 @@
  * the reference's argument conventions and reply shapes where it documents them.
  */
 import { EventEmitter } from 'node:events';
-import { Connection } from '../connection/connection.js';
+import { Connection, type Settle } from '../connection/connection.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
 import { ConnectionError, ReplyError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
@@ -110,13 +110,13 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
    * Connection.sendWithCallbacks), or null.
    */
   dispatchWith(
-    spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded: EncodedCommand | null = null,
+    spec: CommandSpec, resolve: Settle<unknown>, reject: Settle<Error>, encoded: EncodedCommand | null = null, slot = -1,
   ): EncodedCommand | null {
     if (!isPlain(spec)) {
-      this.dispatchSpecial(spec).then(resolve, reject);
+      this.dispatchSpecial(spec).then((v) => resolve(v, slot), (e: Error) => reject(e, slot));
       return null;
     }
-    return this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject, encoded);
+    return this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject, encoded, slot);
   }
 
   /** A blocking command, one refused on the shared connection, or a script that may be missing. */

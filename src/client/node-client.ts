@@ -2,7 +2,7 @@
  * What pipelines, transactions, pub/sub, scripts and locks need of a client for one server.
  * They depend on this shape, not on ConstRedis itself, which creates them.
  */
-import type { Connection } from '../connection/connection.js';
+import type { Connection, Settle } from '../connection/connection.js';
 import type { ResolvedOptions } from '../connection/options.js';
 import type { CommandBuilder } from './command-builder.js';
 import type { EncodedCommand } from '../resp/encode.js';
@@ -18,10 +18,11 @@ export interface NodeClient {
   /**
    * The same, calling back instead of returning a promise. `encoded`: the same command as
    * another node's connection wrote it, copied instead of encoded again; returns where this
-   * node's bytes are, for the next node (null when not written at once).
+   * node's bytes are, for the next node (null when not written at once). `slot` is passed
+   * back to resolve / reject, so one pair of callbacks can serve several nodes.
    */
   dispatchWith(
-    spec: CommandSpec, resolve: (value: unknown) => void, reject: (err: Error) => void, encoded?: EncodedCommand | null,
+    spec: CommandSpec, resolve: Settle<unknown>, reject: Settle<Error>, encoded?: EncodedCommand | null, slot?: number,
   ): EncodedCommand | null;
   /** Builds and sends a command by method name. */
   command(method: string, args: readonly unknown[]): Promise<unknown>;

@@ -62,6 +62,9 @@ export interface BatchCommand {
   readonly reply?: ReplyShape | null;
 }
 
+/** Settles a command: its value (or error), and the slot it was sent with. */
+export type Settle<T> = (value: T, slot: number) => void;
+
 /**
  * A command waiting for its reply: built once, by the door it came in by (send, sendShaped,
  * sendBatch, the handshake), and queued as it is until its reply or failure settles it.
@@ -71,19 +74,41 @@ class Pending {
   deadline = Infinity;
   /** Written again after a timeout (retryOnTimeout): it may have run once already. */
   retried = false;
+  readonly args: readonly unknown[];
+  /** Name used in error messages. */
+  readonly name: string;
+  /** Decode the reply's bulk strings as Buffers. */
+  readonly buffers: boolean;
+  /** Milliseconds it may wait for its reply once written, or null for no limit. */
+  readonly timeout: number | null;
+  /** Applied to the reply before resolving (null: the reply as it is). */
+  readonly shape: ReplyShape | null;
+  private readonly onValue: Settle<unknown>;
+  private readonly onError: Settle<Error>;
+  /** Handed to onValue / onError: one pair of callbacks serves many commands (a batch, a fan-out). */
+  private readonly slot: number;
+
   constructor(
-    readonly args: readonly unknown[],
-    /** Name used in error messages. */
-    readonly name: string,
-    /** Decode the reply's bulk strings as Buffers. */
-    readonly buffers: boolean,
-    /** Milliseconds it may wait for its reply once written, or null for no limit. */
-    readonly timeout: number | null,
-    /** Applied to the reply before resolving (null: the reply as it is). */
-    readonly shape: ReplyShape | null,
-    readonly resolve: (r: unknown) => void,
-    readonly reject: (e: Error) => void,
-  ) {}
+    args: readonly unknown[], name: string, buffers: boolean, timeout: number | null, shape: ReplyShape | null,
+    onValue: Settle<unknown>, onError: Settle<Error>, slot = -1,
+  ) {
+    this.args = args;
+    this.name = name;
+    this.buffers = buffers;
+    this.timeout = timeout;
+    this.shape = shape;
+    this.onValue = onValue;
+    this.onError = onError;
+    this.slot = slot;
+  }
+
+  resolve(value: unknown): void {
+    this.onValue(value, this.slot);
+  }
+
+  reject(err: Error): void {
+    this.onError(err, this.slot);
+  }
 }
 
 type State = 'disconnected' | 'connecting' | 'ready' | 'closed';
@@ -175,12 +200,14 @@ export class Connection extends EventEmitter {
    */
   sendWithCallbacks(
     args: readonly unknown[], opts: SendOptions | undefined, shape: ReplyShape | null,
-    resolve: (r: unknown) => void, reject: (e: Error) => void,
+    resolve: Settle<unknown>, reject: Settle<Error>,
     encoded: EncodedCommand | null = null,
+    /** Passed back to resolve / reject, so one pair of callbacks can serve several commands. */
+    slot = -1,
   ): EncodedCommand | null {
     const o = this.options;
     const timeout = opts?.timeout !== undefined ? opts.timeout : o.socketTimeout;
-    const p = new Pending(args, opts?.name ?? String(args[0]), opts?.buffers ?? o.returnBuffers, timeout, shape, resolve, reject);
+    const p = new Pending(args, opts?.name ?? String(args[0]), opts?.buffers ?? o.returnBuffers, timeout, shape, resolve, reject, slot);
     return this.enqueue(p, encoded) ? this.writer.lastCommand() : null;
   }
 
@@ -202,15 +229,16 @@ export class Connection extends EventEmitter {
         return;
       }
       const o = this.options;
+      // One callback for every command: the slot says which one it answers.
+      const put = (value: unknown, i: number): void => {
+        results[i] = value;
+        if (--left === 0) resolve(results);
+      };
       for (let i = 0; i < commands.length; i++) {
         const c = commands[i]!;
-        const put = (value: unknown): void => {
-          results[i] = value;
-          if (--left === 0) resolve(results);
-        };
         const words = c.words ?? 1;
         const name = words === 1 ? String(c.argv[0]) : c.argv.slice(0, words).join(' ');
-        this.enqueue(new Pending(c.argv, name, c.buffers ?? o.returnBuffers, o.socketTimeout, c.reply ?? null, put, put));
+        this.enqueue(new Pending(c.argv, name, c.buffers ?? o.returnBuffers, o.socketTimeout, c.reply ?? null, put, put, i));
       }
     });
   }
