@@ -1,11 +1,9 @@
-#!/usr/bin/env node
 /**
  * redisdb: the command-line tool for operators. Runs any command against a configured alias
  * or nodes named on the command line, tells which node holds a key, and shows per-node stats.
  * Exit status: 0 done, 1 the command failed (server or connection), 2 bad usage or configuration.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { parseArgs, UsageError, USAGE, type CliArgs } from './args.js';
 import { connect, type Connected } from './connect.js';
@@ -17,7 +15,11 @@ interface Output {
   err: (text: string) => void;
 }
 
+/** Set by the build (scripts/build.ts), which bundles the command line into one file. */
+declare const REDISDB_VERSION: string | undefined;
+
 function version(): string {
+  if (typeof REDISDB_VERSION === 'string') return REDISDB_VERSION;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';
@@ -115,24 +117,4 @@ export async function main(argv: readonly string[], io: Output = { out: (t) => c
     const disconnect = (target.backend as { disconnect?: () => void }).disconnect;
     if (typeof disconnect === 'function') disconnect.call(target.backend);
   }
-}
-
-// Run when executed directly (bin link or node dist/cli/main.js), not when imported by tests.
-function isEntryPoint(): boolean {
-  const invoked = process.argv[1];
-  if (invoked === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(invoked)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  }, (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
 }

@@ -6,7 +6,6 @@
  * so anything that could desynchronise the two (a timeout, a protocol error) resets the socket.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { inspect } from 'node:util';
 import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError, unsent } from '../errors.js';
@@ -16,11 +15,11 @@ import { addressOf, type ResolvedOptions } from './options.js';
 import { Queue } from './queue.js';
 
 // node:tls (and the crypto it pulls in) is half the cost of importing this library; only
-// TLS connections load it.
-const require = createRequire(import.meta.url);
+// TLS connections load it, when the first one opens. A dynamic import works in ES modules and
+// CommonJS alike, where a module-level createRequire(import.meta.url) breaks CommonJS bundles.
 let tlsModule: typeof import('node:tls') | null = null;
 function tls(): typeof import('node:tls') {
-  tlsModule ??= require('node:tls') as typeof import('node:tls');
+  if (tlsModule === null) throw new Error('node:tls is not loaded yet');
   return tlsModule;
 }
 
@@ -304,14 +303,30 @@ export class Connection extends EventEmitter {
   }
 
   private open(): Promise<void> {
+    if (this.options.tls && tlsModule === null) {
+      return import('node:tls').then((loaded) => {
+        tlsModule = loaded;
+        // close() came while node:tls loaded: open nothing.
+        if (this.state === 'closed') throw new ConnectionError(`connection to ${this.address} is closed`);
+        return this.open();
+      });
+    }
     return new Promise<void>((resolve, reject) => {
       const o = this.options;
       let settled = false;
+      // Node, given onread, emits no 'data' events; workerd (Cloudflare Workers' nodejs_compat)
+      // ignores onread and emits 'data' events; TLS sockets take no onread. Whichever way bytes
+      // arrive first is the one this socket is read from, so no runtime feeds a chunk twice.
+      let readVia: 'onread' | 'data' | null = o.tls ? 'data' : null;
+      const readFrom = (via: 'onread' | 'data'): net.Socket | null => {
+        readVia ??= via;
+        return readVia === via ? socket : null;
+      };
       const socket: net.Socket = o.tls
         ? tls().connect({ ...o.tls, ...(o.path !== null ? { path: o.path } : { host: o.host, port: o.port }) })
         : o.path !== null
-          ? net.connect({ path: o.path, onread: this.reader(() => socket) })
-          : net.connect({ host: o.host, port: o.port, onread: this.reader(() => socket) });
+          ? net.connect({ path: o.path, onread: this.reader(() => readFrom('onread')) })
+          : net.connect({ host: o.host, port: o.port, onread: this.reader(() => readFrom('onread')) });
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 30_000);
       this.socket = socket;
@@ -352,8 +367,7 @@ export class Connection extends EventEmitter {
           (err: Error) => fail(err),
         );
       });
-      // TLS sockets take no onread option: their bytes come as 'data' events.
-      if (o.tls) socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+      socket.on('data', (chunk: Buffer) => this.onData(readFrom('data'), chunk));
       socket.on('error', (err: Error) => {
         if (!settled) fail(new ConnectionError(`cannot connect to ${this.address}: ${err.message}`));
         else this.onSocketGone(socket, new ConnectionError(`connection to ${this.address} failed: ${err.message}`));
@@ -458,7 +472,7 @@ export class Connection extends EventEmitter {
    * Reads into one buffer per connection, reused for every read, instead of a fresh buffer
    * per read that only the garbage collector frees. The decoder copies whatever it keeps.
    */
-  private reader(socketOf: () => net.Socket): net.OnReadOpts {
+  private reader(socketOf: () => net.Socket | null): net.OnReadOpts {
     this.readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
     const buffer = this.readBuffer;
     return {
@@ -470,8 +484,8 @@ export class Connection extends EventEmitter {
     };
   }
 
-  private onData(socket: net.Socket, chunk: Buffer): void {
-    if (socket !== this.socket) return;
+  private onData(socket: net.Socket | null, chunk: Buffer): void {
+    if (socket === null || socket !== this.socket) return;
     try {
       this.decoder.feed(chunk);
     } catch (err) {

@@ -197,7 +197,7 @@ describe('redisdb command line', () => {
 
   it('runs as a program (the bin entry), with its exit status', async () => {
     const exec = promisify(execFile);
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--url', servers[0]!.address, 'ping']);
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', '--url', servers[0]!.address, 'ping']);
     assert.equal(stdout, 'PONG\n');
   });
 });
