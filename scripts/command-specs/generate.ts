@@ -121,7 +121,8 @@ async function main(): Promise<void> {
     const commands = sortedByName(list(await conn.send(['COMMAND'])));
     const rows = commands.map(([name, entry]) => `  ${key(name)}: ${rowCode(entry, '  ')},\n`);
     const table = `/** The server the table below was read from. */\nexport const COMMAND_SPECS_SERVER_VERSION = '${version}';\n\n`
-      + `const COMMAND_SPECS: Readonly<Record<string, Row>> = {\n${rows.join('')}};\n`;
+      + '// A function, so the table is built when a server first refuses COMMAND, not when the library loads.\n'
+      + `const commandSpecs = (): Readonly<Record<string, Row>> => ({\n${rows.join('')}});\n`;
     const source = readFileSync(TARGET, 'utf8');
     const from = source.indexOf(BEGIN);
     const to = source.indexOf(END);

@@ -31,7 +31,8 @@ type Row = readonly [
 /** The server the table below was read from. */
 export const COMMAND_SPECS_SERVER_VERSION = '7.0.15';
 
-const COMMAND_SPECS: Readonly<Record<string, Row>> = {
+// A function, so the table is built when a server first refuses COMMAND, not when the library loads.
+const commandSpecs = (): Readonly<Record<string, Row>> => ({
   acl: [-2, '', 0, 0, 0, '', [], {
     cat: [-2, 'noscript loading stale', 0, 0, 0],
     deluser: [-3, 'admin noscript loading stale', 0, 0, 0],
@@ -413,7 +414,7 @@ const COMMAND_SPECS: Readonly<Record<string, Row>> = {
   zscore: [3, 'readonly fast', 1, 1, 1, '', [['RO access', 'i1', 'r0,1,0']]],
   zunion: [-3, 'readonly movablekeys', 0, 0, 0, '', [['RO access', 'i1', 'n0,1,1']]],
   zunionstore: [-4, 'write denyoom movablekeys', 1, 1, 1, '', [['OW update', 'i1', 'r0,1,0'], ['RO access', 'i2', 'n0,1,1']]],
-};
+});
 // END GENERATED
 
 function words(text: string): string[] {
@@ -455,6 +456,7 @@ function replyOf(name: string, row: Row): Reply {
 }
 
 const made = new Map<string, CommandInfo | null>();
+let specs: Readonly<Record<string, Row>> | null = null;
 
 /**
  * The description of a command (lower or upper case; a subcommand as 'client|getname' or
@@ -468,7 +470,8 @@ export function fallbackCommandInfo(name: string): CommandInfo | null {
   if (bar >= 0) return fallbackCommandInfo(key.slice(0, bar))?.subcommands?.get(key) ?? null;
   let info = made.get(key);
   if (info === undefined) {
-    const row = Object.hasOwn(COMMAND_SPECS, key) ? COMMAND_SPECS[key] : undefined;
+    specs ??= commandSpecs();
+    const row = Object.hasOwn(specs, key) ? specs[key] : undefined;
     info = row === undefined ? null : parseCommandInfo(replyOf(key, row));
     made.set(key, info);
   }
@@ -477,5 +480,6 @@ export function fallbackCommandInfo(name: string): CommandInfo | null {
 
 /** Every command the table describes (top-level names, lower case, sorted). */
 export function fallbackCommandNames(): string[] {
-  return Object.keys(COMMAND_SPECS).sort();
+  specs ??= commandSpecs();
+  return Object.keys(specs).sort();
 }

@@ -3,10 +3,17 @@
  * released and extended by scripts that act only while the key still holds our token, so a
  * holder whose lock expired cannot release or extend the next holder's.
  */
-import { randomBytes } from 'node:crypto';
 import { LockError } from '../errors.js';
 import type { Reply } from '../resp/decode.js';
 import { createScript, type CommandRunner, type Script } from './script.js';
+
+/**
+ * 16 random bytes as hex, from Web Crypto: present in every runtime the library runs on, and,
+ * unlike node:crypto, loaded only when a lock is first taken rather than with the library.
+ */
+function randomToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
+}
 
 export interface LockOptions {
   /** Seconds the lock lives at most (null: until released). */
@@ -106,7 +113,7 @@ export async function acquireLoop(
   const limit = options.blocking_timeout !== undefined || options.blockingTimeout !== undefined
     ? lockSeconds('blocking_timeout', options.blocking_timeout ?? options.blockingTimeout ?? null, true)
     : settings.blockingTimeout;
-  const token = options.token ?? randomBytes(16).toString('hex');
+  const token = options.token ?? randomToken();
   if (typeof token !== 'string' || token === '') throw new TypeError('acquire: token must be a non-empty string');
   // The monotonic clock: a step of the system clock must not stretch (or cut) the wait.
   const stopAt = limit === null ? Infinity : performance.now() + limit * 1000;

@@ -4,8 +4,8 @@
  * FLUSH, a new node), loads the script and runs it again. Queued on a pipeline, the pipeline
  * loads it before its batch is sent.
  */
-import { createHash } from 'node:crypto';
 import { ReplyError } from '../errors.js';
+import { sha1Hex } from '../hash/sha1.js';
 import type { Reply } from '../resp/decode.js';
 import type { LoadableScript } from './command-queue.js';
 
@@ -44,7 +44,7 @@ function checkList(what: string, list: unknown): readonly unknown[] {
 
 /** The SHA1 a server gives a script's text. */
 export function scriptSha(lua: string): string {
-  return createHash('sha1').update(lua, 'utf8').digest('hex');
+  return sha1Hex(lua);
 }
 
 /** Runs EVALSHA, and on NOSCRIPT loads the script and runs EVALSHA again. */

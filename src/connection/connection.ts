@@ -477,8 +477,10 @@ export class Connection extends EventEmitter {
     const buffer = this.readBuffer;
     return {
       buffer,
-      callback: (bytes: number): boolean => {
-        this.onData(socketOf(), buffer.subarray(0, bytes));
+      // The bytes are in the buffer the callback is given: Node gives this one back, workerd
+      // reads through a stream that detaches it and gives the one it read into.
+      callback: (bytes: number, into: Uint8Array = buffer): boolean => {
+        this.onData(socketOf(), Buffer.from(into.buffer, into.byteOffset, bytes));
         return true;
       },
     };
