@@ -3,7 +3,9 @@
  * client-side master/master copies (RedisCopy), used as a cache and a database.
  */
 export { ConstRedis, ConstRedisBase, clientProxy as commandProxy } from './client/const-redis.js';
-export type { ConstRedisConstructor } from './client/const-redis.js';
+export type { ConstRedisConstructor, StrictRedis } from './client/const-redis.js';
+export type { RedisCommands, BackendCommands, PerNodeCommandName } from './client/commands.js';
+export type { CoreCommands, WriteCommandName, KeylessCommandName } from './client/commands.generated.js';
 export type { CommandMethod, ReferenceCommands, SetOptions, RangeOptions, ScanOptions, SortOptions, ScorePair, Bulk, Key, Value, Mapping, ResponseCallback } from './client/types.js';
 export type { CommandSpec } from './client/conventions.js';
 export { CommandTable, keyPositions, type CommandInfo } from './client/command-table.js';
@@ -27,7 +29,7 @@ export type { ScanIterOptions } from './client/scan.js';
 // Backends: a ring of shards and client-side copies.
 export {
   RedisRing, RedisRingBase, RedisCopy, RedisCopyBase, Backend, NodesFailedError,
-  type RedisRingConstructor, type RedisCopyConstructor, type BackendMethod,
+  type RedisRingConstructor, type RedisCopyConstructor, type BackendMethod, type StrictRing, type StrictCopy,
   type BackendOptions, type NodeOptions, type NodeSpec, type PlacementOptions, type ReferenceParams, type Hashing,
 } from './backends/index.js';
 export { BackendPipelineBase, type BackendPipeline } from './backends/pipeline.js';

@@ -14,6 +14,7 @@ import type { ScanIterOptions } from '../client/scan.js';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.js';
 import type { Bulk, Key } from '../client/types.js';
 import { ConnectionError, WatchError } from '../errors.js';
+import type { BackendCommands } from '../client/commands.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
 import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
 import { NodesFailedError } from './errors.js';
@@ -248,7 +249,10 @@ class RefusedFirst extends Error {
 }
 
 /** A RedisCopy: the backend plus every Redis command as a method. */
-export type RedisCopy = RedisCopyBase & { [command: string]: BackendMethod };
+export type RedisCopy = StrictCopy & { [command: string]: BackendMethod };
+
+/** A RedisCopy without the index signature: a misspelt command is a type error. */
+export type StrictCopy = RedisCopyBase & Omit<BackendCommands, keyof RedisCopyBase>;
 
 export interface RedisCopyConstructor {
   new (location: readonly (string | object)[] | string, params?: ReferenceParams): RedisCopy;

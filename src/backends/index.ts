@@ -7,8 +7,8 @@
  *   backend.ts    the nodes, running plans, the command Proxy
  *   ring.ts / copy.ts   each backend's planFor
  */
-export { RedisRing, RedisRingBase, type RedisRingConstructor } from './ring.js';
-export { RedisCopy, RedisCopyBase, type RedisCopyConstructor } from './copy.js';
+export { RedisRing, RedisRingBase, type RedisRingConstructor, type StrictRing } from './ring.js';
+export { RedisCopy, RedisCopyBase, type RedisCopyConstructor, type StrictCopy } from './copy.js';
 export { Backend, backendProxy, type BackendMethod } from './backend.js';
 export { NodesFailedError } from './errors.js';
 export { RouteTable, routeOf, keysOf, type Route, type Merge } from './routes.js';

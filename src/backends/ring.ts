@@ -10,6 +10,7 @@ import { Lock, type LockOptions } from '../client/lock.js';
 import type { ScanIterOptions } from '../client/scan.js';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.js';
 import type { Bulk, Key } from '../client/types.js';
+import type { BackendCommands } from '../client/commands.js';
 import { Backend, backendProxy, type BackendMethod } from './backend.js';
 import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
 import { NodeHealth, isLoading, runGuarded } from './health.js';
@@ -167,7 +168,10 @@ function checkSortKeys(spec: CommandSpec, placement: Placement, addresses: reado
 }
 
 /** A RedisRing: the backend plus every Redis command as a method. */
-export type RedisRing = RedisRingBase & { [command: string]: BackendMethod };
+export type RedisRing = StrictRing & { [command: string]: BackendMethod };
+
+/** A RedisRing without the index signature: a misspelt command is a type error. */
+export type StrictRing = RedisRingBase & Omit<BackendCommands, keyof RedisRingBase>;
 
 export interface RedisRingConstructor {
   new (location: readonly (string | object)[] | string, params?: ReferenceParams): RedisRing;

@@ -14,7 +14,8 @@ import { fallbackCommandInfo } from './command-specs.js';
 import { CommandTable, type CommandInfo } from './command-table.js';
 import { commandName, type CommandSpec } from './conventions.js';
 import type { NodeClient } from './node-client.js';
-import type { Bulk, CommandMethod, Key, ReferenceCommands, ResponseCallback } from './types.js';
+import type { RedisCommands } from './commands.js';
+import type { Bulk, CommandMethod, Key, ResponseCallback } from './types.js';
 import { Lock, type LockOptions } from './lock.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { PubSub, type PubSubOptions } from './pubsub.js';
@@ -319,13 +320,26 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
   }
 }
 
-/** A ConstRedis: the base class plus every Redis command as a method. */
-export type ConstRedis = ConstRedisBase & ReferenceCommands & { [command: string]: CommandMethod };
+/**
+ * A ConstRedis: the base class plus every Redis command as a method, and any other name as a
+ * command through the index signature (module commands, commands newer than this library).
+ * S is what a bulk reply becomes: a string, or a Buffer with `returnBuffers: true`.
+ */
+export type ConstRedis<S extends Bulk = string> = StrictRedis<S> & { [command: string]: CommandMethod };
+
+/** A ConstRedis without the index signature: a misspelt command is a type error. */
+export type StrictRedis<S extends Bulk = string> = ConstRedisBase & Omit<RedisCommands<S>, keyof ConstRedisBase>;
+
+/** Options that make every bulk reply a Buffer. */
+type BufferOptions = ClientOptions & { returnBuffers: true };
 
 export interface ConstRedisConstructor {
+  new (options: BufferOptions): ConstRedis<Buffer>;
   new (options?: ClientOptions | string): ConstRedis;
   /** `redis://[[user]:password@]host:port/db`, `rediss://...`, `unix://[:password]@/path.sock?db=N`. */
+  fromUrl(url: string, options: BufferOptions): ConstRedis<Buffer>;
   fromUrl(url: string, options?: ClientOptions): ConstRedis;
+  from_url(url: string, options: BufferOptions): ConstRedis<Buffer>;
   from_url(url: string, options?: ClientOptions): ConstRedis;
 }
 
