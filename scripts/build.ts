@@ -7,11 +7,11 @@
  *
  *   npx tsx scripts/build.ts
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { declarations } from './lib/declarations.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist`;
@@ -65,7 +65,5 @@ await build({
   define: { REDISDB_VERSION: JSON.stringify(pkg.version) },
 });
 
-// Declarations describe the CommonJS build (dist/types/package.json says so), which ES module
-// consumers import with named imports as well.
-execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit' });
-writeFileSync(`${dist}/types/package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`);
+// Declarations describe the CommonJS build, which ES module consumers import with named imports.
+declarations(`${dist}/types`);

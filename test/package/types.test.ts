@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { declarations } from '../../scripts/lib/declarations.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,13 +40,10 @@ describe('the types a TypeScript user compiles against', () => {
   before(async () => {
     // The declarations as the build makes them, in a package laid out as the tarball's.
     mkdirSync(pkg, { recursive: true });
-    await exec(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist', 'types')]);
-    writeFileSync(join(pkg, 'dist', 'types', 'package.json'), '{"type":"commonjs"}\n');
+    declarations(join(pkg, 'dist', 'types'));
     copyFileSync(join(root, 'package.json'), join(pkg, 'package.json'));
     writeFileSync(join(consumer, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
     copyFileSync(join(root, 'test', 'package', 'consumer', 'program.ts'), join(consumer, 'program.ts'));
-    // @types/node for Buffer, from this repository's own dependencies.
-    mkdirSync(join(consumer, 'node_modules', '@types'), { recursive: true });
   });
   after(() => rmSync(consumer, { recursive: true, force: true }));
 
