@@ -63,6 +63,8 @@ await build({
   outfile: 'dist/cli.mjs',
   format: 'esm',
   define: { REDISDB_VERSION: JSON.stringify(pkg.version) },
+  // The library's own maps serve debugging; the command line's would double the package.
+  sourcemap: false,
 });
 
 // Declarations describe the CommonJS build, which ES module consumers import with named imports.

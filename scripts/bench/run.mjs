@@ -67,10 +67,10 @@ let builtDir = null;
 if (opts.committed) {
   const dir = mkdtempSync(join(tmpdir(), 'redisdb-bench-head-'));
   builtDir = dir;
-  const head = spawnSync('sh', ['-c', `git archive HEAD src tsconfig.json tsconfig.build.json package.json | tar -x -C "${dir}"`], { cwd: root, stdio: 'inherit' });
+  const head = spawnSync('sh', ['-c', `git archive HEAD src scripts/build.ts scripts/lib tsconfig.json tsconfig.build.json package.json | tar -x -C "${dir}"`], { cwd: root, stdio: 'inherit' });
   if (head.status !== 0) throw new Error('git archive HEAD failed');
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  const r = spawnSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/build.ts'], { cwd: dir, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('building the last commit failed');
   dist = join(dir, 'dist');
   // The workers inherit this and import redisdb from there.
@@ -79,19 +79,8 @@ if (opts.committed) {
 } else if (!opts['no-build']) {
   const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   // tsc still emits on type errors; measuring what was emitted beats measuring nothing.
-  if (r.status !== 0 && !existsSync(join(root, 'dist', 'index.js'))) throw new Error('npm run build failed');
+  if (r.status !== 0 && !existsSync(join(root, 'dist', 'index.mjs'))) throw new Error('npm run build failed');
   if (r.status !== 0) console.warn('warning: the build reported type errors; benchmarking the emitted dist/ anyway');
-}
-
-// The same build bundled into one file, to show what module loading costs at startup (esbuild
-// comes with tsx, a devDependency; without it the row is left out).
-const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
-const bundleDir = join(here, 'out', 'bundle');
-let bundled = false;
-if (existsSync(esbuild)) {
-  const r = spawnSync(esbuild, [join(dist, 'index.js'), '--bundle', '--platform=node', '--format=esm',
-    `--outfile=${join(bundleDir, 'index.js')}`, '--log-level=error'], { stdio: 'inherit' });
-  bundled = r.status === 0;
 }
 
 const { CLIENTS, LABELS, versions } = await import('./lib/clients.mjs');
@@ -111,7 +100,7 @@ const PLAN = [
   { id: 'g1', scenario: 'g', clients: ['ring1', 'const'], mine: 'ring1' },
   { id: 'g3', scenario: 'g', clients: ['ring3', 'const'], mine: 'ring3' },
   { id: 'h', clients: ['copy2', 'const'], mine: 'copy2' },
-  { id: 'startup', clients: [...CLIENTS, ...(bundled ? ['redisdb-bundle'] : []), 'floor'], warmupMs: 0 },
+  { id: 'startup', clients: [...CLIENTS, 'floor'], warmupMs: 0 },
 ].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
 
 function runWorker(config) {
@@ -160,7 +149,7 @@ try {
         const config = {
           scenario: s.scenario ?? s.id, client, port: server.port, ports: servers.map((x) => x.port),
           ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300,
-          decoderFile, decoderReplies: stream.replies, bundleDir,
+          decoderFile, decoderReplies: stream.replies,
         };
         const result = client === 'redis-benchmark' ? redisBenchmark(server.port) : await runWorker(config);
         raw[s.id][client].push(result);
@@ -210,7 +199,9 @@ if (!opts['no-write']) {
 
 function distSize() {
   const r = spawnSync('du', ['-sb', dist], { encoding: 'utf8' });
-  const js = spawnSync('sh', ['-c', `find "${dist}" -name '*.js' -print0 | xargs -0 cat | wc -c`], { encoding: 'utf8' });
-  const gz = spawnSync('sh', ['-c', `find "${dist}" -name '*.js' -print0 | xargs -0 cat | gzip -9 | wc -c`], { encoding: 'utf8' });
+  // The library is one file, which require() and import both load (the others are the same
+  // code for bundlers, the command line, maps and types).
+  const js = spawnSync('sh', ['-c', `wc -c < "${dist}/index.cjs"`], { encoding: 'utf8' });
+  const gz = spawnSync('sh', ['-c', `gzip -9 < "${dist}/index.cjs" | wc -c`], { encoding: 'utf8' });
   return { totalBytes: Number(r.stdout.split('\t')[0]), jsBytes: Number(js.stdout.trim()), jsGzipBytes: Number(gz.stdout.trim()) };
 }

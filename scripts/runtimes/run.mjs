@@ -1,8 +1,10 @@
 /**
  * The runtime check: packs the library as npm would publish it, installs the tarball in a
- * scratch consumer, and runs one smoke script (smoke-core.cjs) under Node ESM, Node CommonJS,
- * an esbuild ESM bundle, an esbuild CommonJS bundle, Bun, Deno and workerd (Cloudflare Workers
- * with nodejs_compat), against two redis-server processes it starts on free loopback ports.
+ * scratch consumer, and runs one smoke script (smoke-core.cjs) under Node 20, 22 and 24
+ * (import and require), an esbuild ESM bundle, an esbuild CommonJS bundle, Bun, Deno and
+ * workerd (Cloudflare Workers with nodejs_compat), and on the TypeScript sources vendored as
+ * they are (Node's type stripping, Deno), against two redis-server processes it starts on free
+ * loopback ports.
  * Then it prints the bundle's size and the cold-start CPU of redisdb, ioredis and node-redis.
  *
  *   cd scripts/runtimes && npm install && npm run check      (RUNS=N sets the cold-start runs, default 9)
@@ -77,6 +79,9 @@ writeFileSync(join(consumer, 'package.json'), `${JSON.stringify({ name: 'consume
 execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel', 'error', tarball], { cwd: consumer, stdio: 'inherit' });
 copyFileSync(join(here, 'smoke-core.cjs'), join(consumer, 'smoke-core.cjs'));
 cpSync(join(here, 'entries'), join(consumer, 'entries'), { recursive: true });
+// The sources vendored as they are, in an ES module project of their own.
+cpSync(join(root, 'src'), join(consumer, 'vendor', 'src'), { recursive: true });
+writeFileSync(join(consumer, 'vendor', 'package.json'), '{ "type": "module" }\n');
 
 // 2. Bundle the entries as users package them: esbuild for Node (ESM, and CommonJS as for
 // Lambda), and for a Worker (what wrangler does: the workerd/worker conditions, node: external).
@@ -132,40 +137,43 @@ const smoke :Workerd.Worker = (
   }
 }
 
-const both = { SMOKE_BOTH: '1' };
-const targets = [
-  ['Node ESM (import)', () => run(process.execPath, ['entries/esm.mjs', ...ports], { env: both })],
-  ['Node CommonJS (require)', () => run(process.execPath, ['entries/cjs.cjs', ...ports], { env: both })],
-  ['esbuild ESM bundle', () => run(process.execPath, ['bundle/esm.mjs', ...ports])],
-  ['esbuild CommonJS bundle', () => run(process.execPath, ['bundle/cjs.cjs', ...ports], { env: both })],
-  ['Bun', () => run(bin('bun'), ['entries/esm.mjs', ...ports], { env: both })],
-  ['Deno', () => run(bin('deno'), ['run', '--allow-all', 'entries/esm.mjs', ...ports], { env: { ...both, DENO_NO_UPDATE_CHECK: '1' } })],
-  ['workerd (nodejs_compat)', workerd],
-];
-
 const version = (cmd, args) => {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n')[0];
+    // The first line, without what follows the version ("deno 2.9.6 (stable, ...)").
+    return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n')[0].replace(/ \(.*$/, '');
   } catch {
-    return '?';
+    return null;
   }
 };
-const versions = {
-  'Node ESM (import)': process.version,
-  'Node CommonJS (require)': process.version,
-  Bun: version(bin('bun'), ['--version']),
-  Deno: version(bin('deno'), ['--version']),
-  'workerd (nodejs_compat)': version(bin('workerd'), ['--version']),
-};
+// Node 22 and 24 come from npm packages (Linux x64); elsewhere their rows are left out.
+const nodes = [['Node', process.execPath], ['Node', join(here, 'node_modules', 'node22', 'bin', 'node')], ['Node', join(here, 'node_modules', 'node24', 'bin', 'node')]]
+  .map(([name, path]) => [name, path, version(path, ['--version'])])
+  .filter(([, , v]) => v !== null);
+const both = { SMOKE_BOTH: '1' };
+const deno = { ...both, DENO_NO_UPDATE_CHECK: '1' };
+const targets = [
+  ...nodes.flatMap(([, node, v]) => [
+    [`Node ${v.split('.')[0].slice(1)} import`, v, () => run(node, ['entries/esm.mjs', ...ports], { env: both })],
+    [`Node ${v.split('.')[0].slice(1)} require()`, v, () => run(node, ['entries/cjs.cjs', ...ports], { env: both })],
+  ]),
+  ['esbuild ESM bundle', process.version, () => run(process.execPath, ['bundle/esm.mjs', ...ports])],
+  ['esbuild CommonJS bundle', process.version, () => run(process.execPath, ['bundle/cjs.cjs', ...ports], { env: both })],
+  ['Bun', version(bin('bun'), ['--version']), () => run(bin('bun'), ['entries/esm.mjs', ...ports], { env: both })],
+  ['Deno', version(bin('deno'), ['--version']), () => run(bin('deno'), ['run', '--allow-all', 'entries/esm.mjs', ...ports], { env: deno })],
+  ['workerd, nodejs_compat', version(bin('workerd'), ['--version']), workerd],
+  ...nodes.filter(([, , v]) => Number(v.slice(1).split('.')[0]) >= 22).slice(0, 1).map(([, node, v]) =>
+    ['vendored src/, type stripping', `Node ${v}`, () => run(node, ['--experimental-strip-types', '--no-warnings', 'entries/vendored.mts', ...ports])]),
+  ['vendored src/, Deno, no flags', version(bin('deno'), ['--version']), () => run(bin('deno'), ['run', '--allow-all', 'entries/vendored.mts', ...ports], { env: deno })],
+];
 
 const rows = [];
 let failed = 0;
-for (const [name, go] of targets) {
+for (const [name, runtime, go] of targets) {
   const r = await go();
   const result = lastJson(r.stdout);
   const ok = r.code === 0 && !r.timedOut && result?.ok === true;
   if (!ok) failed++;
-  rows.push([name, versions[name] ?? '', ok ? 'works' : 'FAILS', ok ? `${result.checks.length} checks` : (r.timedOut ? 'did not exit' : `exit ${r.code ?? r.signal}`), `${r.ms.toFixed(0)} ms`]);
+  rows.push([name, runtime ?? '?', ok ? 'works' : 'FAILS', ok ? `${result.checks.length} checks` : (r.timedOut ? 'did not exit' : `exit ${r.code ?? r.signal}`), `${r.ms.toFixed(0)} ms`]);
   if (!ok) console.error(`--- ${name} ---\n${r.stdout}\n${r.stderr}`.slice(0, 4000));
 }
 
@@ -199,7 +207,7 @@ const table = (header, body) => {
 const pkgVersion = (name) => JSON.parse(readFileSync(join(here, 'node_modules', name, 'package.json'), 'utf8')).version;
 
 console.log(`\n${packed.filename} (${kb(packed.size)} packed, ${kb(packed.unpackedSize)} unpacked, ${packed.entryCount} files)\n`);
-console.log(table(['where', 'version', 'result', 'what', 'wall'], rows));
+console.log(table(['where', 'runtime', 'result', 'what', 'wall'], rows));
 console.log(`\n${table(['file', 'raw', 'gzip'], sizes.map(([name, bytes]) => [name, kb(bytes.length), kb(gzipSync(bytes).length)]))}`);
 const cold = [
   ['redisdb-client, import', cpu['redisdb-esm']],

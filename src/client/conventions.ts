@@ -606,11 +606,12 @@ function withKeywords(sig: Signature, convention: Convention): Convention {
   return (args, method) => convention(placeKeywords(method, sig, args), method);
 }
 
-/** Every method the reference names or shapes, its keyword arguments placed first. */
-const METHODS = new Map<string, Convention>(CONVENTIONS);
-for (const [key, text] of Object.entries(SIGNATURES)) {
-  METHODS.set(key, withKeywords(parseSignature(text), CONVENTIONS.get(key) ?? plain(key)));
-}
+/**
+ * Every method the reference names or shapes, its keyword arguments placed first; made when a
+ * method is first called (parsing every signature at load would cost start-up), null when the
+ * reference has none.
+ */
+const METHODS = new Map<string, Convention | null>();
 
 /**
  * The reference's parameters for a method key ('incr' → name, amount), if it names them; a
@@ -623,7 +624,13 @@ export function referenceParameters(key: string): readonly string[] | undefined 
 
 /** The convention for a method key ('zrange', 'client_list'), if the reference documents one. */
 export function conventionFor(key: string): Convention | undefined {
-  return METHODS.get(key);
+  let convention = METHODS.get(key);
+  if (convention === undefined) {
+    const text = Object.hasOwn(SIGNATURES, key) ? SIGNATURES[key] : undefined;
+    convention = text !== undefined ? withKeywords(parseSignature(text), CONVENTIONS.get(key) ?? plain(key)) : CONVENTIONS.get(key) ?? null;
+    METHODS.set(key, convention);
+  }
+  return convention ?? undefined;
 }
 
 /** Server-side blocking for commands whose timeout is not their last argument. */

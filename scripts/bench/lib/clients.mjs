@@ -33,13 +33,12 @@ export const LABELS = {
   ring1: 'RedisRing, 1 node',
   ring3: 'RedisRing, 3 nodes',
   copy2: 'RedisCopy, 2 nodes',
-  'redisdb-bundle': 'redisdb as one bundled file',
   floor: 'no client (import + raw PING)',
 };
 
 /** redisdb's backends over `ports.length` local servers: set / get / close, like openClient. */
 export async function openBackend(name, ports) {
-  const { RedisRing, RedisCopy } = await import(distUrl('index.js'));
+  const { RedisRing, RedisCopy } = await import(distUrl('index.mjs'));
   const nodes = ports.map((p) => `127.0.0.1:${p}`);
   const b = name.startsWith('ring') ? new RedisRing(nodes) : new RedisCopy(nodes);
   return { raw: b, set: (k, v) => b.set(k, v), get: (k) => b.get(k), close: () => b.close() };
@@ -65,15 +64,9 @@ export async function openClient(name, port, config = {}) {
       const ask = (line) => new Promise((resolve) => { socket.once('data', resolve); socket.write(line); });
       return { raw: socket, get: () => ask('PING\r\n'), set: () => ask('PING\r\n'), close: () => socket.end() };
     }
-    case 'redisdb-bundle': {
-      const { ConstRedis } = await import(pathToFileURL(`${config.bundleDir}/index.js`).href);
-      const c = new ConstRedis({ host: '127.0.0.1', port });
-      await c.connect();
-      return { raw: c, set: (k, v) => c.set(k, v), get: (k) => c.get(k), close: () => c.close() };
-    }
     case 'const':
     case 'redisdb': {
-      const { ConstRedis } = await import(distUrl('index.js'));
+      const { ConstRedis } = await import(distUrl('index.mjs'));
       const c = new ConstRedis({ host: '127.0.0.1', port });
       await c.connect();
       return {

@@ -152,7 +152,7 @@ const SCENARIOS = {
 
   /** (f) ketama lookups of keys like user:123456 on a 4-node continuum. */
   async f(config) {
-    const { Continuum } = await import(distUrl('hash/index.js'));
+    const { Continuum } = await import(distUrl('index.mjs'));
     const continuum = new Continuum([0, 1, 2, 3].map((i) => ({ name: `10.0.0.${i + 1}:6379`, weight: 1 })));
     const keys = Array.from({ length: 1 << 16 }, (_, i) => `user:${100000 + ((i * 7919) % 900000)}`);
     let lookup;
@@ -232,7 +232,7 @@ const SCENARIOS = {
 /** A factory of decoders under test, each with write(chunk) and count() of top-level replies. */
 async function decoderFor(name) {
   if (name === 'redisdb') {
-    const { Decoder } = await import(distUrl('index.js'));
+    const { Decoder } = await import(distUrl('index.mjs'));
     return () => {
       let count = 0;
       const d = new Decoder(() => { count++; });
