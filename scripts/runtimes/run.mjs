@@ -164,6 +164,10 @@ const targets = [
   ...nodes.filter(([, , v]) => Number(v.slice(1).split('.')[0]) >= 22).slice(0, 1).map(([, node, v]) =>
     ['vendored src/, type stripping', `Node ${v}`, () => run(node, ['--experimental-strip-types', '--no-warnings', 'entries/vendored.mts', ...ports])]),
   ['vendored src/, Deno, no flags', version(bin('deno'), ['--version']), () => run(bin('deno'), ['run', '--allow-all', 'entries/vendored.mts', ...ports], { env: deno })],
+  ['the redisdb command (npm bin link)', process.version, async () => {
+    const r = await run(join(consumer, 'node_modules', '.bin', 'redisdb'), ['--url', `127.0.0.1:${ports[0]}`, 'ping']);
+    return { ...r, stdout: JSON.stringify({ ok: r.stdout.trim() === 'PONG', checks: ['PING answered PONG'] }) };
+  }],
 ];
 
 const rows = [];
