@@ -25,6 +25,13 @@ async function smoke(lib, ports, other) {
   check((await one.incr(`${tag}:n`)) === 1, 'incr returns a number');
   done.push('ConstRedis set/get/incr');
 
+  // The cache facade is attached when the library loads: a bundler honouring "sideEffects":
+  // false must still keep it.
+  await one.cache.set(`${tag}:cached`, { hello: 'world' }, 60);
+  const cached = await one.cache.get(`${tag}:cached`);
+  check(cached !== null && cached.hello === 'world', 'the cache facade round-trips a value');
+  done.push('.cache set/get');
+
   const replies = await one.pipeline().set(`${tag}:p`, 'x').get(`${tag}:p`).incr(`${tag}:n`).exec();
   check(JSON.stringify(replies) === JSON.stringify([true, 'x', 2]), `pipeline replies ${JSON.stringify(replies)}`);
   done.push('pipeline');
