@@ -6,8 +6,8 @@
  * at the end.
  */
 import { inspect } from 'node:util';
-import { ConstRedis, RedisCopy, RedisRing } from '../src/index.js';
-import { startServers, type RedisServer } from './lib/redis-server.js';
+import { ConstRedis, RedisCopy, RedisRing } from '../src/index.ts';
+import { startServers, type RedisServer } from './lib/redis-server.ts';
 
 function show(call: string, result: unknown): void {
   console.log(`>>> ${call}\n${inspect(result, { depth: 4, colors: process.stdout.isTTY })}`);

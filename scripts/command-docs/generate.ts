@@ -9,11 +9,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import type { Reply } from '../../src/resp/decode.js';
-import { RedisServer } from '../lib/redis-server.js';
-import { render, type CommandDocs, type DocArg, type DocCommand } from './render.js';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import type { Reply } from '../../src/resp/decode.ts';
+import { RedisServer } from '../lib/redis-server.ts';
+import { render, type CommandDocs, type DocArg, type DocCommand } from './render.ts';
 
 export const SNAPSHOT = fileURLToPath(new URL('command-docs.json', import.meta.url));
 export const TARGET = fileURLToPath(new URL('../../src/client/commands.generated.ts', import.meta.url));

@@ -12,8 +12,9 @@
  * the same bytes gives the same replies, the same error and the same final state; and no
  * single buffer is ever allocated larger than the bytes fed so far.
  */
-import { ProtocolError, ReplyError } from '../../src/errors.js';
-import { Decoder, type Reply } from '../../src/resp/decode.js';
+import { Buffer } from 'node:buffer';
+import { ProtocolError, ReplyError } from '../../src/errors.ts';
+import { Decoder, type Reply } from '../../src/resp/decode.ts';
 
 /** sfc32: small, fast, and good enough to drive a fuzzer reproducibly. */
 export class Rng {

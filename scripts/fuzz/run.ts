@@ -6,7 +6,7 @@
  * Defaults: a random seed (printed), 2,000,000 cases. `--case N` reruns one case of a seed and
  * prints its bytes, to reproduce a failure.
  */
-import { fuzz, runCase } from './resp-fuzz.js';
+import { fuzz, runCase } from './resp-fuzz.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Keyv from 'keyv';
 import { createCache } from 'cache-manager';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { redisdbKeyvStore } from '../../src/cache/keyv-store.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useServers } from '../../test/helpers/servers.js';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { redisdbKeyvStore } from '../../src/cache/keyv-store.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useServers } from '../../test/helpers/servers.ts';
 
 for (const kind of ['RedisRing', 'RedisCopy'] as const) {
   describe(`Keyv on a ${kind} of three nodes`, () => {

@@ -6,9 +6,9 @@
 import * as vitest from 'vitest';
 import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
 import Keyv5 from 'keyv';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { redisdbKeyvStore } from '../../src/cache/keyv-store.js';
-import { startServers, type RedisServer } from '../lib/redis-server.js';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { redisdbKeyvStore } from '../../src/cache/keyv-store.ts';
+import { startServers, type RedisServer } from '../lib/redis-server.ts';
 
 const major = process.env['KEYV_MAJOR'] === '6' ? 6 : 5;
 const Keyv = (major === 6 ? (await import('keyv6')).default : Keyv5) as typeof Keyv5;

@@ -3,6 +3,7 @@
  * loopback port, with nothing kept on disk, owned by the process that started it and stopped
  * when it ends (or when the process exits, whatever the reason).
  */
+import { Buffer } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -33,7 +34,9 @@ export class RedisServer {
   private readonly dir: string;
   private paused = false;
 
-  constructor(private readonly extraArgs: string[] = []) {
+  private readonly extraArgs: string[];
+  constructor(extraArgs: string[] = []) {
+    this.extraArgs = extraArgs;
     this.dir = mkdtempSync(join(tmpdir(), 'redisdb-test-'));
   }
 

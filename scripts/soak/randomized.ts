@@ -9,7 +9,7 @@
  * write applied, a counter is off or a read went back in time (brokenPromises: the same rule
  * as the test in npm test); the seed replays the run.
  */
-import { brokenPromises, runJepsen } from '../../test/helpers/copy-jepsen.js';
+import { brokenPromises, runJepsen } from '../../test/helpers/copy-jepsen.ts';
 
 function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -8,9 +8,9 @@
  *
  * Prints ops/s, errors by kind, wrong reads, lost writes (must be 0) and RSS at start and end.
  */
-import { RedisCopy } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { startServers } from '../lib/redis-server.js';
+import { RedisCopy } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { startServers } from '../lib/redis-server.ts';
 
 function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,32 +6,33 @@
  * supplies its placement and its policy: `planFor`, and how it runs pipelines, transactions,
  * scans and locks.
  */
-import { CommandBuilder } from '../client/command-builder.js';
-import type { LoadableScript } from '../client/command-queue.js';
-import { fallbackCommandInfo } from '../client/command-specs.js';
-import { CommandTable } from '../client/command-table.js';
-import { ConstRedisBase, clientProxy, type ConstRedis } from '../client/const-redis.js';
-import { commandName, type CommandSpec } from '../client/conventions.js';
-import type { Lock, LockOptions } from '../client/lock.js';
-import type { PubSubOptions } from '../client/pubsub.js';
-import type { ScanIterOptions } from '../client/scan.js';
-import type { Script } from '../client/script.js';
-import type { TransactionFunction, TransactionOptions } from '../client/transaction.js';
-import type { Bulk, Key, ResponseCallback } from '../client/types.js';
-import { Continuum } from '../hash/index.js';
-import type { Reply } from '../resp/decode.js';
-import { commandProxy } from '../util/proxy.js';
-import type { BackendConfig, Hashing } from './config.js';
-import type { BackendCore } from './core.js';
-import { NodesFailedError } from './errors.js';
-import { mergeReplies, type EachPlan, type MergePlan, type OnePlan, type Plan, type ReplicatedPlan } from './plan.js';
-import { Placement } from './placement.js';
-import { createBackendPipeline, type BackendPipeline } from './pipeline.js';
-import { BackendPubSub, publish } from './pubsub.js';
-import type { Redlock } from './redlock.js';
-import { askAnyNode, RouteTable, type Route } from './routes.js';
-import { checkScanKey } from './scan.js';
-import { createBackendScript } from './script.js';
+import { Buffer } from 'node:buffer';
+import { CommandBuilder } from '../client/command-builder.ts';
+import type { LoadableScript } from '../client/command-queue.ts';
+import { fallbackCommandInfo } from '../client/command-specs.ts';
+import { CommandTable } from '../client/command-table.ts';
+import { ConstRedisBase, clientProxy, type ConstRedis } from '../client/const-redis.ts';
+import { commandName, type CommandSpec } from '../client/conventions.ts';
+import type { Lock, LockOptions } from '../client/lock.ts';
+import type { PubSubOptions } from '../client/pubsub.ts';
+import type { ScanIterOptions } from '../client/scan.ts';
+import type { Script } from '../client/script.ts';
+import type { TransactionFunction, TransactionOptions } from '../client/transaction.ts';
+import type { Bulk, Key, ResponseCallback } from '../client/types.ts';
+import { Continuum } from '../hash/index.ts';
+import type { Reply } from '../resp/decode.ts';
+import { commandProxy } from '../util/proxy.ts';
+import type { BackendConfig, Hashing } from './config.ts';
+import type { BackendCore } from './core.ts';
+import { NodesFailedError } from './errors.ts';
+import { mergeReplies, type EachPlan, type MergePlan, type OnePlan, type Plan, type ReplicatedPlan } from './plan.ts';
+import { Placement } from './placement.ts';
+import { createBackendPipeline, type BackendPipeline } from './pipeline.ts';
+import { BackendPubSub, publish } from './pubsub.ts';
+import type { Redlock } from './redlock.ts';
+import { askAnyNode, RouteTable, type Route } from './routes.ts';
+import { checkScanKey } from './scan.ts';
+import { createBackendScript } from './script.ts';
 
 /** Any command, by method name; the result's shape depends on the backend and the command. */
 export type BackendMethod = (...args: unknown[]) => Promise<unknown>;

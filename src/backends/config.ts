@@ -8,11 +8,11 @@
 import {
   CLIENT_OPTION_NAMES, addressOf, checkOptionNames, redactUrl, resolveOptions,
   type ClientOptions,
-} from '../connection/options.js';
-import { parseAddress } from '../connection/address.js';
-import { ConfigError } from '../errors.js';
-import { validateHashTag, type EmptyKeyHash } from '../hash/index.js';
-import { isPlainObject, pick } from '../util/options.js';
+} from '../connection/options.ts';
+import { parseAddress } from '../connection/address.ts';
+import { ConfigError } from '../errors.ts';
+import { validateHashTag, type EmptyKeyHash } from '../hash/index.ts';
+import { isPlainObject, pick } from '../util/options.ts';
 
 /** Health options as given to RedisRing and RedisCopy (times in milliseconds in both spellings). */
 export interface NodeHealthOptions {

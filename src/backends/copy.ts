@@ -6,27 +6,27 @@
  * is repaired (hints.ts, resync.ts), and a node whose connection dropped proves it is the same
  * server (its run_id) before it serves again.
  */
-import type { LoadableScript } from '../client/command-queue.js';
-import { commandName, type CommandSpec } from '../client/conventions.js';
-import type { LockOptions } from '../client/lock.js';
-import { PipelineBase } from '../client/pipeline.js';
-import type { ScanIterOptions } from '../client/scan.js';
-import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.js';
-import type { Bulk, Key } from '../client/types.js';
-import { ConnectionError, WatchError } from '../errors.js';
-import type { BackendCommands } from '../client/commands.js';
-import { Backend, backendProxy, type BackendMethod } from './backend.js';
-import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
-import { NodesFailedError } from './errors.js';
-import { NodeHealth, readFromHealthy, runGuarded, unavailable } from './health.js';
-import { HintStore } from './hints.js';
-import { planAll } from './pipeline.js';
-import type { CopyWrite, OnePlan, Plan, ReplicatedPlan } from './plan.js';
-import { Redlock } from './redlock.js';
-import { Replicator } from './replicate.js';
-import { CopyRepair, type ResyncOptions } from './resync.js';
-import { keyArgs, keysOf, type Route } from './routes.js';
-import { scanOneOf } from './scan.js';
+import type { LoadableScript } from '../client/command-queue.ts';
+import { commandName, type CommandSpec } from '../client/conventions.ts';
+import type { LockOptions } from '../client/lock.ts';
+import { PipelineBase } from '../client/pipeline.ts';
+import type { ScanIterOptions } from '../client/scan.ts';
+import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.ts';
+import type { Bulk, Key } from '../client/types.ts';
+import { ConnectionError, WatchError } from '../errors.ts';
+import type { BackendCommands } from '../client/commands.ts';
+import { Backend, backendProxy, type BackendMethod } from './backend.ts';
+import { backendConfig, type BackendOptions, type ReferenceParams } from './config.ts';
+import { NodesFailedError } from './errors.ts';
+import { NodeHealth, readFromHealthy, runGuarded, unavailable } from './health.ts';
+import { HintStore } from './hints.ts';
+import { planAll } from './pipeline.ts';
+import type { CopyWrite, OnePlan, Plan, ReplicatedPlan } from './plan.ts';
+import { Redlock } from './redlock.ts';
+import { Replicator } from './replicate.ts';
+import { CopyRepair, type ResyncOptions } from './resync.ts';
+import { keyArgs, keysOf, type Route } from './routes.ts';
+import { scanOneOf } from './scan.ts';
 
 export class RedisCopyBase extends Backend {
   /** Each node's health: server_failure_limit, server_retry_timeout. */
@@ -243,8 +243,10 @@ export class RedisCopyBase extends Backend {
 
 /** A transaction's block that its first node refused: applied nowhere, so another may take it. */
 class RefusedFirst extends Error {
-  constructor(readonly refusal: Error) {
+  readonly refusal: Error;
+  constructor(refusal: Error) {
     super(refusal.message);
+    this.refusal = refusal;
   }
 }
 

@@ -2,13 +2,13 @@
  * What the backend's doors (pipelines, scripts, scans, pub/sub) need of a backend. They depend
  * on this shape, not on the Backend class, which creates them.
  */
-import type { ConstRedis, ConstRedisBase } from '../client/const-redis.js';
-import type { CommandBuilder } from '../client/command-builder.js';
-import type { LoadableScript } from '../client/command-queue.js';
-import type { CommandSpec } from '../client/conventions.js';
-import type { Plan } from './plan.js';
-import type { Placement } from './placement.js';
-import type { Route, RouteTable } from './routes.js';
+import type { ConstRedis, ConstRedisBase } from '../client/const-redis.ts';
+import type { CommandBuilder } from '../client/command-builder.ts';
+import type { LoadableScript } from '../client/command-queue.ts';
+import type { CommandSpec } from '../client/conventions.ts';
+import type { Plan } from './plan.ts';
+import type { Placement } from './placement.ts';
+import type { Route, RouteTable } from './routes.ts';
 
 export interface BackendCore {
   /** One client per node, in LOCATION order. */

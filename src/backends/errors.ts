@@ -1,5 +1,5 @@
 /** Errors of the backends: a command that failed on every node it was sent to. */
-import { RedisError } from '../errors.js';
+import { RedisError } from '../errors.ts';
 
 /**
  * A command sent to several nodes failed on every one of them. `errors` holds each node's

@@ -11,13 +11,13 @@
  * first repairs it, see hints.ts and resync.ts).
  */
 import { EventEmitter } from 'node:events';
-import type { NodeClient } from '../client/node-client.js';
-import { AuthError, ConnectionError, NodeDownError, ReplyError } from '../errors.js';
-import { DEFAULT_HEALTH, DEFAULT_HEALTH_CHECK_TIMEOUT, type HealthOptions } from './config.js';
-import { NodesFailedError } from './errors.js';
-import { Placement } from './placement.js';
+import type { NodeClient } from '../client/node-client.ts';
+import { AuthError, ConnectionError, NodeDownError, ReplyError } from '../errors.ts';
+import { DEFAULT_HEALTH, DEFAULT_HEALTH_CHECK_TIMEOUT, type HealthOptions } from './config.ts';
+import { NodesFailedError } from './errors.ts';
+import { Placement } from './placement.ts';
 
-export type { HealthOptions } from './config.js';
+export type { HealthOptions } from './config.ts';
 
 /**
  * up: serves everything. down: ejected, waiting for its PING. returning: answers again but

@@ -15,12 +15,13 @@
  * the node's hints are dropped and it is marked for a full resync, so memory stays bounded
  * however long it is away.
  */
-import type { CommandSpec } from '../client/conventions.js';
-import type { NodeClient } from '../client/node-client.js';
-import { PipelineBase } from '../client/pipeline.js';
-import { ConnectionError, RedisError, ReplyError } from '../errors.js';
-import type { CopyOptions } from './config.js';
-import type { CopyWrite } from './plan.js';
+import { Buffer } from 'node:buffer';
+import type { CommandSpec } from '../client/conventions.ts';
+import type { NodeClient } from '../client/node-client.ts';
+import { PipelineBase } from '../client/pipeline.ts';
+import { ConnectionError, RedisError, ReplyError } from '../errors.ts';
+import type { CopyOptions } from './config.ts';
+import type { CopyWrite } from './plan.ts';
 
 export type HintMode = 'replay' | 'copy' | 'pending' | 'withdrawn';
 
@@ -32,11 +33,17 @@ export class Hint {
   /** Nodes that applied the write, when it was concluded. */
   appliedOn: readonly number[] = [];
 
+  readonly write: CopyWrite;
+  public mode: HintMode;
+  public acknowledged: boolean;
   /**
    * @param acknowledged the write was applied on some other node: its node lacks a write the
    *   Copy holds. False for a write applied nowhere that its node may or may not have run.
    */
-  constructor(readonly write: CopyWrite, public mode: HintMode, public acknowledged = true) {
+  constructor(write: CopyWrite, mode: HintMode, acknowledged = true) {
+    this.write = write;
+    this.mode = mode;
+    this.acknowledged = acknowledged;
     if (mode === 'pending') {
       this.decided = new Promise<void>((resolve) => {
         this.settle = resolve;
@@ -87,7 +94,9 @@ export class HintStore {
   /** Set during a repair's last round: writes for the node wait for it instead of becoming hints. */
   private readonly gates: Array<Promise<void> | null>;
 
-  constructor(nodeCount: number, private readonly limits: Pick<CopyOptions, 'hintLimit' | 'hintMaxBytes'>) {
+  private readonly limits: Pick<CopyOptions, 'hintLimit' | 'hintMaxBytes'>;
+  constructor(nodeCount: number, limits: Pick<CopyOptions, 'hintLimit' | 'hintMaxBytes'>) {
+    this.limits = limits;
     this.queues = Array.from({ length: nodeCount }, () => []);
     this.bytes = new Array<number>(nodeCount).fill(0);
     this.overflowed = new Array<boolean>(nodeCount).fill(false);

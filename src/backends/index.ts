@@ -7,11 +7,11 @@
  *   backend.ts    the nodes, running plans, the command Proxy
  *   ring.ts / copy.ts   each backend's planFor
  */
-export { RedisRing, RedisRingBase, type RedisRingConstructor, type StrictRing } from './ring.js';
-export { RedisCopy, RedisCopyBase, type RedisCopyConstructor, type StrictCopy } from './copy.js';
-export { Backend, backendProxy, type BackendMethod } from './backend.js';
-export { NodesFailedError } from './errors.js';
-export { RouteTable, routeOf, keysOf, type Route, type Merge } from './routes.js';
-export { Placement } from './placement.js';
-export { splitByNode, mergeReplies, type Plan, type OnePlan, type EachPlan, type MergePlan, type Split } from './plan.js';
-export type { BackendOptions, NodeOptions, NodeSpec, PlacementOptions, ReferenceParams, Hashing } from './config.js';
+export { RedisRing, RedisRingBase, type RedisRingConstructor, type StrictRing } from './ring.ts';
+export { RedisCopy, RedisCopyBase, type RedisCopyConstructor, type StrictCopy } from './copy.ts';
+export { Backend, backendProxy, type BackendMethod } from './backend.ts';
+export { NodesFailedError } from './errors.ts';
+export { RouteTable, routeOf, keysOf, type Route, type Merge } from './routes.ts';
+export { Placement } from './placement.ts';
+export { splitByNode, mergeReplies, type Plan, type OnePlan, type EachPlan, type MergePlan, type Split } from './plan.ts';
+export type { BackendOptions, NodeOptions, NodeSpec, PlacementOptions, ReferenceParams, Hashing } from './config.ts';

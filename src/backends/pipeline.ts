@@ -8,14 +8,15 @@
  *   - runOnOneNode: a MULTI block on the one node all its keys live on (CrossNodeError before
  *     anything is sent when they live on several).
  */
-import { CommandQueue, pipelineProxy, type LoadableScript, type PipelineOf } from '../client/command-queue.js';
-import type { CommandSpec } from '../client/conventions.js';
-import { PipelineBase } from '../client/pipeline.js';
-import { CrossNodeError } from '../errors.js';
-import type { BackendCore } from './core.js';
-import { NodesFailedError } from './errors.js';
-import { commandName, mergeReplies, type Plan } from './plan.js';
-import { keysOf } from './routes.js';
+import { Buffer } from 'node:buffer';
+import { CommandQueue, pipelineProxy, type LoadableScript, type PipelineOf } from '../client/command-queue.ts';
+import type { CommandSpec } from '../client/conventions.ts';
+import { PipelineBase } from '../client/pipeline.ts';
+import { CrossNodeError } from '../errors.ts';
+import type { BackendCore } from './core.ts';
+import { NodesFailedError } from './errors.ts';
+import { commandName, mergeReplies, type Plan } from './plan.ts';
+import { keysOf } from './routes.ts';
 
 /** Where one part of a planned command went: which node group, which slot in it. */
 interface Part {
@@ -24,8 +25,10 @@ interface Part {
 }
 
 export class BackendPipelineBase extends CommandQueue {
-  constructor(readonly backend: BackendCore, transaction: boolean) {
+  readonly backend: BackendCore;
+  constructor(backend: BackendCore, transaction: boolean) {
     super(backend.builder, transaction);
+    this.backend = backend;
   }
 
   protected send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {

@@ -2,7 +2,8 @@
  * Keys (strings, numbers or raw bytes) to node indices on a continuum, and the order in which
  * other nodes stand in for a key's node (the next distinct owners going round the continuum).
  */
-import { Continuum, md5FirstWord } from '../hash/index.js';
+import { Buffer } from 'node:buffer';
+import { Continuum, md5FirstWord } from '../hash/index.ts';
 
 export class Placement {
   readonly continuum: Continuum;

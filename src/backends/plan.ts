@@ -3,10 +3,11 @@
  * differently. A plan is plain data, so a pipeline can group plans by node and send them in
  * batches, then combine the replies with the same rules.
  */
-import { commandName, type CommandSpec, type ReplyTransform } from '../client/conventions.js';
-import { CrossNodeError, RedisError } from '../errors.js';
-import type { Reply } from '../resp/decode.js';
-import type { Merge } from './routes.js';
+import { Buffer } from 'node:buffer';
+import { commandName, type CommandSpec, type ReplyTransform } from '../client/conventions.ts';
+import { CrossNodeError, RedisError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
+import type { Merge } from './routes.ts';
 
 /** One node runs the command. */
 export interface OnePlan {

@@ -5,10 +5,10 @@
  * node; a message is still delivered once, since it was published on one node only.
  */
 import { EventEmitter } from 'node:events';
-import { PubSub, warnHandlerFailed, type MessageHandler, type PubSubMessage, type PubSubOptions } from '../client/pubsub.js';
-import { MessageStream } from '../client/message-stream.js';
-import { ConnectionError } from '../errors.js';
-import type { BackendCore } from './core.js';
+import { PubSub, warnHandlerFailed, type MessageHandler, type PubSubMessage, type PubSubOptions } from '../client/pubsub.ts';
+import { MessageStream } from '../client/message-stream.ts';
+import { ConnectionError } from '../errors.ts';
+import type { BackendCore } from './core.ts';
 
 /** Index of the node a channel lives on: where its name hashes to, as a key would. */
 export function channelNode(backend: BackendCore, channel: unknown): number {
@@ -35,11 +35,15 @@ export class BackendPubSub extends EventEmitter {
   private readonly stream: MessageStream<PubSubMessage>;
   private closed = false;
 
+  private readonly backend: BackendCore;
+  private readonly options: PubSubOptions;
   constructor(
-    private readonly backend: BackendCore,
-    private readonly options: PubSubOptions = {},
+    backend: BackendCore,
+    options: PubSubOptions = {},
   ) {
     super();
+    this.backend = backend;
+    this.options = options;
     if (typeof options !== 'object' || options === null) throw new TypeError('pubsub: options must be an object');
     this.stream = new MessageStream<PubSubMessage>(options.maxBuffered ?? 10_000);
   }

@@ -6,13 +6,13 @@
  * undone on every node, then retried after `sleep` plus a little jitter, so rivals do not
  * keep colliding. Release and extend act on every node and only where the token is ours.
  */
-import type { ConstRedis } from '../client/const-redis.js';
+import type { ConstRedis } from '../client/const-redis.ts';
 import {
   EXTEND_SCRIPT, RELEASE_SCRIPT, acquireLoop, lockSeconds, lockSettings, runHolding,
   type AcquireOptions, type LockOptions, type LockSettings,
-} from '../client/lock.js';
-import { createScript, type Script } from '../client/script.js';
-import { LockError, TimeoutError } from '../errors.js';
+} from '../client/lock.ts';
+import { createScript, type Script } from '../client/script.ts';
+import { LockError, TimeoutError } from '../errors.ts';
 
 /** Redis expires keys with up to ~1 ms of error; clocks drift by a fraction of the TTL. */
 const DRIFT_FACTOR = 0.01;
@@ -53,11 +53,13 @@ export class Redlock {
   private readonly release_: Script;
   private readonly extend_: Script;
 
+  private readonly nodes: readonly ConstRedis[];
   constructor(
-    private readonly nodes: readonly ConstRedis[],
+    nodes: readonly ConstRedis[],
     name: string,
     options: LockOptions = {},
   ) {
+    this.nodes = nodes;
     const settings = lockSettings(name, options);
     this.settings = settings;
     this.name = settings.name;

@@ -24,14 +24,14 @@
  *   - rejects (`outcome: 'rejected'`) when no node applied it and all answered or were never
  *     sent it: it was applied nowhere, and the hints kept for it are withdrawn, so it never is.
  */
-import type { NodeClient } from '../client/node-client.js';
-import { ConnectionError, RedisError } from '../errors.js';
-import { validateArgs, type EncodedCommand } from '../resp/encode.js';
-import { NodesFailedError } from './errors.js';
-import type { NodeHealth } from './health.js';
-import { Hint, sendWrite, type HintStore } from './hints.js';
-import type { CopyWrite } from './plan.js';
-import { copyKeys } from './resync.js';
+import type { NodeClient } from '../client/node-client.ts';
+import { ConnectionError, RedisError } from '../errors.ts';
+import { validateArgs, type EncodedCommand } from '../resp/encode.ts';
+import { NodesFailedError } from './errors.ts';
+import type { NodeHealth } from './health.ts';
+import { Hint, sendWrite, type HintStore } from './hints.ts';
+import type { CopyWrite } from './plan.ts';
+import { copyKeys } from './resync.ts';
 
 /** One node's part in a write. */
 export type WriteOutcome =
@@ -84,7 +84,10 @@ export class Replicator {
   private inFlight = 0;
   private onSettled: Array<() => void> = [];
 
-  constructor(private readonly copy: ReplicaSet) {}
+  private readonly copy: ReplicaSet;
+  constructor(copy: ReplicaSet) {
+    this.copy = copy;
+  }
 
   /** Sends a write to every node; see the file comment for how it resolves. */
   replicate(write: CopyWrite): Promise<unknown[]> {

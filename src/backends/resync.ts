@@ -18,10 +18,11 @@
  * its own (replayHints); the node is then marked up in the same turn as the writes are let
  * through, so no write slips between the repair and the node's return.
  */
-import type { NodeClient } from '../client/node-client.js';
-import { RedisError } from '../errors.js';
-import type { NodeHealth } from './health.js';
-import { Hint, replayHints, type CopyFrom, type Exclusive, type HintStore } from './hints.js';
+import { Buffer } from 'node:buffer';
+import type { NodeClient } from '../client/node-client.ts';
+import { RedisError } from '../errors.ts';
+import type { NodeHealth } from './health.ts';
+import { Hint, replayHints, type CopyFrom, type Exclusive, type HintStore } from './hints.ts';
 
 export interface ResyncProgress {
   /** The node being repaired, and the node copied from. */
@@ -127,7 +128,11 @@ export class CopyRepair {
    */
   private readonly emptied: boolean[];
 
-  constructor(private readonly copy: RepairTarget, readonly hints: HintStore) {
+  private readonly copy: RepairTarget;
+  readonly hints: HintStore;
+  constructor(copy: RepairTarget, hints: HintStore) {
+    this.copy = copy;
+    this.hints = hints;
     this.identities = copy.clients.map(() => null);
     this.emptied = copy.clients.map(() => false);
     copy.clients.forEach((node, i) => {

@@ -4,22 +4,22 @@
  * Keys on several nodes are split per node when the server says the command allows it
  * (MGET, MSET, DEL...), and otherwise rejected before anything is sent.
  */
-import type { LoadableScript } from '../client/command-queue.js';
-import type { CommandSpec } from '../client/conventions.js';
-import { Lock, type LockOptions } from '../client/lock.js';
-import type { ScanIterOptions } from '../client/scan.js';
-import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.js';
-import type { Bulk, Key } from '../client/types.js';
-import type { BackendCommands } from '../client/commands.js';
-import { Backend, backendProxy, type BackendMethod } from './backend.js';
-import { backendConfig, type BackendOptions, type ReferenceParams } from './config.js';
-import { NodeHealth, isLoading, runGuarded } from './health.js';
-import { runGrouped, runOnOneNode, transactionNode } from './pipeline.js';
-import { crossNodeError, showKey, splitByNode, type Plan } from './plan.js';
-import { CrossNodeError } from '../errors.js';
-import type { Placement } from './placement.js';
-import { keysOf, type Route } from './routes.js';
-import { scanEvery } from './scan.js';
+import type { LoadableScript } from '../client/command-queue.ts';
+import type { CommandSpec } from '../client/conventions.ts';
+import { Lock, type LockOptions } from '../client/lock.ts';
+import type { ScanIterOptions } from '../client/scan.ts';
+import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.ts';
+import type { Bulk, Key } from '../client/types.ts';
+import type { BackendCommands } from '../client/commands.ts';
+import { Backend, backendProxy, type BackendMethod } from './backend.ts';
+import { backendConfig, type BackendOptions, type ReferenceParams } from './config.ts';
+import { NodeHealth, isLoading, runGuarded } from './health.ts';
+import { runGrouped, runOnOneNode, transactionNode } from './pipeline.ts';
+import { crossNodeError, showKey, splitByNode, type Plan } from './plan.ts';
+import { CrossNodeError } from '../errors.ts';
+import type { Placement } from './placement.ts';
+import { keysOf, type Route } from './routes.ts';
+import { scanEvery } from './scan.ts';
 
 /** How long a command waits for a node that is loading its data, without socket_timeout. */
 const LOADING_WAIT_MS = 10_000;

@@ -8,11 +8,11 @@
  * parse); a name missing from it (a module loaded later) costs one `COMMAND INFO` round trip
  * the first time. Everything is remembered per backend, so afterwards routing is a map lookup.
  */
-import { type CommandTable, keyPositions, type CommandInfo } from '../client/command-table.js';
-import type { CommandSpec } from '../client/conventions.js';
-import type { NodeClient } from '../client/node-client.js';
-import { ConnectionError, ReplyError } from '../errors.js';
-import type { Reply } from '../resp/decode.js';
+import { type CommandTable, keyPositions, type CommandInfo } from '../client/command-table.ts';
+import type { CommandSpec } from '../client/conventions.ts';
+import type { NodeClient } from '../client/node-client.ts';
+import { ConnectionError, ReplyError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
 
 /** How the replies of a read whose keys were split across nodes are combined. */
 export type Merge = 'ordered' | 'sum' | 'min' | 'max' | 'and' | 'or';
@@ -155,14 +155,19 @@ export class RouteTable {
   private readonly routes = new Map<string, Route>();
   private learned: Promise<void> | null = null;
 
+  private readonly table: CommandTable;
+  private readonly ask: AskAny;
   /**
    * @param table the command table the backend's builder shares: learned once, used by both
    * @param ask sends COMMAND to the first node that answers
    */
   constructor(
-    private readonly table: CommandTable,
-    private readonly ask: AskAny,
-  ) {}
+    table: CommandTable,
+    ask: AskAny,
+  ) {
+    this.table = table;
+    this.ask = ask;
+  }
 
   /** The route of a built command: synchronous once known. */
   routeFor(spec: CommandSpec): Route | Promise<Route> {

@@ -3,11 +3,11 @@
  * key lives on one node, so each is yielded once), or of one node of a RedisCopy (every node
  * holds every key), the first of the nodes it may read from whose first step answers.
  */
-import type { ConstRedis } from '../client/const-redis.js';
-import type { ScanIterOptions } from '../client/scan.js';
-import type { Bulk, Key } from '../client/types.js';
-import { ConnectionError } from '../errors.js';
-import { NodesFailedError } from './errors.js';
+import type { ConstRedis } from '../client/const-redis.ts';
+import type { ScanIterOptions } from '../client/scan.ts';
+import type { Bulk, Key } from '../client/types.ts';
+import { ConnectionError } from '../errors.ts';
+import { NodesFailedError } from './errors.ts';
 
 /** Every node's keys, node after node. */
 export function scanEvery(nodes: readonly ConstRedis[], options: ScanIterOptions = {}): AsyncGenerator<Bulk, void, undefined> {

@@ -4,9 +4,9 @@
  * write). The command carries the script's text, so a node that answers NOSCRIPT runs it with
  * EVAL instead (see ConstRedisBase.dispatch), without running it twice on the nodes that had it.
  */
-import type { CommandSpec } from '../client/conventions.js';
-import { createScript, type CommandRunner, type Script } from '../client/script.js';
-import type { BackendCore } from './core.js';
+import type { CommandSpec } from '../client/conventions.ts';
+import { createScript, type CommandRunner, type Script } from '../client/script.ts';
+import type { BackendCore } from './core.ts';
 
 export function createBackendScript(backend: BackendCore, lua: string): Script {
   if (typeof lua !== 'string' || lua === '') throw new TypeError('register_script: the script must be a non-empty string');

@@ -4,9 +4,9 @@
  * backends, so the layers below never depend on the cache. createCaches gives its backends a
  * facade configured by TIMEOUT, KEY_PREFIX and VERSION instead.
  */
-import { Backend } from '../backends/backend.js';
-import { ConstRedisBase } from '../client/const-redis.js';
-import { Cache } from './cache.js';
+import { Backend } from '../backends/backend.ts';
+import { ConstRedisBase } from '../client/const-redis.ts';
+import { Cache } from './cache.ts';
 
 declare module '../client/const-redis.js' {
   interface ConstRedisBase {

@@ -6,9 +6,10 @@
  * Writes and reads go through the backend, so on RedisCopy writes reach every node and reads
  * fail over, exactly as raw commands do; on RedisRing multi-key calls are grouped per node.
  */
-import { RedisError } from '../errors.js';
-import { checkTimeout, checkVersion, expiryMillis, resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './options.js';
-import { CacheTarget, type CacheBackend } from './target.js';
+import { Buffer } from 'node:buffer';
+import { RedisError } from '../errors.ts';
+import { checkTimeout, checkVersion, expiryMillis, resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './options.ts';
+import { CacheTarget, type CacheBackend } from './target.ts';
 
 /** Django's ValueError for incr/decr/incrVersion on a key that is not in the cache. */
 export class KeyNotFoundError extends RedisError {

@@ -10,9 +10,10 @@
  * namespace, on the keys written without one, never on the rest of the database. Values that are not strings are
  * stored with the cache's JSON serializer and come back as that JSON text.
  */
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { jsonSerializer } from './serializer.js';
-import { CacheTarget, type CacheBackend } from './target.js';
+import { jsonSerializer } from './serializer.ts';
+import { CacheTarget, type CacheBackend } from './target.ts';
 
 export interface KeyvStoreOptions {
   /** Namespace to start with (Keyv overwrites it with its own). */

@@ -2,8 +2,8 @@
  * The cache facade's options (Django's TIMEOUT, KEY_PREFIX, VERSION, KEY_FUNCTION), checked
  * once, and the timeout arithmetic every write shares.
  */
-import { suggestion } from '../util/did-you-mean.js';
-import { checkSerializer, jsonSerializer, type Serializer } from './serializer.js';
+import { suggestion } from '../util/did-you-mean.ts';
+import { checkSerializer, jsonSerializer, type Serializer } from './serializer.ts';
 
 /** Django's default key function: `prefix:version:key`. */
 export type KeyFunction = (key: string, keyPrefix: string, version: number) => string;

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * How the cache facade turns values into the strings Redis stores, and back.
  *

@@ -5,9 +5,9 @@
  * nodes. This module hides both differences from the facade.
  */
 
-import { NodesFailedError } from '../backends/errors.js';
-import { Connection } from '../connection/connection.js';
-import { ReplyError } from '../errors.js';
+import { NodesFailedError } from '../backends/errors.ts';
+import { Connection } from '../connection/connection.ts';
+import { ReplyError } from '../errors.ts';
 
 type CommandFn = (...args: unknown[]) => Promise<unknown>;
 

@@ -2,7 +2,7 @@
  * The command line, read into what to connect to and what to do. Options come before the
  * command; everything from the command on is passed to Redis as written.
  */
-import { suggestion } from '../util/did-you-mean.js';
+import { suggestion } from '../util/did-you-mean.ts';
 
 export type Target =
   | { kind: 'alias'; alias: string | null; config: string | null }

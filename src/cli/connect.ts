@@ -3,16 +3,16 @@
  * the command line. A reply may take --timeout seconds, so a hung server ends the command
  * with an error instead of hanging it.
  */
-import { RedisCopy, RedisRing } from '../backends/index.js';
-import type { CacheBackend } from '../cache/target.js';
-import { ConstRedis } from '../client/const-redis.js';
-import { redactUrl, type ClientOptions } from '../connection/options.js';
-import { createCaches, type CacheConfig, type CachesConfig } from '../config/caches.js';
-import { cachesFromEnv, CACHES_ENV, readCachesFile } from '../config/load.js';
-import { parseLocation } from '../config/location.js';
-import { ConfigError } from '../errors.js';
-import { suggestion } from '../util/did-you-mean.js';
-import type { CliArgs } from './args.js';
+import { RedisCopy, RedisRing } from '../backends/index.ts';
+import type { CacheBackend } from '../cache/target.ts';
+import { ConstRedis } from '../client/const-redis.ts';
+import { redactUrl, type ClientOptions } from '../connection/options.ts';
+import { createCaches, type CacheConfig, type CachesConfig } from '../config/caches.ts';
+import { cachesFromEnv, CACHES_ENV, readCachesFile } from '../config/load.ts';
+import { parseLocation } from '../config/location.ts';
+import { ConfigError } from '../errors.ts';
+import { suggestion } from '../util/did-you-mean.ts';
+import type { CliArgs } from './args.ts';
 
 /** A backend and a name for it in messages. */
 export interface Connected {

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * Replies as text for people (in the manner of redis-cli) or as JSON for programs.
  */

@@ -2,10 +2,10 @@
  * What operators ask of a group of servers: where a key lives and why, and how the keys and
  * memory spread over the nodes.
  */
-import { Backend } from '../backends/backend.js';
-import type { CacheBackend } from '../cache/target.js';
-import type { ConstRedis } from '../client/const-redis.js';
-import type { Continuum } from '../hash/index.js';
+import { Backend } from '../backends/backend.ts';
+import type { CacheBackend } from '../cache/target.ts';
+import type { ConstRedis } from '../client/const-redis.ts';
+import type { Continuum } from '../hash/index.ts';
 
 export interface KeyHolder {
   node: string;

@@ -4,11 +4,11 @@
  * Exit status: 0 done, 1 the command failed (server or connection), 2 bad usage or configuration.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
-import { parseArgs, UsageError, USAGE, type CliArgs } from './args.js';
-import { connect, type Connected } from './connect.js';
-import { formatReply, table, toJson } from './format.js';
-import { stats, whichNode, type Stats, type WhichNode } from './inspect.js';
+import { ConfigError } from '../errors.ts';
+import { parseArgs, UsageError, USAGE, type CliArgs } from './args.ts';
+import { connect, type Connected } from './connect.ts';
+import { formatReply, table, toJson } from './format.ts';
+import { stats, whichNode, type Stats, type WhichNode } from './inspect.ts';
 
 interface Output {
   out: (text: string) => void;

@@ -10,11 +10,11 @@
  *   - the connection-state rule: commands that change what a connection answers carry why they
  *     need a connection of their own (`exclusive`), and the shared connection refuses them.
  */
-import { CommandTable, type CommandInfo } from './command-table.js';
-import type { Reply } from '../resp/decode.js';
-import { blockingTimeout, commandName, conventionFor, flat, type CommandSpec } from './conventions.js';
-import { parseMethodName, type MethodName } from './method-name.js';
-import type { ResponseCallback } from './types.js';
+import { CommandTable, type CommandInfo } from './command-table.ts';
+import type { Reply } from '../resp/decode.ts';
+import { blockingTimeout, commandName, conventionFor, flat, type CommandSpec } from './conventions.ts';
+import { parseMethodName, type MethodName } from './method-name.ts';
+import type { ResponseCallback } from './types.ts';
 
 const TRANSACTION = 'use transaction(fn, ...keys): it WATCHes on a connection of its own';
 const PIPELINE = 'use pipeline() or transaction()';

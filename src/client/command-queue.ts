@@ -3,11 +3,11 @@
  * CommandBuilder as direct calls, raw commands, scripts to load before sending, the refusal of
  * commands that need a connection of their own, and the Proxy that makes any name a command.
  */
-import { validateArgs } from '../resp/encode.js';
-import { commandProxy } from '../util/proxy.js';
-import type { CommandBuilder } from './command-builder.js';
-import { commandName, type CommandSpec } from './conventions.js';
-import type { ReferenceCommands } from './types.js';
+import { validateArgs } from '../resp/encode.ts';
+import { commandProxy } from '../util/proxy.ts';
+import type { CommandBuilder } from './command-builder.ts';
+import { commandName, type CommandSpec } from './conventions.ts';
+import type { ReferenceCommands } from './types.ts';
 
 export interface ExecOptions {
   /**
@@ -38,11 +38,16 @@ export abstract class CommandQueue {
   /** The Proxy around this queue (set by pipelineProxy): what chained calls return. */
   protected proxy: unknown = this;
 
+  /** The owner's builder: a command queued here is built exactly as a direct call's. */
+  protected readonly builder: CommandBuilder;
+  readonly transaction: boolean;
   constructor(
-    /** The owner's builder: a command queued here is built exactly as a direct call's. */
-    protected readonly builder: CommandBuilder,
-    readonly transaction: boolean,
-  ) {}
+    builder: CommandBuilder,
+    transaction: boolean,
+  ) {
+    this.builder = builder;
+    this.transaction = transaction;
+  }
 
   /** Sends the checked commands (scripts loaded first where needed); one result per command. */
   protected abstract send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]>;

@@ -8,8 +8,8 @@
  * server's COMMAND reply. The rest turns a row back into that reply and lets parseCommandInfo
  * read it, so a command described here is exactly what the live table would have given.
  */
-import type { Reply } from '../resp/decode.js';
-import { parseCommandInfo, type CommandInfo } from './command-table.js';
+import type { Reply } from '../resp/decode.ts';
+import { parseCommandInfo, type CommandInfo } from './command-table.ts';
 
 /**
  * One key spec: [flags, begin_search, find_keys]. Flags are space-separated; begin_search is

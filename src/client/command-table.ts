@@ -4,8 +4,9 @@
  * response policy tips. Learned from the server, so module commands and commands newer than
  * this library are understood as well as built-in ones.
  */
-import { ReplyError } from '../errors.js';
-import type { Reply } from '../resp/decode.js';
+import { Buffer } from 'node:buffer';
+import { ReplyError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
 
 export interface BeginSearch {
   type: 'index' | 'keyword' | 'unknown';
@@ -194,10 +195,15 @@ export class CommandTable {
   /** Set once the full COMMAND reply is known: a name not in it is not asked for again. */
   private complete = false;
 
+  private readonly fetch: CommandInfoFetcher;
+  private readonly fallback: (name: string) => CommandInfo | null;
   constructor(
-    private readonly fetch: CommandInfoFetcher,
-    private readonly fallback: (name: string) => CommandInfo | null = () => null,
-  ) {}
+    fetch: CommandInfoFetcher,
+    fallback: (name: string) => CommandInfo | null = () => null,
+  ) {
+    this.fetch = fetch;
+    this.fallback = fallback;
+  }
 
   /** Synchronous view of what is already known: undefined when it must be fetched. */
   peek(name: string): CommandInfo | null | undefined {

@@ -4,8 +4,8 @@
  * Declared methods, unlike the index signature every client also has, are seen by
  * noUncheckedIndexedAccess and noPropertyAccessFromIndexSignature as always there.
  */
-import type { CoreCommands, KeylessCommandName, WriteCommandName } from './commands.generated.js';
-import type { Bulk, ReferenceCommands } from './types.js';
+import type { CoreCommands, KeylessCommandName, WriteCommandName } from './commands.generated.ts';
+import type { Bulk, ReferenceCommands } from './types.ts';
 
 /** Every command as a method of one server's client; S is what a bulk reply becomes. */
 export type RedisCommands<S extends Bulk = string> = ReferenceCommands<S> & Omit<CoreCommands, keyof ReferenceCommands>;

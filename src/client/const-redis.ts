@@ -2,26 +2,27 @@
  * ConstRedis: the client for one server. Any method name is a command (through a Proxy), with
  * the reference's argument conventions and reply shapes where it documents them.
  */
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { Connection, type Settle } from '../connection/connection.js';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.js';
-import { ConnectionError, ReplyError } from '../errors.js';
-import type { Reply } from '../resp/decode.js';
-import type { EncodedCommand } from '../resp/encode.js';
-import { commandProxy } from '../util/proxy.js';
-import { CommandBuilder } from './command-builder.js';
-import { fallbackCommandInfo } from './command-specs.js';
-import { CommandTable, type CommandInfo } from './command-table.js';
-import { commandName, type CommandSpec } from './conventions.js';
-import type { NodeClient } from './node-client.js';
-import type { RedisCommands } from './commands.js';
-import type { Bulk, CommandMethod, Key, ResponseCallback } from './types.js';
-import { Lock, type LockOptions } from './lock.js';
-import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
-import { PubSub, type PubSubOptions } from './pubsub.js';
-import { hscanIter, scanIter, sscanIter, zscanIter, type ScanIterOptions } from './scan.js';
-import { createScript, type Script } from './script.js';
-import { runTransaction, type TransactionFunction, type TransactionOptions } from './transaction.js';
+import { Connection, type Settle } from '../connection/connection.ts';
+import { resolveOptions, type ClientOptions, type ResolvedOptions } from '../connection/options.ts';
+import { ConnectionError, ReplyError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
+import type { EncodedCommand } from '../resp/encode.ts';
+import { commandProxy } from '../util/proxy.ts';
+import { CommandBuilder } from './command-builder.ts';
+import { fallbackCommandInfo } from './command-specs.ts';
+import { CommandTable, type CommandInfo } from './command-table.ts';
+import { commandName, type CommandSpec } from './conventions.ts';
+import type { NodeClient } from './node-client.ts';
+import type { RedisCommands } from './commands.ts';
+import type { Bulk, CommandMethod, Key, ResponseCallback } from './types.ts';
+import { Lock, type LockOptions } from './lock.ts';
+import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.ts';
+import { PubSub, type PubSubOptions } from './pubsub.ts';
+import { hscanIter, scanIter, sscanIter, zscanIter, type ScanIterOptions } from './scan.ts';
+import { createScript, type Script } from './script.ts';
+import { runTransaction, type TransactionFunction, type TransactionOptions } from './transaction.ts';
 
 /** A command that goes on the shared connection as it is: not blocking, not refused there, no script text to fall back to. */
 function isPlain(spec: CommandSpec): boolean {

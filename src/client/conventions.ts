@@ -6,12 +6,12 @@
  * alone: every command not listed here still works, with its arguments sent as given and its
  * reply returned as Redis sends it.
  */
-import type { Reply } from '../resp/decode.js';
-import { isPlainObject } from '../util/options.js';
+import type { Reply } from '../resp/decode.ts';
+import { isPlainObject } from '../util/options.ts';
 import {
   okToTrue, parseClientList, parseDebugObject, parseInfo, parseScan, parseSlowlog, text,
   toBoolean, toFloat, toObject, toScorePairs,
-} from './replies.js';
+} from './replies.ts';
 
 export type ReplyTransform = (reply: Reply) => unknown;
 

@@ -3,9 +3,10 @@
  * released and extended by scripts that act only while the key still holds our token, so a
  * holder whose lock expired cannot release or extend the next holder's.
  */
-import { LockError } from '../errors.js';
-import type { Reply } from '../resp/decode.js';
-import { createScript, type CommandRunner, type Script } from './script.js';
+import { Buffer } from 'node:buffer';
+import { LockError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
+import { createScript, type CommandRunner, type Script } from './script.ts';
 
 /**
  * 16 random bytes as hex, from Web Crypto: present in every runtime the library runs on, and,

@@ -9,7 +9,10 @@ export class MessageStream<T> {
   private iterating = 0;
   private ended = false;
 
-  constructor(private readonly maxBuffered: number) {}
+  private readonly maxBuffered: number;
+  constructor(maxBuffered: number) {
+    this.maxBuffered = maxBuffered;
+  }
 
   push(message: T): void {
     if (this.iterating === 0 || this.ended) return;

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * Method names → command words: `zadd` → ZADD, `client_getname` / `clientGetname` →
  * CLIENT GETNAME, `getBuffer` → GET with a Buffer reply. Names with a dot or a space

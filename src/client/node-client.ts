@@ -2,11 +2,11 @@
  * What pipelines, transactions, pub/sub, scripts and locks need of a client for one server.
  * They depend on this shape, not on ConstRedis itself, which creates them.
  */
-import type { Connection, Settle } from '../connection/connection.js';
-import type { ResolvedOptions } from '../connection/options.js';
-import type { CommandBuilder } from './command-builder.js';
-import type { EncodedCommand } from '../resp/encode.js';
-import type { CommandSpec } from './conventions.js';
+import type { Connection, Settle } from '../connection/connection.ts';
+import type { ResolvedOptions } from '../connection/options.ts';
+import type { CommandBuilder } from './command-builder.ts';
+import type { EncodedCommand } from '../resp/encode.ts';
+import type { CommandSpec } from './conventions.ts';
 
 export interface NodeClient {
   readonly options: ResolvedOptions;

@@ -3,14 +3,15 @@
  * conventions and reply shapes apply), sent in one batch, answered in order. With
  * `transaction` the batch is wrapped in MULTI / EXEC and runs atomically.
  */
-import type { Connection } from '../connection/connection.js';
-import { ReplyError, WatchError } from '../errors.js';
-import type { Reply } from '../resp/decode.js';
-import { CommandQueue, pipelineProxy, type LoadableScript, type PipelineOf } from './command-queue.js';
-import { commandName, type CommandSpec } from './conventions.js';
-import type { NodeClient } from './node-client.js';
+import { Buffer } from 'node:buffer';
+import type { Connection } from '../connection/connection.ts';
+import { ReplyError, WatchError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
+import { CommandQueue, pipelineProxy, type LoadableScript, type PipelineOf } from './command-queue.ts';
+import { commandName, type CommandSpec } from './conventions.ts';
+import type { NodeClient } from './node-client.ts';
 
-export { pipelineProxy, type ExecOptions, type LoadableScript, type PipelineOf } from './command-queue.js';
+export { pipelineProxy, type ExecOptions, type LoadableScript, type PipelineOf } from './command-queue.ts';
 
 export interface PipelineOptions {
   /** Wrap the commands in MULTI / EXEC (default true, as in the reference). */
@@ -27,15 +28,21 @@ export interface PipelineOptions {
 export type SpecCheck = (spec: CommandSpec) => void | Promise<void>;
 
 export class PipelineBase extends CommandQueue {
+  readonly client: NodeClient;
+  /** A connection of its own (a watched transaction), else the client's shared one. */
+  protected readonly connection: Connection | null;
+  /** Run on every command at exec(), before anything is sent. */
+  protected readonly checkSpec: SpecCheck | null;
   constructor(
-    readonly client: NodeClient,
+    client: NodeClient,
     transaction: boolean,
-    /** A connection of its own (a watched transaction), else the client's shared one. */
-    protected readonly connection: Connection | null = null,
-    /** Run on every command at exec(), before anything is sent. */
-    protected readonly checkSpec: SpecCheck | null = null,
+    connection: Connection | null = null,
+    checkSpec: SpecCheck | null = null,
   ) {
     super(client.builder, transaction);
+    this.client = client;
+    this.connection = connection;
+    this.checkSpec = checkSpec;
   }
 
   protected async send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {

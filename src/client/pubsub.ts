@@ -7,13 +7,14 @@
  * command but its last, which answers the command itself. Messages answer no command and are
  * always taken by the handler.
  */
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import type { Connection } from '../connection/connection.js';
-import { ConnectionError } from '../errors.js';
-import type { Reply } from '../resp/decode.js';
-import type { NodeClient } from './node-client.js';
-import { MessageStream } from './message-stream.js';
-import { text } from './replies.js';
+import type { Connection } from '../connection/connection.ts';
+import { ConnectionError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
+import type { NodeClient } from './node-client.ts';
+import { MessageStream } from './message-stream.ts';
+import { text } from './replies.ts';
 
 export interface PubSubMessage {
   type: 'message' | 'pmessage';

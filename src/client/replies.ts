@@ -2,7 +2,8 @@
  * Reply shapes the reference documents: booleans, objects, (member, score) pairs, dates and
  * parsed INFO / CLIENT LIST / SLOWLOG / DEBUG OBJECT texts.
  */
-import type { Reply } from '../resp/decode.js';
+import { Buffer } from 'node:buffer';
+import type { Reply } from '../resp/decode.ts';
 
 /** A reply element as text (bulk strings may be Buffers in buffers mode). */
 export function text(r: unknown): string {

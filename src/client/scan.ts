@@ -3,7 +3,7 @@
  * and end when the server hands it back as 0. As SCAN guarantees, an element present for the
  * whole walk is yielded at least once; one added or removed meanwhile may or may not be.
  */
-import type { Bulk, Key } from './types.js';
+import type { Bulk, Key } from './types.ts';
 
 export interface ScanIterOptions {
   /** Glob-style pattern the names must match. */

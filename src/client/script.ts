@@ -4,10 +4,11 @@
  * FLUSH, a new node), loads the script and runs it again. Queued on a pipeline, the pipeline
  * loads it before its batch is sent.
  */
-import { ReplyError } from '../errors.js';
-import { sha1Hex } from '../hash/sha1.js';
-import type { Reply } from '../resp/decode.js';
-import type { LoadableScript } from './command-queue.js';
+import { Buffer } from 'node:buffer';
+import { ReplyError } from '../errors.ts';
+import { sha1Hex } from '../hash/sha1.ts';
+import type { Reply } from '../resp/decode.ts';
+import type { LoadableScript } from './command-queue.ts';
 
 /** Anything that runs commands by method name: a ConstRedis, or a backend. */
 export interface CommandRunner {

@@ -5,15 +5,15 @@
  * writes after `multi()`; EXEC runs them, and a WatchError (a watched key changed) runs the
  * whole function again, a bounded number of times.
  */
-import type { Connection } from '../connection/connection.js';
-import { WatchError } from '../errors.js';
-import { validateArgs } from '../resp/encode.js';
-import { isPlainObject } from '../util/options.js';
-import { commandProxy } from '../util/proxy.js';
-import { commandName, type CommandSpec } from './conventions.js';
-import type { NodeClient } from './node-client.js';
-import { pipelineProxy, PipelineBase, sendSpec, type Pipeline, type SpecCheck } from './pipeline.js';
-import type { CommandMethod, Key, ReferenceCommands } from './types.js';
+import type { Connection } from '../connection/connection.ts';
+import { WatchError } from '../errors.ts';
+import { validateArgs } from '../resp/encode.ts';
+import { isPlainObject } from '../util/options.ts';
+import { commandProxy } from '../util/proxy.ts';
+import { commandName, type CommandSpec } from './conventions.ts';
+import type { NodeClient } from './node-client.ts';
+import { pipelineProxy, PipelineBase, sendSpec, type Pipeline, type SpecCheck } from './pipeline.ts';
+import type { CommandMethod, Key, ReferenceCommands } from './types.ts';
 
 export interface TransactionOptions {
   /** Resolve to what `fn` returned instead of the EXEC replies (redis-py's value_from_callable). */
@@ -48,12 +48,21 @@ export class WatchedPipelineBase {
   /** Commands run at once whose names are still being resolved against the server. */
   private readonly resolving = new Set<Promise<CommandSpec>>();
 
+  readonly client: NodeClient;
+  private readonly conn: Connection;
+  private readonly checkSpec: SpecCheck | null;
+  private readonly execBlock: ExecBlock | null;
   constructor(
-    readonly client: NodeClient,
-    private readonly conn: Connection,
-    private readonly checkSpec: SpecCheck | null = null,
-    private readonly execBlock: ExecBlock | null = null,
-  ) {}
+    client: NodeClient,
+    conn: Connection,
+    checkSpec: SpecCheck | null = null,
+    execBlock: ExecBlock | null = null,
+  ) {
+    this.client = client;
+    this.conn = conn;
+    this.checkSpec = checkSpec;
+    this.execBlock = execBlock;
+  }
 
   /**
    * Before multi(): runs a command now on the watched connection. After it: queues the command

@@ -4,9 +4,10 @@
  * parameters are typed as positions or keywords; every other parameter the reference names is
  * accepted as a keyword too (conventions.ts), though typed by position only.
  */
-import type { CommandArg } from '../resp/encode.js';
-import type { Reply } from '../resp/decode.js';
-import type { InfoValue, SlowlogEntry } from './replies.js';
+import { Buffer } from 'node:buffer';
+import type { CommandArg } from '../resp/encode.ts';
+import type { Reply } from '../resp/decode.ts';
+import type { InfoValue, SlowlogEntry } from './replies.ts';
 
 /**
  * A reply shape set with `set_response_callback(command, callback)`: called with the command's

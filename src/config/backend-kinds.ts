@@ -2,13 +2,13 @@
  * The BACKEND names a CACHES entry may use, and how each kind is built from its LOCATION and
  * parameters. Long names are the reference's (`redisdb.backends.RedisRing`); short names work too.
  */
-import { RedisCopy, RedisRing, type ReferenceParams } from '../backends/index.js';
-import { ConstRedis } from '../client/const-redis.js';
-import type { ClientOptions } from '../connection/options.js';
-import type { CacheBackend } from '../cache/target.js';
-import { ConfigError } from '../errors.js';
-import { suggestion } from '../util/did-you-mean.js';
-import { parseLocation } from './location.js';
+import { RedisCopy, RedisRing, type ReferenceParams } from '../backends/index.ts';
+import { ConstRedis } from '../client/const-redis.ts';
+import type { ClientOptions } from '../connection/options.ts';
+import type { CacheBackend } from '../cache/target.ts';
+import { ConfigError } from '../errors.ts';
+import { suggestion } from '../util/did-you-mean.ts';
+import { parseLocation } from './location.ts';
 
 export interface BackendParams {
   DB?: number;

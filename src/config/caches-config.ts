@@ -1,5 +1,5 @@
 /** The shape of Django's CACHES setting, as createCaches, REDISDB_CACHES and JSON files give it. */
-import type { KeyFunction } from '../cache/index.js';
+import type { KeyFunction } from '../cache/index.ts';
 
 /** One alias of CACHES, as in Django's settings (and the reference's Configuration). */
 export interface CacheConfig {

@@ -3,21 +3,21 @@
  * backend per alias. Every alias is checked before any backend is made, so a wrong setting
  * opens no connection; each error names the alias and the key that is wrong.
  */
-import { Cache, type KeyFunction } from '../cache/index.js';
-import type { CacheBackend } from '../cache/target.js';
-import type { RedisCopyBase, RedisRingBase } from '../backends/index.js';
-import type { ConstRedisBase } from '../client/const-redis.js';
-import { CLIENT_OPTION_NAMES } from '../connection/options.js';
-import { ConfigError } from '../errors.js';
-import { suggestion } from '../util/did-you-mean.js';
-import { isPlainObject } from '../util/options.js';
-import { NOT_COMMANDS } from '../util/proxy.js';
-import { backendKind, type BackendKind } from './backend-kinds.js';
-import type { CachesConfig } from './caches-config.js';
-import { cachesFromEnv } from './load.js';
-import { locationList, parseLocation } from './location.js';
+import { Cache, type KeyFunction } from '../cache/index.ts';
+import type { CacheBackend } from '../cache/target.ts';
+import type { RedisCopyBase, RedisRingBase } from '../backends/index.ts';
+import type { ConstRedisBase } from '../client/const-redis.ts';
+import { CLIENT_OPTION_NAMES } from '../connection/options.ts';
+import { ConfigError } from '../errors.ts';
+import { suggestion } from '../util/did-you-mean.ts';
+import { isPlainObject } from '../util/options.ts';
+import { NOT_COMMANDS } from '../util/proxy.ts';
+import { backendKind, type BackendKind } from './backend-kinds.ts';
+import type { CachesConfig } from './caches-config.ts';
+import { cachesFromEnv } from './load.ts';
+import { locationList, parseLocation } from './location.ts';
 
-export type { CacheConfig, CachesConfig } from './caches-config.js';
+export type { CacheConfig, CachesConfig } from './caches-config.ts';
 
 /** Any command by method name, as the backends run them. */
 type CommandFn = (...args: unknown[]) => Promise<unknown>;

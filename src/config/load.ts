@@ -3,8 +3,8 @@
  * (JSON itself, or the path of a JSON file), so a deployment changes servers without a build.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
-import type { CachesConfig } from './caches-config.js';
+import { ConfigError } from '../errors.ts';
+import type { CachesConfig } from './caches-config.ts';
 
 export const CACHES_ENV = 'REDISDB_CACHES';
 

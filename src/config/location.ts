@@ -2,9 +2,9 @@
  * One LOCATION entry → client options: 'host:port', '[ipv6]:port', '/path/to.sock', or a
  * redis://, rediss:// or unix:// URL. Errors are ConfigErrors that say where the entry is.
  */
-import { parseAddress } from '../connection/address.js';
-import { redactUrl, type ClientOptions } from '../connection/options.js';
-import { ConfigError } from '../errors.js';
+import { parseAddress } from '../connection/address.ts';
+import { redactUrl, type ClientOptions } from '../connection/options.ts';
+import { ConfigError } from '../errors.ts';
 
 export function parseLocation(entry: unknown, where: string): ClientOptions {
   if (typeof entry !== 'string') {

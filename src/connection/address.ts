@@ -3,8 +3,8 @@
  * redis://, rediss:// or unix:// URL. Shared by LOCATION lists and backend node lists, so both
  * accept the same forms and explain a wrong one the same way.
  */
-import { ConfigError } from '../errors.js';
-import { parseRedisUrl, redactUrl, urlErrorPrefix, type ClientOptions } from './options.js';
+import { ConfigError } from '../errors.ts';
+import { parseRedisUrl, redactUrl, urlErrorPrefix, type ClientOptions } from './options.ts';
 
 const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 

@@ -5,14 +5,15 @@
  * Commands issued in one tick are written together. Replies are matched to commands in order,
  * so anything that could desynchronise the two (a timeout, a protocol error) resets the socket.
  */
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { inspect } from 'node:util';
-import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError, unsent } from '../errors.js';
-import { Decoder, type Reply } from '../resp/decode.js';
-import { RequestWriter, validateArgs, type EncodedCommand } from '../resp/encode.js';
-import { addressOf, type ResolvedOptions } from './options.js';
-import { Queue } from './queue.js';
+import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError, unsent } from '../errors.ts';
+import { Decoder, type Reply } from '../resp/decode.ts';
+import { RequestWriter, validateArgs, type EncodedCommand } from '../resp/encode.ts';
+import { addressOf, type ResolvedOptions } from './options.ts';
+import { Queue } from './queue.ts';
 
 // node:tls (and the crypto it pulls in) is half the cost of importing this library; only
 // TLS connections load it, when the first one opens. A dynamic import works in ES modules and

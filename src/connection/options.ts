@@ -3,10 +3,11 @@
  * them) and camelCase names (times in milliseconds, as JavaScript takes them), resolved into
  * one shape with milliseconds.
  */
+import { Buffer } from 'node:buffer';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
-import { ConfigError } from '../errors.js';
-import { suggestion } from '../util/did-you-mean.js';
+import { ConfigError } from '../errors.ts';
+import { suggestion } from '../util/did-you-mean.ts';
 
 export interface TlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;

@@ -19,8 +19,8 @@
  * default, as twemproxy does, or to md5("") as libmemcached does.
  */
 
-import { hashTagSpan, validateHashTag } from './hash-tag.js';
-import { md5Words, md5WordsOfRange } from './md5.js';
+import { hashTagSpan, validateHashTag } from './hash-tag.ts';
+import { md5Words, md5WordsOfRange } from './md5.ts';
 
 export type DistributionMode = 'ketama' | 'hash_ring';
 

@@ -6,8 +6,9 @@
  * body has not fully arrived. A bulk body is copied once, when its last byte arrives, so a
  * declared length far beyond the data never allocates ahead of the bytes actually received.
  */
+import { Buffer } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
-import { ProtocolError, ReplyError } from '../errors.js';
+import { ProtocolError, ReplyError } from '../errors.ts';
 
 /** A decoded reply. Error replies nested in arrays (EXEC, pipelines) stay as ReplyError values. */
 export type Reply = string | number | bigint | Buffer | null | ReplyError | Reply[];

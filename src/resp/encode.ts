@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * RESP2 request encoding: a command is an array of bulk strings.
  *

@@ -3,7 +3,7 @@
  * a class instance), and which of an option's two spellings (snake_case as in the reference,
  * camelCase) was given.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors.ts';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 // Nothing here connects: construction validates and builds clients lazily.
 describe('backend configuration', () => {

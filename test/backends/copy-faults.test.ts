@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { RedisCopy } from '../../src/backends/index.js';
-import { assertConverged } from '../helpers/converge.js';
-import { DOORS, Tally, outcomeOf } from '../helpers/copy-doors.js';
-import { useCopyFixture } from '../helpers/copy-fixture.js';
-import { eventually } from '../helpers/wait.js';
+import { RedisCopy } from '../../src/backends/index.ts';
+import { assertConverged } from '../helpers/converge.ts';
+import { DOORS, Tally, outcomeOf } from '../helpers/copy-doors.ts';
+import { useCopyFixture } from '../helpers/copy-fixture.ts';
+import { eventually } from '../helpers/wait.ts';
 
 describe('RedisCopy: every door under every fault', () => {
   // Two Copy nodes behind fault proxies, and a spare primary for the READONLY fault.

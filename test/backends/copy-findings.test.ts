@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RedisCopy } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { assertConverged } from '../helpers/converge.js';
-import { DOORS } from '../helpers/copy-doors.js';
-import { useCopyFixture } from '../helpers/copy-fixture.js';
-import { eventually } from '../helpers/wait.js';
+import { RedisCopy } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { assertConverged } from '../helpers/converge.ts';
+import { DOORS } from '../helpers/copy-doors.ts';
+import { useCopyFixture } from '../helpers/copy-fixture.ts';
+import { eventually } from '../helpers/wait.ts';
 
 describe('RedisCopy findings', () => {
   const fx = useCopyFixture(2, 2, ['--enable-debug-command', 'local']);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { brokenPromises, runJepsen } from '../helpers/copy-jepsen.js';
+import { brokenPromises, runJepsen } from '../helpers/copy-jepsen.ts';
 
 describe('RedisCopy, randomized', () => {
   const seed = Number(process.env['REDISDB_SEED'] ?? Math.floor(Math.random() * 2 ** 31));

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RedisCopy } from '../../src/backends/index.js';
-import { assertConverged } from '../helpers/converge.js';
-import { useCopyFixture } from '../helpers/copy-fixture.js';
-import { eventually } from '../helpers/wait.js';
+import type { RedisCopy } from '../../src/backends/index.ts';
+import { assertConverged } from '../helpers/converge.ts';
+import { useCopyFixture } from '../helpers/copy-fixture.ts';
+import { eventually } from '../helpers/wait.ts';
 
 describe('RedisCopy repair source', () => {
   const fx = useCopyFixture(3);

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { NodesFailedError, RedisCopy } from '../../src/backends/index.js';
-import { ConnectionError, ReplyError } from '../../src/errors.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
-import { eventually } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { NodesFailedError, RedisCopy } from '../../src/backends/index.ts';
+import { ConnectionError, ReplyError } from '../../src/errors.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 describe('RedisCopy on two servers', () => {
   const servers = useServers(2);

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useServers } from '../helpers/servers.js';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('one way to build and route a command', () => {
   const servers = useServers(3);

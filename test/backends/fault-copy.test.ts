@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { RedisCopy } from '../../src/backends/index.js';
-import { WriteQuorumError } from '../../src/backends/replicate.js';
-import type { ResyncProgress } from '../../src/backends/resync.js';
-import { ConfigError, NodeDownError } from '../../src/errors.js';
-import { FaultProxy } from '../helpers/fault-proxy.js';
-import { useServers } from '../helpers/servers.js';
-import { eventually } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { RedisCopy } from '../../src/backends/index.ts';
+import { WriteQuorumError } from '../../src/backends/replicate.ts';
+import type { ResyncProgress } from '../../src/backends/resync.ts';
+import { ConfigError, NodeDownError } from '../../src/errors.ts';
+import { FaultProxy } from '../helpers/fault-proxy.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 describe('RedisCopy repair and quorum', () => {
   const servers = useServers(3);

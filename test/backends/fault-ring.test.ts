@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { RedisRing } from '../../src/backends/index.js';
-import { ConfigError, ConnectionError, NodeDownError } from '../../src/errors.js';
-import { perTest } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
-import { eventually } from '../helpers/wait.js';
+import { RedisRing } from '../../src/backends/index.ts';
+import { ConfigError, ConnectionError, NodeDownError } from '../../src/errors.ts';
+import { perTest } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 function keysOn(ring: RedisRing, node: number, count: number, prefix: string): string[] {
   const keys: string[] = [];

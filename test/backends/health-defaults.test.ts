@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { ConnectionError } from '../../src/errors.js';
-import { assertConverged } from '../helpers/converge.js';
-import { useServers } from '../helpers/servers.js';
-import { eventually } from '../helpers/wait.js';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { ConnectionError } from '../../src/errors.ts';
+import { assertConverged } from '../helpers/converge.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 describe('backends with default options', () => {
   const servers = useServers(2);

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.js';
-import { useClients } from '../helpers/clients.js';
-import { apart } from '../helpers/keys.js';
-import { useServers } from '../helpers/servers.js';
-import { eventually } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.ts';
+import { useClients } from '../helpers/clients.ts';
+import { apart } from '../helpers/keys.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 async function commandCalls(node: ConstRedis, command: string): Promise<number> {
   const stats = (await node.info('commandstats'))[`cmdstat_${command}`] as Record<string, number> | undefined;

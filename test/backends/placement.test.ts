@@ -3,11 +3,12 @@
  * vectors produced by independent implementations (libmemcached, nutcracker, Python hash_ring;
  * see scripts/vectors). Nothing here connects to a server.
  */
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { RedisCopy, RedisRing, type NodeOptions } from '../../src/backends/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { RedisCopy, RedisRing, type NodeOptions } from '../../src/backends/index.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 interface VectorNode { name: string; weight: number }
 interface VectorCase {

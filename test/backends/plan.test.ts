@@ -1,9 +1,9 @@
 /** Cutting a multi-key command per node, and putting the replies back together. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeReplies, splitByNode, type MergePlan } from '../../src/backends/index.js';
-import type { CommandSpec } from '../../src/client/conventions.js';
-import { RedisError } from '../../src/errors.js';
+import { mergeReplies, splitByNode, type MergePlan } from '../../src/backends/index.ts';
+import type { CommandSpec } from '../../src/client/conventions.ts';
+import { RedisError } from '../../src/errors.ts';
 
 const spec = (argv: unknown[], reply: CommandSpec['reply'] = null): CommandSpec => ({ argv, words: 1, reply });
 

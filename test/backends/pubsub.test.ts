@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import type { PubSubMessage } from '../../src/client/pubsub.js';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
-import { eventually } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import type { PubSubMessage } from '../../src/client/pubsub.ts';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 /** Channels named `${prefix}${i}` until there is one on each of 3 nodes. */
 function channelsOnEveryNode(backend: { nodeIndexFor(k: string): number }, prefix: string): string[] {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { Lock } from '../../src/client/lock.js';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { Redlock } from '../../src/backends/redlock.js';
-import { LockError } from '../../src/errors.js';
-import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { Lock } from '../../src/client/lock.ts';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { Redlock } from '../../src/backends/redlock.ts';
+import { LockError } from '../../src/errors.ts';
+import { HOUR_MS, stepClockBack } from '../helpers/clock.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('locks on backends', () => {
   const servers = useServers(3);

@@ -3,15 +3,16 @@
  * writes and their return shapes, keys split across nodes, keys that must be together, and
  * commands this library never names, routed by what the server says about them.
  */
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { NodesFailedError, RedisRing } from '../../src/backends/index.js';
-import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.js';
-import { useClients } from '../helpers/clients.js';
-import { apart as keysApart } from '../helpers/keys.js';
-import { useServers, type RedisServer } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { NodesFailedError, RedisRing } from '../../src/backends/index.ts';
+import { ConnectionError, CrossNodeError, ReplyError } from '../../src/errors.ts';
+import { useClients } from '../helpers/clients.ts';
+import { apart as keysApart } from '../helpers/keys.ts';
+import { useServers, type RedisServer } from '../helpers/servers.ts';
 
 let servers: RedisServer[];
 let ring: RedisRing;

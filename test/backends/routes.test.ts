@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommandInfo } from '../../src/client/command-table.js';
-import { RedisCopy, RedisRing, routeOf } from '../../src/backends/index.js';
-import type { Reply } from '../../src/resp/decode.js';
-import { useServers } from '../helpers/servers.js';
+import { parseCommandInfo } from '../../src/client/command-table.ts';
+import { RedisCopy, RedisRing, routeOf } from '../../src/backends/index.ts';
+import type { Reply } from '../../src/resp/decode.ts';
+import { useServers } from '../helpers/servers.ts';
 
 /** A COMMAND INFO entry as Redis 6 sends it: name, arity, flags, first key, last key, step, categories. */
 function redis6(name: string, arity: number, flags: string[], first: number, last: number, step: number): Reply {

@@ -11,11 +11,11 @@
  * Not part of `npm test`: it measures, it does not judge.
  */
 import { createHash } from 'node:crypto';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { RedisCopy, RedisCopyBase, RedisRing, RedisRingBase, type Backend } from '../../src/backends/index.js';
-import type { CommandSpec } from '../../src/client/conventions.js';
-import type { Route } from '../../src/backends/index.js';
-import { startServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { RedisCopy, RedisCopyBase, RedisRing, RedisRingBase, type Backend } from '../../src/backends/index.ts';
+import type { CommandSpec } from '../../src/client/conventions.ts';
+import type { Route } from '../../src/backends/index.ts';
+import { startServers } from '../helpers/servers.ts';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 7;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
-import { collect } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { collect } from '../helpers/wait.ts';
 
 describe('scan iterators on backends', () => {
   const servers = useServers(3);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RedisCopy } from '../../src/backends/index.js';
-import { Cache } from '../../src/cache/cache.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
-import { facadeSuite } from './facade-suite.js';
+import { RedisCopy } from '../../src/backends/index.ts';
+import { Cache } from '../../src/cache/cache.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { facadeSuite } from './facade-suite.ts';
 
 facadeSuite('Cache over a RedisCopy of two nodes', 2, (servers) => new RedisCopy(servers.map((s) => s.address)));
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RedisRing } from '../../src/backends/index.js';
-import { Cache } from '../../src/cache/cache.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
-import { facadeSuite } from './facade-suite.js';
+import { RedisRing } from '../../src/backends/index.ts';
+import { Cache } from '../../src/cache/cache.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { facadeSuite } from './facade-suite.ts';
 
 facadeSuite('Cache over a RedisRing of three nodes', 3, (servers) => new RedisRing(servers.map((s) => s.address)));
 
@@ -68,7 +68,7 @@ describe('Cache over a RedisRing: multi-key calls grouped per node', () => {
 describe('.cache on a backend made directly', () => {
   const servers = useServers(2);
   it('is the facade with default options, the same object each time', async () => {
-    await import('../../src/cache/index.js');
+    await import('../../src/cache/index.ts');
     const ring = new RedisRing(servers.map((s) => s.address));
     const single = new ConstRedis(servers[0]!.url);
     try {

@@ -2,15 +2,16 @@
  * Django's cache API checked against real servers; run for every backend kind by the test
  * files that import it.
  */
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
-import { Cache, KeyNotFoundError } from '../../src/cache/cache.js';
-import type { CacheBackend } from '../../src/cache/target.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { ReplyError } from '../../src/errors.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers, type RedisServer } from '../helpers/servers.js';
+import { Cache, KeyNotFoundError } from '../../src/cache/cache.ts';
+import type { CacheBackend } from '../../src/cache/target.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { ReplyError } from '../../src/errors.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers, type RedisServer } from '../helpers/servers.ts';
 
 export interface FacadeFixture {
   backend: CacheBackend;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RedisRing } from '../../src/backends/index.js';
-import { redisdbKeyvStore, type RedisdbKeyvStore } from '../../src/cache/keyv-store.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useServers } from '../helpers/servers.js';
+import { RedisRing } from '../../src/backends/index.ts';
+import { redisdbKeyvStore, type RedisdbKeyvStore } from '../../src/cache/keyv-store.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useServers } from '../helpers/servers.ts';
 
 // Keyv itself is exercised in scripts/keyv-check; this checks the store's own contract.
 describe('RedisdbKeyvStore on a RedisRing', () => {

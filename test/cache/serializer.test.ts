@@ -1,6 +1,7 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jsonSerializer } from '../../src/cache/serializer.js';
+import { jsonSerializer } from '../../src/cache/serializer.ts';
 
 const { dumps, loads } = jsonSerializer;
 const roundTrip = (v: unknown): unknown => loads(dumps(v));
@@ -60,7 +61,7 @@ describe('jsonSerializer', () => {
   });
 
   it('uses toJSON of class instances', () => {
-    class Point { constructor(readonly x: number, readonly y: number) {} toJSON() { return [this.x, this.y]; } }
+    class Point { readonly x: number; readonly y: number; constructor(x: number, y: number) { this.x = x; this.y = y; } toJSON() { return [this.x, this.y]; } }
     assert.deepEqual(roundTrip(new Point(1, 2)), [1, 2]);
   });
 });

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { RedisRing } from '../../src/backends/index.js';
-import { main } from '../../src/cli/main.js';
-import { parseArgs } from '../../src/cli/args.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { RedisRing } from '../../src/backends/index.ts';
+import { main } from '../../src/cli/main.ts';
+import { parseArgs } from '../../src/cli/args.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 /** Runs the tool in this process; returns its exit status and what it printed. */
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
-import { blockedClients } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { blockedClients } from '../helpers/wait.ts';
 
 describe('blocking commands on one node', () => {
   const servers = useServers(1);

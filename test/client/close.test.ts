@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { ConnectionError } from '../../src/errors.js';
-import { FaultProxy } from '../helpers/fault-proxy.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { ConnectionError } from '../../src/errors.ts';
+import { FaultProxy } from '../helpers/fault-proxy.ts';
+import { useServers } from '../helpers/servers.ts';
 
 /** Settles with what `p` settled with, or rejects when it has not within `ms`. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

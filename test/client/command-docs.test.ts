@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { perNodeMethods, render, type CommandDocs } from '../../scripts/command-docs/render.js';
-import { SNAPSHOT, TARGET } from '../../scripts/command-docs/generate.js';
-import { RedisCopy, RedisRing } from '../../src/index.js';
-import { useServers } from '../helpers/servers.js';
+import { perNodeMethods, render, type CommandDocs } from '../../scripts/command-docs/render.ts';
+import { SNAPSHOT, TARGET } from '../../scripts/command-docs/generate.ts';
+import { RedisCopy, RedisRing } from '../../src/index.ts';
+import { useServers } from '../helpers/servers.ts';
 
 const docs = JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as CommandDocs;
 

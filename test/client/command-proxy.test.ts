@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
 
 describe('the command Proxy of ConstRedis', () => {
   it('gives the same function for a command each time, and members stay members', () => {

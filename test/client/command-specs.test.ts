@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { COMMAND_SPECS_SERVER_VERSION, fallbackCommandInfo, fallbackCommandNames } from '../../src/client/command-specs.js';
-import { keyPositions, parseCommandInfo, type CommandInfo } from '../../src/client/command-table.js';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import type { Reply } from '../../src/resp/decode.js';
-import { useServers } from '../helpers/servers.js';
+import { COMMAND_SPECS_SERVER_VERSION, fallbackCommandInfo, fallbackCommandNames } from '../../src/client/command-specs.ts';
+import { keyPositions, parseCommandInfo, type CommandInfo } from '../../src/client/command-table.ts';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import type { Reply } from '../../src/resp/decode.ts';
+import { useServers } from '../helpers/servers.ts';
 
 const REGENERATE = 'run `npx tsx scripts/command-specs/generate.ts` to bring the table up to date';
 

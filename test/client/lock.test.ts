@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { LockError } from '../../src/errors.js';
-import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { LockError } from '../../src/errors.ts';
+import { HOUR_MS, stepClockBack } from '../helpers/clock.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('locks on one node', () => {
   const servers = useServers(1);

@@ -1,9 +1,10 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { ReplyError, WatchError } from '../../src/errors.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { ReplyError, WatchError } from '../../src/errors.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('pipelines and transactions on one node', () => {
   const servers = useServers(1);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import type { PubSub, PubSubMessage } from '../../src/client/pubsub.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers, type RedisServer } from '../helpers/servers.js';
-import { eventually, nextEvent } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import type { PubSub, PubSubMessage } from '../../src/client/pubsub.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers, type RedisServer } from '../helpers/servers.ts';
+import { eventually, nextEvent } from '../helpers/wait.ts';
 
 describe('pub/sub on one node', () => {
   const servers = useServers(1);

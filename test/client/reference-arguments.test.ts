@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { referenceParameters } from '../../src/client/conventions.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { referenceParameters } from '../../src/client/conventions.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe("ConstRedis: the reference's arguments", () => {
   const servers = useServers(1);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { ReplyError } from '../../src/errors.js';
-import { scriptSha } from '../../src/client/script.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { ReplyError } from '../../src/errors.ts';
+import { scriptSha } from '../../src/client/script.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 const INCR_BY = `return redis.call('incrby', KEYS[1], ARGV[1])`;
 

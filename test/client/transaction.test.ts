@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { RedisRing } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { useServers } from '../helpers/servers.js';
+import { RedisRing } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('transaction(fn, ...keys): the reference idiom', () => {
   const servers = useServers(2);

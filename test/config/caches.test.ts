@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { Cache } from '../../src/cache/cache.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { cachesFromEnv, closeAll, createCaches, readCachesFile, type CachesConfig } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
-import { useServers } from '../helpers/servers.js';
+import { Cache } from '../../src/cache/cache.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { cachesFromEnv, closeAll, createCaches, readCachesFile, type CachesConfig } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { useServers } from '../helpers/servers.ts';
 
 function expectConfigError(config: unknown, ...patterns: RegExp[]): void {
   assert.throws(() => createCaches(config as CachesConfig), (e: unknown) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { locationList, parseLocation } from '../../src/config/location.js';
-import { ConfigError } from '../../src/errors.js';
+import { locationList, parseLocation } from '../../src/config/location.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 const at = "CACHES['x'].LOCATION[0]";
 

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RedisCopy, RedisRing } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { createCaches, type Caches } from '../../src/config/index.js';
-import { useServers } from '../helpers/servers.js';
+import type { RedisCopy, RedisRing } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { createCaches, type Caches } from '../../src/config/index.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe("the reference's configuration and quick usage guide", () => {
   const servers = useServers(2);

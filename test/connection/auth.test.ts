@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { parseRedisUrl, resolveOptions, type ClientOptions } from '../../src/connection/options.js';
-import { AuthError, ConfigError, ReplyError } from '../../src/errors.js';
-import { perTest, useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { parseRedisUrl, resolveOptions, type ClientOptions } from '../../src/connection/options.ts';
+import { AuthError, ConfigError, ReplyError } from '../../src/errors.ts';
+import { perTest, useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 /** Characters that need escaping in a URL, so the URL forms are tested for real. */
 const PASSWORD = 'Pa55:w@rd/?#%';

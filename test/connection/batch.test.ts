@@ -1,10 +1,11 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import { ReplyError } from '../../src/errors.js';
-import { useClients } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import { ReplyError } from '../../src/errors.ts';
+import { useClients } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('Connection.sendBatch', () => {
   const servers = useServers(1);

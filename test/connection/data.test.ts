@@ -1,9 +1,10 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import { useServers } from '../helpers/servers.ts';
 
 /** Bytes that break naive protocol code: CRLF, NUL, a lone UTF-8 continuation byte, 0xff, a RESP header. */
 const NASTY = Buffer.from([0x0d, 0x0a, 0x00, 0x80, 0xff, 0xfe, 0x24, 0x33, 0x0d, 0x0a, 0xc3]);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import { TimeoutError } from '../../src/errors.js';
-import { HOUR_MS, stepClockBack } from '../helpers/clock.js';
-import { useServers } from '../helpers/servers.js';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import { TimeoutError } from '../../src/errors.ts';
+import { HOUR_MS, stepClockBack } from '../helpers/clock.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('command deadlines on one connection', () => {
   const servers = useServers(1);

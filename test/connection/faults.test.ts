@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import type { ClientOptions } from '../../src/connection/options.js';
-import { ConnectionError, ProtocolError, TimeoutError } from '../../src/errors.js';
-import { perTest } from '../helpers/clients.js';
-import { FaultProxy } from '../helpers/fault-proxy.js';
-import { useServers } from '../helpers/servers.js';
-import { eventually } from '../helpers/wait.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import type { ClientOptions } from '../../src/connection/options.ts';
+import { ConnectionError, ProtocolError, TimeoutError } from '../../src/errors.ts';
+import { perTest } from '../helpers/clients.ts';
+import { FaultProxy } from '../helpers/fault-proxy.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 /** Runs `fn` and returns what it settled with and how long that took. */
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: Error }> {

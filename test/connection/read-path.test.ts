@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import { useServers } from '../helpers/servers.js';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import { useServers } from '../helpers/servers.ts';
 
 /**
  * Cloudflare's workerd (nodejs_compat) ignores net.connect's onread and emits 'data' events.

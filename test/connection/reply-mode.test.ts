@@ -1,8 +1,9 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import { useServers } from '../helpers/servers.js';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('each reply decoded as its own command asked', () => {
   const servers = useServers(1);

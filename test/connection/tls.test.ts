@@ -1,14 +1,15 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import type { ClientOptions } from '../../src/connection/options.js';
-import { ConnectionError } from '../../src/errors.js';
-import { perTest } from '../helpers/clients.js';
-import { freePort, startServers, type RedisServer } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import type { ClientOptions } from '../../src/connection/options.ts';
+import { ConnectionError } from '../../src/errors.ts';
+import { perTest } from '../helpers/clients.ts';
+import { freePort, startServers, type RedisServer } from '../helpers/servers.ts';
 
 interface Pki {
   dir: string;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { ConnectionError } from '../../src/errors.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { ConnectionError } from '../../src/errors.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('whether a failed command may have run', () => {
   const servers = useServers(1);

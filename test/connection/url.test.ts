@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { addressOf, parseRedisUrl, redactUrl, resolveOptions } from '../../src/connection/options.js';
-import { ConfigError } from '../../src/errors.js';
-import { perTest } from '../helpers/clients.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { addressOf, parseRedisUrl, redactUrl, resolveOptions } from '../../src/connection/options.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { perTest } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
 
 describe('URL parsing', () => {
   it('reads host, port, database, user and password from redis:// URLs', () => {

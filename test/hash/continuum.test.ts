@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
-import { Continuum, ketamaPointsFor } from '../../src/hash/continuum.js';
-import type { ContinuumNode } from '../../src/hash/continuum.js';
-import { md5FirstWord } from '../../src/hash/md5.js';
+import { Continuum, ketamaPointsFor } from '../../src/hash/continuum.ts';
+import type { ContinuumNode } from '../../src/hash/continuum.ts';
+import { md5FirstWord } from '../../src/hash/md5.ts';
 
 interface ContinuumCase {
   readonly id: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { hashTagged, hashTagSpan, validateHashTag } from '../../src/hash/hash-tag.js';
+import { hashTagged, hashTagSpan, validateHashTag } from '../../src/hash/hash-tag.ts';
 
 describe('hashTagged', () => {
   it('hashes the text between the first open and the next close character', () => {

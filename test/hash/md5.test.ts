@@ -1,9 +1,10 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { md5, md5FirstWord, md5FirstWordOfRange, md5Hex, md5Words } from '../../src/hash/md5.js';
-import { seededRandom } from '../helpers/random.js';
+import { md5, md5FirstWord, md5FirstWordOfRange, md5Hex, md5Words } from '../../src/hash/md5.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 function reference(input: string | Uint8Array): Buffer {
   return createHash('md5').update(input).digest();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { sha1Hex } from '../../src/hash/sha1.js';
-import { seededRandom } from '../helpers/random.js';
+import { sha1Hex } from '../../src/hash/sha1.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 describe('sha1Hex', () => {
   it('gives the FIPS 180 test vectors', () => {

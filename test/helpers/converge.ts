@@ -5,7 +5,7 @@
  * within a second.
  */
 import assert from 'node:assert/strict';
-import { ConstRedis } from '../../src/client/const-redis.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
 
 export interface NodeImage {
   readonly address: string;

@@ -4,8 +4,8 @@
  * (applied nowhere), or unknown (it may have been applied). Fault tests run every door
  * through every fault and end by checking the keys against these outcomes.
  */
-import type { RedisCopy } from '../../src/backends/index.js';
-import { ConnectionError } from '../../src/errors.js';
+import type { RedisCopy } from '../../src/backends/index.ts';
+import { ConnectionError } from '../../src/errors.ts';
 
 /** INCR, or SET when given a value. */
 export const WRITE_LUA = "if ARGV[1] then return redis.call('SET', KEYS[1], ARGV[1]) end return redis.call('INCR', KEYS[1])";

@@ -4,10 +4,10 @@
  * maker of Copies over the proxies, disconnected after each test.
  */
 import { afterEach, beforeEach } from 'node:test';
-import { RedisCopy } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { FaultProxy } from './fault-proxy.js';
-import { useServers, type RedisServer } from './servers.js';
+import { RedisCopy } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { FaultProxy } from './fault-proxy.ts';
+import { useServers, type RedisServer } from './servers.ts';
 
 export interface CopyFixture {
   readonly servers: RedisServer[];

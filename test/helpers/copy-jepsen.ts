@@ -7,14 +7,14 @@
  * increments whose outcome was unknown), and no read returned a value older than a write
  * that had resolved before it. The same seed replays the same choices.
  */
-import { RedisCopy } from '../../src/backends/index.js';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { startServers, type RedisServer } from '../../scripts/lib/redis-server.js';
-import { assertConverged } from './converge.js';
-import { DOORS, Tally, outcomeOf, type Outcome } from './copy-doors.js';
-import { FaultProxy } from './fault-proxy.js';
-import { seededRandom } from './random.js';
-import { eventually } from './wait.js';
+import { RedisCopy } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { startServers, type RedisServer } from '../../scripts/lib/redis-server.ts';
+import { assertConverged } from './converge.ts';
+import { DOORS, Tally, outcomeOf, type Outcome } from './copy-doors.ts';
+import { FaultProxy } from './fault-proxy.ts';
+import { seededRandom } from './random.ts';
+import { eventually } from './wait.ts';
 
 export interface JepsenOptions {
   readonly seed: number;

@@ -4,6 +4,7 @@
  * hand replies over one byte at a time, send garbage, or accept connections and never answer
  * (a half-open peer). Requests always go through untouched, so the server does the real work.
  */
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 
 export interface Fault {
@@ -38,11 +39,18 @@ export class FaultProxy {
   /** Connections accepted since the proxy started. */
   accepted = 0;
 
+  private readonly listener: net.Server;
+  readonly port: number;
+  private readonly target: { host: string; port: number };
   private constructor(
-    private readonly listener: net.Server,
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
+    listener: net.Server,
+    port: number,
+    target: { host: string; port: number },
+  ) {
+    this.listener = listener;
+    this.port = port;
+    this.target = target;
+  }
 
   static async start(target: { host: string; port: number }): Promise<FaultProxy> {
     const listener = net.createServer();

@@ -2,9 +2,9 @@
  * Real redis-server processes for tests (see scripts/lib/redis-server.ts), with node:test hooks.
  */
 import { after, before } from 'node:test';
-import { startServers, type RedisServer } from '../../scripts/lib/redis-server.js';
+import { startServers, type RedisServer } from '../../scripts/lib/redis-server.ts';
 
-export { RedisServer, freePort, startServers } from '../../scripts/lib/redis-server.js';
+export { RedisServer, freePort, startServers } from '../../scripts/lib/redis-server.ts';
 
 /**
  * For a suite: N fresh servers started before its tests and stopped after them. Call it inside

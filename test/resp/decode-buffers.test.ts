@@ -1,6 +1,7 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Decoder, type Reply } from '../../src/resp/decode.js';
+import { Decoder, type Reply } from '../../src/resp/decode.ts';
 
 // Two bulk strings, an array of two, then one more: three top-level replies.
 const STREAM = Buffer.from('$3\r\nabc\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n$2\r\nhi\r\n');

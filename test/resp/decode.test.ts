@@ -1,7 +1,8 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProtocolError, ReplyError } from '../../src/errors.js';
-import { Decoder, type Reply } from '../../src/resp/decode.js';
+import { ProtocolError, ReplyError } from '../../src/errors.ts';
+import { Decoder, type Reply } from '../../src/resp/decode.ts';
 
 function decodeAll(chunks: Buffer[], buffers = false): Reply[] {
   const out: Reply[] = [];

@@ -1,10 +1,11 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConstRedis } from '../../src/client/const-redis.js';
-import { Connection } from '../../src/connection/connection.js';
-import { resolveOptions } from '../../src/connection/options.js';
-import { RequestWriter, encodeCommand, numberToArg } from '../../src/resp/encode.js';
-import { useServers } from '../helpers/servers.js';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { Connection } from '../../src/connection/connection.ts';
+import { resolveOptions } from '../../src/connection/options.ts';
+import { RequestWriter, encodeCommand, numberToArg } from '../../src/resp/encode.ts';
+import { useServers } from '../helpers/servers.ts';
 
 /** The plain definition of RESP2 request encoding, to compare the writer with. */
 function expected(args: readonly unknown[]): Buffer {

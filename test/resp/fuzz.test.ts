@@ -1,8 +1,9 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProtocolError } from '../../src/errors.js';
-import { Decoder, type Reply } from '../../src/resp/decode.js';
-import { fuzz } from '../../scripts/fuzz/resp-fuzz.js';
+import { ProtocolError } from '../../src/errors.ts';
+import { Decoder, type Reply } from '../../src/resp/decode.ts';
+import { fuzz } from '../../scripts/fuzz/resp-fuzz.ts';
 
 /** Fixed, so a failure here is reproduced with `npx tsx scripts/fuzz/run.ts --seed 20261124 --case N`. */
 const SEED = 20261124;

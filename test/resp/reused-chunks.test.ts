@@ -1,6 +1,7 @@
+import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Decoder, type Reply } from '../../src/resp/decode.js';
+import { Decoder, type Reply } from '../../src/resp/decode.ts';
 
 /**
  * The connection reads into one buffer it reuses for every read: the decoder must copy what
