@@ -29,9 +29,12 @@ const common = {
   sourcemap: true,
   sourcesContent: true,
   legalComments: 'none',
-  // Smaller source, less for V8 to parse at start-up; class names are kept for util.inspect.
-  minify: true,
-  keepNames: true,
+  // Smaller source, less for V8 to parse at start-up. Names are not minified, so classes keep
+  // theirs for util.inspect and stack traces: keepNames would do it by wrapping every named
+  // function, and a closure made per call (a RedisCopy write's callbacks) then costs a
+  // defineProperty each time (measured: +1 µs per write).
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   // Our own modules are bundled whole: "sideEffects": false is for consumers' bundlers, and
   // src/cache/accessor.ts, imported for its effect, must stay in.

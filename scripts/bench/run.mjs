@@ -99,7 +99,7 @@ const PLAN = [
   { id: 'f', clients: ['redisdb', 'crypto'], ms: 1000 },
   { id: 'g1', scenario: 'g', clients: ['ring1', 'const'], mine: 'ring1' },
   { id: 'g3', scenario: 'g', clients: ['ring3', 'const'], mine: 'ring3' },
-  { id: 'h', clients: ['copy2', 'const'], mine: 'copy2' },
+  { id: 'h', clients: ['copy2', 'const', 'dual2'], mine: 'copy2' },
   { id: 'startup', clients: [...CLIENTS, 'floor'], warmupMs: 0 },
 ].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
 

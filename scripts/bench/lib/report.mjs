@@ -97,6 +97,9 @@ function targets(scenarios) {
   if (s.g3) add('(g) RedisRing over 3 nodes vs ConstRedis (ops/s)', 'reported', x(s.g3.ratios.const), true, 'no target');
   if (s.h) {
     add('(h) RedisCopy write to 2 nodes vs one node, client CPU per write', '≤ 1.30×', x(s.h.cpuRatios.const), s.h.cpuRatios.const <= 1.3);
+    if (s.h.cpuRatios.dual2 !== undefined) {
+      add('(h) RedisCopy vs two ConstRedis writing each to both, client CPU per write', 'reported', x(s.h.cpuRatios.dual2), true, 'the floor of two sockets on this machine');
+    }
     add('(h) RedisCopy write to 2 nodes vs one node, time per write', 'reported', x(1 / s.h.ratios.const), true, 'no target');
   }
   for (const id of ['a', 'b', 'c', 'd']) {

@@ -197,7 +197,7 @@ const SCENARIOS = {
     return setThenGet(config, c, 'g');
   },
 
-  /** (h) 64 callers writing (SET): RedisCopy to 2 nodes, or ConstRedis to one. */
+  /** (h) 64 callers writing (SET): RedisCopy to 2 nodes, ConstRedis to one, or two ConstRedis to both. */
   async h(config) {
     const c = config.client === 'const' ? await openClient('const', config.ports[0]) : await openBackend(config.client, config.ports.slice(0, 2));
     const r = await timed(config, async (until) => {
