@@ -40,8 +40,18 @@ export class RedisRingBase extends Backend {
    * data (LOADING) is asked again until it has loaded, within the command's deadline.
    */
   override execute(plan: Plan): Promise<unknown> {
-    const reply = this.executeOnce(plan);
-    return plan.kind === 'one' ? reply.catch((err: unknown) => this.whileLoading(plan, err)) : reply;
+    if (plan.kind !== 'one') return this.executeOnce(plan);
+    if (!this.health.quiet) return this.executeOnce(plan).catch((err: unknown) => this.whileLoading(plan, err));
+    // The common case: one promise, settled by the connection's callbacks (no promise chained
+    // per command for the LOADING retry, no reshaped copy of the command for a write's [reply]).
+    const client = this.clients[plan.node]!;
+    return new Promise<unknown>((resolve, reject) => {
+      const failed = (err: Error): void => {
+        if (isLoading(err)) this.whileLoading(plan, err).then(resolve, reject);
+        else reject(err);
+      };
+      client.dispatchWith(plan.spec, plan.wrap ? (value: unknown) => resolve([value]) : resolve, failed);
+    });
   }
 
   private executeOnce(plan: Plan): Promise<unknown> {

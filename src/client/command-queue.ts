@@ -63,9 +63,13 @@ export abstract class CommandQueue {
     const scripts = [...this.scripts.values()];
     this.reset();
     if (queued.length === 0) return [];
-    // Most commands are prepared synchronously: wait only when some name needed resolving.
-    const specs = queued.some((q) => q instanceof Promise) ? await Promise.all(queued) : (queued as CommandSpec[]);
-    for (const spec of specs) this.check(spec);
+    // Most commands are prepared synchronously, and were checked when queued: wait (and
+    // check) only those whose name needed resolving.
+    let specs = queued as CommandSpec[];
+    if (queued.some((q) => q instanceof Promise)) {
+      specs = await Promise.all(queued);
+      for (let i = 0; i < specs.length; i++) if (queued[i] instanceof Promise) this.check(specs[i]!);
+    }
     const results = await this.send(specs, scripts);
     if (raise) {
       const failed = results.find((r) => r instanceof Error);
@@ -123,8 +127,7 @@ export abstract class CommandQueue {
   /** Queues EVALSHA for a script, which exec() loads first where the server lacks it. */
   queueScript(script: LoadableScript, keys: readonly unknown[], args: readonly unknown[]): PipelineOf<this> {
     this.scripts.set(script.sha, script);
-    this.queued.push({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null, script: script.script });
-    return this.proxy as PipelineOf<this>;
+    return this.queueSpec({ argv: ['EVALSHA', script.sha, keys.length, ...keys, ...args], words: 1, reply: null, script: script.script });
   }
 
   /** Forgets every queued command. */
@@ -140,10 +143,12 @@ export abstract class CommandQueue {
 
   protected check(spec: CommandSpec): void {
     // Here, not when sent: one bad argument in MULTI/EXEC must not leave the others to commit.
-    validateArgs(spec.argv, commandName(spec));
-    const name = String(spec.argv[0]).toUpperCase();
-    if (this.transaction && TRANSACTION_CONTROL.has(name)) {
-      throw new TypeError(`${name} cannot be queued in a transactional pipeline; use transaction(fn, ...keys) to watch keys`);
+    validateArgs(spec.argv, spec.words === 1 ? String(spec.argv[0]) : commandName(spec));
+    if (this.transaction) {
+      const name = String(spec.argv[0]).toUpperCase();
+      if (TRANSACTION_CONTROL.has(name)) {
+        throw new TypeError(`${name} cannot be queued in a transactional pipeline; use transaction(fn, ...keys) to watch keys`);
+      }
     }
     if (spec.exclusive !== undefined) throw new TypeError(`${commandName(spec)} cannot be queued in a pipeline: ${spec.exclusive}`);
   }

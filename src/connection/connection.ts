@@ -102,13 +102,80 @@ class Pending {
     this.slot = slot;
   }
 
+  /** Set when this entry stands for a run of commands written together (sendBatch). */
+  batch: BatchReplies | null = null;
+
   resolve(value: unknown): void {
     this.onValue(value, this.slot);
   }
 
   reject(err: Error): void {
-    this.onError(err, this.slot);
+    if (this.batch !== null) this.batch.fail(err);
+    else this.onError(err, this.slot);
   }
+}
+
+/**
+ * The replies of a run of commands written together, taken in order by one in-flight entry:
+ * a pipeline of a thousand commands is one entry, one deadline and one callback, not a
+ * thousand. Each command's reply (shaped, or its error) goes to its slot.
+ */
+class BatchReplies {
+  private readonly commands: readonly BatchCommand[];
+  /** The slots of the commands sent, in order, when some were not (a bad argument); else null. */
+  private readonly slots: readonly number[] | null;
+  private readonly count: number;
+  private readonly put: Settle<unknown>;
+  private readonly returnBuffers: boolean;
+  /** How many of the commands sent have been answered. */
+  private next = 0;
+
+  constructor(commands: readonly BatchCommand[], slots: readonly number[] | null, put: Settle<unknown>, returnBuffers: boolean) {
+    this.commands = commands;
+    this.slots = slots;
+    this.count = slots === null ? commands.length : slots.length;
+    this.put = put;
+    this.returnBuffers = returnBuffers;
+  }
+
+  /** Whether the next reply's strings are to be Buffers. */
+  get buffersOfNext(): boolean {
+    const c = this.commands[this.slots === null ? this.next : this.slots[this.next]!];
+    return c?.buffers ?? this.returnBuffers;
+  }
+
+  /** Takes the next reply; true when it was the last. */
+  answer(reply: Reply): boolean {
+    const slot = this.slots === null ? this.next : this.slots[this.next]!;
+    this.next++;
+    const c = this.commands[slot]!;
+    let value: unknown = reply;
+    if (reply instanceof ReplyError) {
+      reply.command = batchCommandName(c);
+    } else if (c.reply != null) {
+      try {
+        value = c.reply(reply);
+      } catch (err) {
+        value = err;
+      }
+    }
+    this.put(value, slot);
+    return this.next === this.count;
+  }
+
+  /** Every command not answered yet fails with `err`. */
+  fail(err: Error): void {
+    while (this.next < this.count) {
+      const slot = this.slots === null ? this.next : this.slots[this.next]!;
+      this.next++;
+      this.put(err, slot);
+    }
+  }
+}
+
+function batchCommandName(c: BatchCommand): string {
+  const words = c.words ?? 1;
+  return words === 1 ? String(c.argv[0]) : c.argv.slice(0, words).join(' ');
 }
 
 type State = 'disconnected' | 'connecting' | 'ready' | 'closed';
@@ -150,7 +217,11 @@ export class Connection extends EventEmitter {
     this.decoder = new Decoder((r) => this.onReply(r), {
       maxBulkLength: options.maxBulkLength,
       // A reply belongs to the oldest command in flight: that command says how to decode it.
-      buffers: () => this.inflight.peek()?.buffers ?? options.returnBuffers,
+      buffers: () => {
+        const head = this.inflight.peek();
+        if (head === undefined) return options.returnBuffers;
+        return head.batch === null ? head.buffers : head.batch.buffersOfNext;
+      },
     });
   }
 
@@ -234,13 +305,47 @@ export class Connection extends EventEmitter {
         results[i] = value;
         if (--left === 0) resolve(results);
       };
+      if (this.state === 'ready') {
+        this.writeBatch(commands, put);
+        return;
+      }
       for (let i = 0; i < commands.length; i++) {
         const c = commands[i]!;
-        const words = c.words ?? 1;
-        const name = words === 1 ? String(c.argv[0]) : c.argv.slice(0, words).join(' ');
-        this.enqueue(new Pending(c.argv, name, c.buffers ?? o.returnBuffers, o.socketTimeout, c.reply ?? null, put, put, i));
+        this.enqueue(new Pending(c.argv, batchCommandName(c), c.buffers ?? o.returnBuffers, o.socketTimeout, c.reply ?? null, put, put, i));
       }
     });
+  }
+
+  /**
+   * Writes a run of commands at once, answered through one in-flight entry. A command with a
+   * bad argument gets its TypeError in its slot and is not sent; the others are.
+   */
+  private writeBatch(commands: readonly BatchCommand[], put: Settle<unknown>): void {
+    let slots: number[] | null = null;
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i]!;
+      try {
+        validateArgs(c.argv, batchCommandName(c));
+      } catch (err) {
+        slots ??= Array.from({ length: i }, (_, k) => k);
+        put(err, i);
+        continue;
+      }
+      slots?.push(i);
+    }
+    if (slots !== null && slots.length === 0) return;
+    const o = this.options;
+    const entry = new Pending([], `a pipeline of ${commands.length} commands`, o.returnBuffers, o.socketTimeout, null, put, put);
+    entry.batch = new BatchReplies(commands, slots, put, o.returnBuffers);
+    // Never written again after a timeout: which of its commands ran is unknown.
+    entry.retried = true;
+    this.enqueueInflight(entry);
+    const count = slots === null ? commands.length : slots.length;
+    for (let k = 0; k < count; k++) {
+      this.writer.write(commands[slots === null ? k : slots[k]!]!.argv);
+      if (this.writer.size >= EARLY_WRITE_BYTES) this.flush();
+    }
+    this.scheduleFlush();
   }
 
   /** Writes (or queues, while not ready) one command; true when it went into the batch now. */
@@ -499,6 +604,14 @@ export class Connection extends EventEmitter {
 
   private onReply(reply: Reply): void {
     if (this.pushHandler !== null && this.pushHandler(reply)) return;
+    const head = this.inflight.peek();
+    if (head !== undefined && head.batch !== null) {
+      if (head.batch.answer(reply)) {
+        this.inflight.shift();
+        if (this.inflight.length === 0 && this.drainWaiter !== null) this.drainWaiter();
+      }
+      return;
+    }
     const p = this.inflight.shift();
     if (p === undefined) {
       throw new ProtocolError(`unexpected reply from ${this.address} with no command waiting`);
