@@ -317,11 +317,23 @@ function utf8(buf: Buffer, start: number, end: number): string {
   return utf8Slice !== undefined ? utf8Slice.call(buf, start, end) : buf.toString('utf8', start, end);
 }
 
+/** 9 to 16 ASCII bytes as one flat string (two halves joined would make a rope), or null. */
 function ascii16(b: Buffer, s: number, n: number): string | null {
-  const head = ascii8(b, s, 8);
-  if (head === null) return null;
-  const tail = ascii8(b, s + 8, n - 8);
-  return tail === null ? null : head + tail;
+  let bits = 0;
+  for (let i = s; i < s + n; i++) bits |= b[i]!;
+  if ((bits & 0x80) !== 0) return null;
+  const f = String.fromCharCode;
+  const c0 = b[s]!, c1 = b[s + 1]!, c2 = b[s + 2]!, c3 = b[s + 3]!, c4 = b[s + 4]!, c5 = b[s + 5]!, c6 = b[s + 6]!, c7 = b[s + 7]!, c8 = b[s + 8]!;
+  switch (n) {
+    case 9: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8);
+    case 10: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8, b[s + 9]!);
+    case 11: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8, b[s + 9]!, b[s + 10]!);
+    case 12: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+    case 13: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!);
+    case 14: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!);
+    case 15: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!);
+    default: return f(c0, c1, c2, c3, c4, c5, c6, c7, c8, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!);
+  }
 }
 
 /** 1 to 8 ASCII bytes as a string, or null when one is not ASCII. */
