@@ -145,10 +145,15 @@ const version = (cmd, args) => {
     return null;
   }
 };
+// The Node that started the check: under `npm run`, node_modules/.bin comes first on PATH and
+// its `node` is the Node 22 package, so npm's own Node is asked for by name.
+const hostNode = process.env.npm_node_execpath ?? process.execPath;
+const hostVersion = version(hostNode, ['--version']) ?? process.version;
 // Node 22 and 24 come from npm packages (Linux x64); elsewhere their rows are left out.
-const nodes = [['Node', process.execPath], ['Node', join(here, 'node_modules', 'node22', 'bin', 'node')], ['Node', join(here, 'node_modules', 'node24', 'bin', 'node')]]
+const nodes = [['Node', hostNode], ['Node', join(here, 'node_modules', 'node22', 'bin', 'node')], ['Node', join(here, 'node_modules', 'node24', 'bin', 'node')]]
   .map(([name, path]) => [name, path, version(path, ['--version'])])
-  .filter(([, , v]) => v !== null);
+  .filter(([, , v]) => v !== null)
+  .filter(([, , v], i, all) => all.findIndex(([, , w]) => w === v) === i);
 const both = { SMOKE_BOTH: '1' };
 const deno = { ...both, DENO_NO_UPDATE_CHECK: '1' };
 const targets = [
@@ -156,15 +161,15 @@ const targets = [
     [`Node ${v.split('.')[0].slice(1)} import`, v, () => run(node, ['entries/esm.mjs', ...ports], { env: both })],
     [`Node ${v.split('.')[0].slice(1)} require()`, v, () => run(node, ['entries/cjs.cjs', ...ports], { env: both })],
   ]),
-  ['esbuild ESM bundle', process.version, () => run(process.execPath, ['bundle/esm.mjs', ...ports])],
-  ['esbuild CommonJS bundle', process.version, () => run(process.execPath, ['bundle/cjs.cjs', ...ports], { env: both })],
+  ['esbuild ESM bundle', hostVersion, () => run(hostNode, ['bundle/esm.mjs', ...ports])],
+  ['esbuild CommonJS bundle', hostVersion, () => run(hostNode, ['bundle/cjs.cjs', ...ports], { env: both })],
   ['Bun', version(bin('bun'), ['--version']), () => run(bin('bun'), ['entries/esm.mjs', ...ports], { env: both })],
   ['Deno', version(bin('deno'), ['--version']), () => run(bin('deno'), ['run', '--allow-all', 'entries/esm.mjs', ...ports], { env: deno })],
   ['workerd, nodejs_compat', version(bin('workerd'), ['--version']), workerd],
   ...nodes.filter(([, , v]) => Number(v.slice(1).split('.')[0]) >= 22).slice(0, 1).map(([, node, v]) =>
     ['vendored src/, type stripping', `Node ${v}`, () => run(node, ['--experimental-strip-types', '--no-warnings', 'entries/vendored.mts', ...ports])]),
   ['vendored src/, Deno, no flags', version(bin('deno'), ['--version']), () => run(bin('deno'), ['run', '--allow-all', 'entries/vendored.mts', ...ports], { env: deno })],
-  ['the redisdb command (npm bin link)', process.version, async () => {
+  ['the redisdb command (npm bin link)', hostVersion, async () => {
     const r = await run(join(consumer, 'node_modules', '.bin', 'redisdb'), ['--url', `127.0.0.1:${ports[0]}`, 'ping']);
     return { ...r, stdout: JSON.stringify({ ok: r.stdout.trim() === 'PONG', checks: ['PING answered PONG'] }) };
   }],
@@ -194,7 +199,7 @@ const cpu = Object.fromEntries(clients.map((c) => [c, []]));
 for (let i = 0; i < RUNS; i++) {
   // Interleaved, so a busy moment of the machine falls on every client alike.
   for (const c of clients) {
-    const r = await run(process.execPath, [join(here, 'cold.mjs'), c, ports[0], consumer], { cwd: here });
+    const r = await run(hostNode, [join(here, 'cold.mjs'), c, ports[0], consumer], { cwd: here });
     const result = lastJson(r.stdout);
     if (r.code !== 0 || result === null) throw new Error(`cold start of ${c} failed:\n${r.stdout}\n${r.stderr}`);
     cpu[c].push(result.cpuMs);
@@ -219,6 +224,6 @@ const cold = [
   [`ioredis ${pkgVersion('ioredis')}`, cpu['ioredis']],
   [`node-redis ${pkgVersion('redis')}`, cpu['node-redis']],
 ];
-console.log(`\nimport + connect + first reply, CPU ms (median of ${RUNS} processes, Node ${process.version}):\n`);
+console.log(`\nimport + connect + first reply, CPU ms (median of ${RUNS} processes, Node ${hostVersion}):\n`);
 console.log(table(['client', 'median', 'min', 'max'], cold.map(([name, xs]) => [name, median(xs).toFixed(1), Math.min(...xs).toFixed(1), Math.max(...xs).toFixed(1)])));
 process.exitCode = failed === 0 ? 0 : 1;
