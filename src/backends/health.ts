@@ -90,12 +90,13 @@ export class NodeHealth extends EventEmitter {
   /**
    * A node with commands waiting is PINGed, at most one PING at a time, with the health-check
    * timeout: a server that does not answer (SIGSTOPped, hung) has its connection reset, which
-   * fails what was in flight and counts as a failure, even without socket_timeout.
+   * fails what was in flight and counts as a failure, even without socket_timeout. Nodes out
+   * of service too: a repair's commands, and the writes its gate lets through, wait there.
    */
   private checkBusyNodes(): void {
     for (let i = 0; i < this.nodes.length; i++) {
       const conn = this.nodes[i]!.connection;
-      if (this.pinging[i] || this.states[i] === 'down' || conn.pendingCount === 0 || !conn.isReady) continue;
+      if (this.pinging[i] || conn.pendingCount === 0 || !conn.isReady) continue;
       this.pinging[i] = true;
       const answered = (): void => {
         this.pinging[i] = false;

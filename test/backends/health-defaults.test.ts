@@ -54,6 +54,19 @@ describe('backends with default options', () => {
     await eventually(async () => (await ring.get(stuck).catch(() => null)) === 'a', 10_000, 'node 1 back');
   });
 
+  it('a node out of service is still watched: what waits on its connection fails within seconds when it hangs', { timeout: 30_000 }, async () => {
+    // A node being repaired is out of service, yet its repair (and the writes its gate lets
+    // through) are on its connection: a hang there must not hold them for ever.
+    const copy = new RedisCopy(servers.map((s) => s.address));
+    closers.push(() => copy.disconnect());
+    await copy.set('x', '1');
+    copy.health.markDown(1, 60_000);
+    servers[1]!.pause();
+    const started = performance.now();
+    await assert.rejects(copy.clients[1]!.connection.send(['GET', 'x']), ConnectionError);
+    assert.ok(performance.now() - started < 5000, `failed after ${Math.round(performance.now() - started)} ms`);
+  });
+
   it('RedisCopy: writes resolve within seconds when a node is SIGSTOPped, reads go on, and the node is repaired', { timeout: 30_000 }, async () => {
     const copy = new RedisCopy(servers.map((s) => s.address));
     closers.push(() => copy.disconnect());
