@@ -80,3 +80,8 @@ export class LockError extends RedisError {
 export class ConfigError extends RedisError {
   override name = 'ConfigError';
 }
+
+/** Keys a Redis Cluster must serve together (one command, one transaction) hash to several slots. Raised before anything is sent. */
+export class CrossSlotError extends CrossNodeError {
+  override name = 'CrossSlotError';
+}

@@ -15,7 +15,7 @@ export { Decoder, type Reply, type DecoderOptions } from './resp/decode.ts';
 export { RequestWriter, encodeCommand, validateArgs, numberToArg, type CommandArg } from './resp/encode.ts';
 export {
   RedisError, ReplyError, ProtocolError, ConnectionError, TimeoutError, AuthError, WatchError,
-  CrossNodeError, NodeDownError, LockError, ConfigError,
+  CrossNodeError, CrossSlotError, NodeDownError, LockError, ConfigError,
 } from './errors.ts';
 
 // Pipelines, transactions, pub/sub, scripts, locks, scans (one node).
@@ -28,7 +28,9 @@ export type { ScanIterOptions } from './client/scan.ts';
 
 // Backends: a ring of shards and client-side copies.
 export {
-  RedisRing, RedisRingBase, RedisCopy, RedisCopyBase, Backend, NodesFailedError,
+  RedisRing, RedisRingBase, RedisCopy, RedisCopyBase, RedisCluster, RedisClusterBase, SlotPlacement, Backend, NodesFailedError,
+  ClusterRefreshError, TooManyRedirectionsError,
+  type RedisClusterConstructor, type StrictCluster, type ClusterOptionsInput, type ClusterConstructorOptions, type ClusterParams, type ReadFrom,
   type RedisRingConstructor, type RedisCopyConstructor, type BackendMethod, type StrictRing, type StrictCopy,
   type BackendOptions, type NodeOptions, type NodeSpec, type PlacementOptions, type ReferenceParams, type Hashing,
 } from './backends/index.ts';
@@ -41,7 +43,7 @@ export { ResyncError, type ResyncProgress, type ResyncOptions } from './backends
 export { BackendPubSub } from './backends/pubsub.ts';
 export { Redlock } from './backends/redlock.ts';
 export {
-  Continuum, md5, md5Hex, hashTagged,
+  Continuum, md5, md5Hex, hashTagged, crc16, slotOf, SLOT_COUNT,
   type ContinuumNode, type ContinuumOptions, type DistributionMode, type EmptyKeyHash, type KeyPlacement,
 } from './hash/index.ts';
 

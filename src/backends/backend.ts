@@ -19,6 +19,7 @@ import type { ScanIterOptions } from '../client/scan.ts';
 import type { Script } from '../client/script.ts';
 import type { TransactionFunction, TransactionOptions } from '../client/transaction.ts';
 import type { Bulk, Key, ResponseCallback } from '../client/types.ts';
+import type { ClientOptions } from '../connection/options.ts';
 import { Continuum } from '../hash/index.ts';
 import type { Reply } from '../resp/decode.ts';
 import { commandProxy } from '../util/proxy.ts';
@@ -67,9 +68,13 @@ export abstract class Backend implements BackendCore {
   protected readonly everyIndex: readonly number[];
   protected readonly methodCache = new Map<string, BackendMethod>();
 
-  protected constructor(config: BackendConfig) {
+  /**
+   * @param placement how keys become nodes; by default the ketama continuum of the configured
+   *   nodes (RedisCluster gives its slot placement).
+   */
+  protected constructor(config: BackendConfig, placement?: Placement) {
     this.hashing = config.hashing;
-    this.placement = new Placement(new Continuum(
+    this.placement = placement ?? new Placement(new Continuum(
       config.nodes.map((n) => ({ name: n.name, weight: n.weight })),
       config.hashTag === undefined
         ? { mode: config.hashing, emptyKeyHash: config.emptyKeyHash }
@@ -78,11 +83,25 @@ export abstract class Backend implements BackendCore {
     const ask = (argv: string[]): Promise<Reply> => askAnyNode(this.clients, argv);
     const table = new CommandTable((names) => ask(['COMMAND', 'INFO', ...names]), fallbackCommandInfo);
     this.builder = new CommandBuilder(table);
-    this.clients = Object.freeze(config.nodes.map((n) => new ConstRedisBase(n.options, this.builder)));
-    this.nodes = Object.freeze(this.clients.map((c) => clientProxy(c) as ConstRedis));
-    this.addresses = Object.freeze(config.nodes.map((n) => n.address));
+    const growable = placement !== undefined;
+    const clients = config.nodes.map((n) => new ConstRedisBase(n.options, this.builder));
+    const nodes = clients.map((c) => clientProxy(c) as ConstRedis);
+    const addresses = config.nodes.map((n) => n.address);
+    // A backend that learns its nodes as it runs (RedisCluster) adds to these through addNode.
+    this.clients = growable ? clients : Object.freeze(clients);
+    this.nodes = growable ? nodes : Object.freeze(nodes);
+    this.addresses = growable ? addresses : Object.freeze(addresses);
     this.everyIndex = Object.freeze(this.nodes.map((_, i) => i));
     this.routes = new RouteTable(table, ask);
+  }
+
+  /** A node learned while running (RedisCluster): its index in `nodes`, `clients` and `addresses`. */
+  protected addNode(options: ClientOptions, address: string): number {
+    const client = new ConstRedisBase(options, this.builder);
+    (this.clients as ConstRedisBase[]).push(client);
+    (this.nodes as ConstRedis[]).push(clientProxy(client) as ConstRedis);
+    (this.addresses as string[]).push(address);
+    return this.clients.length - 1;
   }
 
   get continuum(): Continuum {

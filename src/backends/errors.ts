@@ -1,5 +1,5 @@
 /** Errors of the backends: a command that failed on every node it was sent to. */
-import { RedisError } from '../errors.ts';
+import { ConnectionError, RedisError } from '../errors.ts';
 
 /**
  * A command sent to several nodes failed on every one of them. `errors` holds each node's
@@ -24,4 +24,26 @@ export class NodesFailedError extends RedisError {
     this.errors = Object.freeze(errors.slice());
     this.outcome = outcome;
   }
+}
+
+/**
+ * No node gave a usable slot map. `nodes` are the nodes asked, `errors` what each answered
+ * or why it did not, in the same order; the message names them all.
+ */
+export class ClusterRefreshError extends ConnectionError {
+  override name = 'ClusterRefreshError';
+  readonly nodes: readonly string[];
+  readonly errors: readonly Error[];
+
+  constructor(nodes: readonly string[], errors: readonly Error[]) {
+    const detail = nodes.map((n, i) => `${n}: ${errors[i]?.message ?? 'no answer'}`).join('; ');
+    super(`could not read the cluster's slot map from any node (${detail})`, { cause: errors[0] });
+    this.nodes = Object.freeze(nodes.slice());
+    this.errors = Object.freeze(errors.slice());
+  }
+}
+
+/** A command was redirected more times than `max_redirections` allows. */
+export class TooManyRedirectionsError extends RedisError {
+  override name = 'TooManyRedirectionsError';
 }

@@ -67,10 +67,21 @@ async function runGroups(groups: Map<number, PipelineBase>): Promise<Map<number,
   return out;
 }
 
+/**
+ * A part's second chance (RedisCluster): given a part's spec, the node it went to and its
+ * reply, a promise of the reply to use instead (the part sent again alone, where the server
+ * said), or null to keep the reply.
+ */
+export type RetryPart = (spec: CommandSpec, node: number, reply: unknown) => Promise<unknown> | null;
+
 /** Without MULTI: parts grouped per node, groups in parallel, results reassembled. */
-export async function runGrouped(backend: BackendCore, specs: readonly CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
+export async function runGrouped(
+  backend: BackendCore, specs: readonly CommandSpec[], scripts: readonly LoadableScript[], retry?: RetryPart,
+): Promise<unknown[]> {
   const plans = await planAll(backend, specs);
   const groups = new Map<number, PipelineBase>();
+  /** Each node's specs in the order they were queued, for retries. */
+  const sent = new Map<number, CommandSpec[]>();
   const parts: Part[][] = plans.map((plan) => {
     if (plan.kind === 'replicated') throw new TypeError(`${plan.write.name}: a replicated write is not sent in node groups`);
     const pairs: Array<[number, CommandSpec]> =
@@ -78,12 +89,31 @@ export async function runGrouped(backend: BackendCore, specs: readonly CommandSp
     return pairs.map(([node, spec]) => {
       const pipe = groupFor(backend, groups, node, false, scripts);
       pipe.queueSpec(spec);
+      if (retry !== undefined) {
+        const list = sent.get(node);
+        if (list === undefined) sent.set(node, [spec]);
+        else list.push(spec);
+      }
       return { node, slot: pipe.length - 1 };
     });
   });
   const replies = await runGroups(groups);
+  if (retry !== undefined) await retryParts(sent, replies, retry);
   const at = (p: Part): unknown => replies.get(p.node)![p.slot];
   return plans.map((plan, i) => assemble(backend, plan, parts[i]!.map(at)));
+}
+
+/** Each part's reply replaced by its retry's, where `retry` asks for one; retries run in parallel. */
+async function retryParts(sent: Map<number, CommandSpec[]>, replies: Map<number, unknown[]>, retry: RetryPart): Promise<void> {
+  const pending: Promise<void>[] = [];
+  for (const [node, specs] of sent) {
+    const out = replies.get(node)!;
+    specs.forEach((spec, i) => {
+      const again = retry(spec, node, out[i]);
+      if (again !== null) pending.push(again.then((r) => { out[i] = r; }, (err: unknown) => { out[i] = err instanceof Error ? err : new Error(String(err)); }));
+    });
+  }
+  await Promise.all(pending);
 }
 
 /** One command's result from its parts' replies, with the backend's shapes. */

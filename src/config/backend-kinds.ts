@@ -2,7 +2,7 @@
  * The BACKEND names a CACHES entry may use, and how each kind is built from its LOCATION and
  * parameters. Long names are the reference's (`redisdb.backends.RedisRing`); short names work too.
  */
-import { RedisCopy, RedisRing, type ReferenceParams } from '../backends/index.ts';
+import { RedisCluster, RedisCopy, RedisRing, type ReferenceParams } from '../backends/index.ts';
 import { ConstRedis } from '../client/const-redis.ts';
 import type { ClientOptions } from '../connection/options.ts';
 import type { CacheBackend } from '../cache/target.ts';
@@ -59,6 +59,13 @@ function nodesKind(name: string, Backend: new (location: readonly (string | obje
 registerBackendKind(constRedisKind);
 registerBackendKind(nodesKind('RedisRing', RedisRing));
 registerBackendKind(nodesKind('RedisCopy', RedisCopy));
+// LOCATION: seed nodes; the cluster's own slot map names the rest.
+registerBackendKind({
+  name: 'RedisCluster',
+  extraOptions: ['max_redirections', 'maxRedirections', 'read_from', 'readFrom', 'nat_map', 'natMap', 'slots_refresh_interval', 'slotsRefreshInterval', 'retry_window', 'retryWindow'],
+  maxNodes: Infinity,
+  create: (location, params) => new RedisCluster(location as (string | object)[], params as ReferenceParams),
+});
 
 export function backendKind(name: unknown, where: string): BackendKind {
   if (typeof name !== 'string') throw new ConfigError(`${where}.BACKEND must be a string such as 'redisdb.backends.RedisRing'`);

@@ -12,3 +12,4 @@ export type {
   HashPlacement,
   KeyPlacement,
 } from './continuum.ts';
+export { crc16, slotOf, slotOfBytes, SLOT_COUNT } from './crc16.ts';

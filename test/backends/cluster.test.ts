@@ -1,0 +1,185 @@
+/**
+ * RedisCluster on a real cluster of 3 primaries and 3 replicas: slots as the server computes
+ * them, the reply rules, keys split per slot, keys that must share a slot, pipelines, SCAN,
+ * createCaches and `.cache`; and the redirects forced for real: MOVED by moving a slot
+ * (CLUSTER SETSLOT … NODE), ASK and TRYAGAIN by a live migration (SETSLOT IMPORTING /
+ * MIGRATING + MIGRATE).
+ */
+import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
+import { describe, it } from 'node:test';
+import { RedisCluster, RedisClusterBase } from '../../src/backends/index.ts';
+import { createCaches } from '../../src/config/index.ts';
+import { ConfigError, CrossSlotError } from '../../src/errors.ts';
+import '../../src/cache/index.ts';
+import { useClients } from '../helpers/clients.ts';
+import { cli, useCluster } from '../helpers/cluster.ts';
+import { eventually } from '../helpers/wait.ts';
+
+/** A key whose slot no other test uses: a fresh hash tag per call. */
+let fresh = 0;
+const tagged = (name: string): string => `{t${process.pid}x${fresh++}}${name}`;
+
+async function nodeId(port: number): Promise<string> {
+  return (await cli(port, 'CLUSTER', 'MYID')).trim();
+}
+
+async function stat(port: number, section: string, field: string): Promise<number> {
+  const text = await cli(port, 'INFO', section);
+  const line = text.split('\n').find((l) => l.startsWith(`${field}:`));
+  const m = line === undefined ? null : /calls=(\d+)|count=(\d+)/.exec(line);
+  return m === null ? 0 : Number(m[1] ?? m[2]);
+}
+
+describe('RedisCluster on 3 primaries with a replica each', () => {
+  const c = useCluster();
+  let cluster: RedisCluster;
+  useClients(() => {
+    cluster = new RedisCluster([c.cluster.seeds[0]!], { OPTIONS: { socket_timeout: 5 } });
+    return [cluster];
+  });
+
+  it('places keys by the slot the server computes, hash tags and bytes included', async () => {
+    const port = c.cluster.servers[0]!.port;
+    for (const key of ['foo', '{user1000}.following', 'a{}b', '{}x', 'x{y', 'clé', '{a}{b}']) {
+      assert.equal(cluster.slotOf(key), Number(await cli(port, 'CLUSTER', 'KEYSLOT', key)), key);
+    }
+    assert.equal(cluster.slotOf(Buffer.from('{user1000}.x')), cluster.slotOf('user1000'));
+    await cluster.set('foo', 'bar');
+    const owner = await c.cluster.ownerOf(cluster.slotOf('foo'));
+    assert.equal(cluster.nodeFor('foo').address, `127.0.0.1:${owner}`);
+    assert.equal(await cli(owner, 'GET', 'foo'), 'bar\n');
+  });
+
+  it('reply rules: a read the reply, a write [reply], a keyless command one result per primary', async () => {
+    assert.deepEqual(await cluster.set('rule', 'v'), [true]);
+    assert.equal(await cluster.get('rule'), 'v');
+    const pings = await cluster.ping();
+    assert.equal((pings as unknown[]).length, 3);
+    assert.equal(cluster.primaries.length, 3);
+  });
+
+  it('splits MGET, MSET, DEL, EXISTS across slots and merges in the caller order', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `split:${i}`);
+    assert.ok(new Set(keys.map((k) => cluster.slotOf(k))).size > 3);
+    await cluster.mset(Object.fromEntries(keys.map((k, i) => [k, String(i)])));
+    assert.deepEqual(await cluster.mget([...keys, 'split:none']), [...keys.map((_, i) => String(i)), null]);
+    assert.equal(await cluster.exists(...keys), 20);
+    const deleted = (await cluster.delete(...keys)) as number[];
+    assert.equal(deleted.reduce((a, b) => a + b, 0), 20);
+    assert.equal(await cluster.exists(...keys), 0);
+  });
+
+  it('refuses other cross-slot commands with CrossSlotError before sending anything', async () => {
+    await cluster.set('cs:a', '1');
+    await assert.rejects(cluster.rename('cs:a', 'cs:b'), CrossSlotError);
+    await assert.rejects(cluster.call('SUNIONSTORE', 'cs:d', 'cs:a', 'cs:b'), CrossSlotError);
+    assert.equal(await cluster.get('cs:a'), '1');
+    const p = cluster.pipeline();
+    p.set('cs:x', 1);
+    p.set('cs:y', 2);
+    await assert.rejects(p.execute(), CrossSlotError);
+    assert.equal(await cluster.exists('cs:x', 'cs:y'), 0);
+    assert.throws(() => new RedisCluster(['127.0.0.1:1'], { OPTIONS: { hash_tag: '{}' } as never }), ConfigError);
+    assert.throws(() => new RedisCluster(['127.0.0.1:1'], { DB: 2 }), ConfigError);
+  });
+
+  it('runs pipelines per node and transactions within one slot', async () => {
+    const p = cluster.pipeline({ transaction: false });
+    for (let i = 0; i < 10; i++) p.set(`pl:${i}`, i);
+    p.mget('pl:0', 'pl:5', 'pl:9');
+    const out = await p.execute();
+    assert.deepEqual(out.slice(0, 10), Array.from({ length: 10 }, () => [true]));
+    assert.deepEqual(out[10], ['0', '5', '9']);
+    const tx = cluster.pipeline();
+    tx.incr('{acct}:a').incrby('{acct}:b', 5).mget('{acct}:a', '{acct}:b');
+    assert.deepEqual(await tx.execute(), [[1], [5], ['1', '5']]);
+    const result = await cluster.transaction(async (pipe) => {
+      const v = Number(await pipe.get('{acct}:a'));
+      pipe.multi();
+      pipe.set('{acct}:a', v + 1);
+    }, '{acct}:a');
+    assert.ok(Array.isArray(result));
+    assert.equal(await cluster.get('{acct}:a'), '2');
+  });
+
+  it('scan_iter walks every primary once', async () => {
+    await Promise.all(Array.from({ length: 30 }, (_, i) => cluster.set(`scan:${i}`, i)));
+    const seen: string[] = [];
+    for await (const k of cluster.scan_iter({ match: 'scan:*', count: 100 })) seen.push(String(k));
+    assert.equal(seen.length, 30);
+    assert.equal(new Set(seen).size, 30);
+  });
+
+  it("is a CACHES backend ('redisdb.backends.RedisCluster') with the .cache facade", async () => {
+    const caches = createCaches({
+      default: { BACKEND: 'redisdb.backends.RedisCluster', LOCATION: c.cluster.seeds.slice(0, 2), KEY_PREFIX: 'app' },
+    });
+    try {
+      const backend = caches['default'] as unknown as RedisCluster;
+      assert.ok(backend instanceof RedisClusterBase);
+      const cache = backend.cache;
+      await cache.set('user:1', { name: 'ada' }, 60);
+      assert.deepEqual(await cache.get('user:1'), { name: 'ada' });
+      await cache.setMany({ m1: 1, m2: 2, m3: 3 });
+      assert.deepEqual(await cache.getMany(['m1', 'm2', 'm3']), { m1: 1, m2: 2, m3: 3 });
+      await cache.deleteMany(['m1', 'm2', 'm3']);
+      assert.deepEqual(await cache.getMany(['m1', 'm2', 'm3']), {});
+    } finally {
+      await caches.closeAll();
+    }
+    await cluster.cache.set('facade', 42);
+    assert.equal(await cluster.cache.get('facade'), 42);
+  });
+
+  it('follows MOVED when a slot is moved (CLUSTER SETSLOT … NODE), and reads the map once for a burst', async () => {
+    const key = tagged('moved');
+    const slot = cluster.slotOf(key);
+    assert.equal(await cluster.get(key), null); // the map is current, the slot is empty
+    const from = await c.cluster.ownerOf(slot);
+    const to = (await c.cluster.primaries()).find((p) => p !== from)!;
+    const target = await nodeId(to);
+    for (const s of c.cluster.servers) await cli(s.port, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', target);
+    await cli(to, 'CLUSTER', 'BUMPEPOCH');
+    assert.equal(cluster.nodeFor(key).address, `127.0.0.1:${from}`); // the client still thinks the old owner
+    const before = cluster.slotRefreshes;
+    const movedBefore = await stat(from, 'errorstats', 'errorstat_MOVED');
+    const writes = await Promise.all(Array.from({ length: 50 }, (_, i) => cluster.set(`${key}:${i}`, i)));
+    assert.deepEqual(writes, Array.from({ length: 50 }, () => [true]));
+    assert.ok(await stat(from, 'errorstats', 'errorstat_MOVED') > movedBefore, 'the old owner answered MOVED');
+    assert.equal(await cli(to, 'GET', `${key}:7`), '7\n');
+    await eventually(() => cluster.slotRefreshes > before, 3000, 'a map read');
+    assert.ok(cluster.slotRefreshes - before <= 2, `one map read for the burst, got ${cluster.slotRefreshes - before}`);
+    assert.equal(cluster.nodeFor(key).address, `127.0.0.1:${to}`);
+  });
+
+  it('follows ASK with ASKING, and waits out TRYAGAIN, during a live migration', async () => {
+    const k1 = tagged('a');
+    const k2 = k1.replace(/a$/, 'b');
+    const slot = cluster.slotOf(k1);
+    assert.equal(cluster.slotOf(k2), slot);
+    await cluster.mset({ [k1]: 'one', [k2]: 'two' });
+    const from = await c.cluster.ownerOf(slot);
+    const to = (await c.cluster.primaries()).find((p) => p !== from)!;
+    const [fromId, toId] = [await nodeId(from), await nodeId(to)];
+    await cli(to, 'CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId);
+    await cli(from, 'CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId);
+    await cli(from, 'MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', k1);
+
+    // k1 has moved: the old owner answers ASK, the client asks the new one with ASKING first.
+    const askings = await stat(to, 'commandstats', 'cmdstat_asking');
+    assert.equal(await cluster.get(k1), 'one');
+    assert.ok(await stat(to, 'commandstats', 'cmdstat_asking') > askings, 'ASKING was sent');
+    assert.equal(await cluster.get(k2), 'two'); // still on the old owner, no redirect
+
+    // Both keys in one command while they are split between the nodes: TRYAGAIN until it completes.
+    const tryagains = await stat(from, 'errorstats', 'errorstat_TRYAGAIN');
+    const both = cluster.mget(k1, k2);
+    await eventually(async () => (await stat(from, 'errorstats', 'errorstat_TRYAGAIN')) > tryagains, 5000, 'TRYAGAIN');
+    await cli(from, 'MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', k2);
+    for (const s of c.cluster.servers) await cli(s.port, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', toId);
+    assert.deepEqual(await both, ['one', 'two']);
+    assert.equal(await cluster.get(k1), 'one'); // the old owner now answers MOVED, and the map follows
+    assert.equal(cluster.nodeFor(k1).address, `127.0.0.1:${to}`);
+  });
+});
