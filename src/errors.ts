@@ -85,3 +85,23 @@ export class ConfigError extends RedisError {
 export class CrossSlotError extends CrossNodeError {
   override name = 'CrossSlotError';
 }
+
+/** No sentinel answered (each sentinel's cause is in the message and in `errors`). */
+export class SentinelUnreachableError extends ConnectionError {
+  override name = 'SentinelUnreachableError';
+  readonly errors: readonly Error[];
+  constructor(message: string, errors: readonly Error[]) {
+    super(message, { cause: errors[0] });
+    this.errors = Object.freeze(errors.slice());
+  }
+}
+
+/** The sentinels answered, and none knows the service name asked for. */
+export class UnknownServiceError extends ConnectionError {
+  override name = 'UnknownServiceError';
+}
+
+/** The sentinels named a server, and it could not be reached or is not in the role asked for. */
+export class MasterUnreachableError extends ConnectionError {
+  override name = 'MasterUnreachableError';
+}

@@ -14,8 +14,15 @@ export function parseAddress(text: string, at: string): ClientOptions {
   if (s === '') throw new ConfigError(`${at}: the address is empty; expected 'host:port'`);
   const scheme = URL_SCHEME.exec(s)?.[1]?.toLowerCase();
   if (scheme !== undefined) {
+    if (scheme === 'redis+sentinel' || scheme === 'rediss+sentinel') {
+      try {
+        return parseRedisUrl(s);
+      } catch (err) {
+        throw new ConfigError(`${at}: ${(err as Error).message}`);
+      }
+    }
     if (scheme !== 'redis' && scheme !== 'rediss' && scheme !== 'unix') {
-      throw new ConfigError(`${at}: unsupported scheme '${scheme}://'; expected a redis://, rediss:// or unix:// URL`);
+      throw new ConfigError(`${at}: unsupported scheme '${scheme}://'; expected a redis://, rediss:// or unix:// URL, or redis+sentinel://`);
     }
     // Checked first: WHATWG URL parsing would only say "invalid URL" for a port out of range.
     // The host comes after the last '@', as a password left unencoded may hold ':' and digits.

@@ -14,6 +14,7 @@ import { Decoder, type Reply } from '../resp/decode.ts';
 import { RequestWriter, validateArgs, type EncodedCommand } from '../resp/encode.ts';
 import { addressOf, type ResolvedOptions } from './options.ts';
 import { Queue } from './queue.ts';
+import { attachSentinel } from './sentinel.ts';
 
 // node:tls (and the crypto it pulls in) is half the cost of importing this library; only
 // TLS connections load it, when the first one opens. A dynamic import works in ES modules and
@@ -185,7 +186,14 @@ export type PushHandler = (reply: Reply) => boolean;
 
 export class Connection extends EventEmitter {
   readonly options: ResolvedOptions;
-  readonly address: string;
+  /** "host:port" for messages; with sentinels, where they last said the server is. */
+  address: string;
+  /**
+   * Asked where to connect before each connect (set with sentinels); its answer stands for
+   * host and port. A rejection fails the connect, and what waited for it, with its error.
+   */
+  locate: (() => Promise<{ host: string; port: number }>) | null = null;
+  private target: { host: string; port: number } | null = null;
   private state: State = 'disconnected';
   private socket: net.Socket | null = null;
   private readonly decoder: Decoder;
@@ -223,6 +231,15 @@ export class Connection extends EventEmitter {
         return head.batch === null ? head.buffers : head.batch.buffersOfNext;
       },
     });
+    if (options.sentinel !== null) attachSentinel(this, options.sentinel, (o) => new Connection(o));
+  }
+
+  /**
+   * Drops the socket now (the server it talks to is no longer the one wanted): what was in
+   * flight rejects, what is sent next waits for a new connection.
+   */
+  reset(reason: string): void {
+    this.resetSocket(new ConnectionError(`connection to ${this.address} reset: ${reason}`));
   }
 
   /** util.inspect shows a summary: the internals hold commands in flight, AUTH's password among them. */
@@ -408,17 +425,27 @@ export class Connection extends EventEmitter {
     return attempt;
   }
 
-  private open(): Promise<void> {
+  private open(located = false): Promise<void> {
+    if (this.locate !== null && !located) {
+      return this.locate().then((target) => {
+        if (this.state === 'closed') throw new ConnectionError(`connection to ${this.address} is closed`);
+        this.target = target;
+        this.address = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+        return this.open(true);
+      });
+    }
     if (this.options.tls && tlsModule === null) {
       return import('node:tls').then((loaded) => {
         tlsModule = loaded;
         // close() came while node:tls loaded: open nothing.
         if (this.state === 'closed') throw new ConnectionError(`connection to ${this.address} is closed`);
-        return this.open();
+        return this.open(located);
       });
     }
     return new Promise<void>((resolve, reject) => {
       const o = this.options;
+      const host = this.target?.host ?? o.host;
+      const port = this.target?.port ?? o.port;
       let settled = false;
       // Node, given onread, emits no 'data' events; workerd (Cloudflare Workers' nodejs_compat)
       // ignores onread and emits 'data' events; TLS sockets take no onread. Whichever way bytes
@@ -429,10 +456,10 @@ export class Connection extends EventEmitter {
         return readVia === via ? socket : null;
       };
       const socket: net.Socket = o.tls
-        ? tls().connect({ ...o.tls, ...(o.path !== null ? { path: o.path } : { host: o.host, port: o.port }) })
+        ? tls().connect({ ...o.tls, ...(o.path !== null ? { path: o.path } : { host, port }) })
         : o.path !== null
           ? net.connect({ path: o.path, onread: this.reader(() => readFrom('onread')) })
-          : net.connect({ host: o.host, port: o.port, onread: this.reader(() => readFrom('onread')) });
+          : net.connect({ host, port, onread: this.reader(() => readFrom('onread')) });
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 30_000);
       this.socket = socket;

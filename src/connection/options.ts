@@ -8,6 +8,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
 import { ConfigError } from '../errors.ts';
 import { suggestion } from '../util/did-you-mean.ts';
+import { parseSentinelUrl, SENTINEL_OPTION_NAMES, sentinelSettings, type SentinelOptionsInput, type SentinelSettings } from './sentinel-options.ts';
 
 export interface TlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;
@@ -18,7 +19,7 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
 }
 
-export interface ClientOptions {
+export interface ClientOptions extends SentinelOptionsInput {
   host?: string;
   port?: number;
   /** Unix socket path (instead of host and port). */
@@ -75,6 +76,8 @@ export interface ResolvedOptions {
   readonly offlineQueueLimit: number;
   readonly maxBulkLength: number;
   readonly maxReconnectDelay: number;
+  /** Where the sentinels say the server is, when given sentinels (host and port are then unused). */
+  readonly sentinel: SentinelSettings | null;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -84,6 +87,7 @@ const KNOWN = new Set<string>([
   'socket_timeout', 'socketTimeout', 'socket_connect_timeout', 'socketConnectTimeout',
   'retry_on_timeout', 'retryOnTimeout', 'returnBuffers', 'return_buffers', 'name', 'client_name',
   'offlineQueueLimit', 'offline_queue_limit', 'maxBulkLength', 'max_bulk_length', 'maxReconnectDelay',
+  ...SENTINEL_OPTION_NAMES,
 ]);
 
 /** The option names a single client understands (for config validation above this layer). */
@@ -198,6 +202,7 @@ export function resolveOptions(input: ClientOptions = {}, where = 'redisdb optio
     offlineQueueLimit: int(where, 'offlineQueueLimit', o.offlineQueueLimit ?? o.offline_queue_limit, 0, 2 ** 31) ?? 100_000,
     maxBulkLength: int(where, 'maxBulkLength', o.maxBulkLength ?? o.max_bulk_length, 1, 2 ** 40) ?? 512 * 1024 * 1024,
     maxReconnectDelay: int(where, 'maxReconnectDelay', o.maxReconnectDelay, 0, 3_600_000) ?? 2000,
+    sentinel: sentinelSettings(o as Record<string, unknown>, where),
   } as ResolvedOptions;
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
   // Hidden from util.inspect even with showHidden, which would list the property above.
@@ -239,7 +244,8 @@ export function parseRedisUrl(url: string): ClientOptions {
   // a password left unencoded, the parse may take a piece of it for a path or a query option.
   const visible = redactUrl(url);
   const got = (part: string): string => (visible.includes(part) ? `, got '${part}'` : '');
-  const scheme = /^([a-z]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'redis+sentinel' || scheme === 'rediss+sentinel') return parseSentinelUrl(url, where) as ClientOptions;
   if (scheme !== 'redis' && scheme !== 'rediss' && scheme !== 'unix') {
     fail(where, "expected a redis://, rediss:// or unix:// URL");
   }
@@ -348,7 +354,7 @@ export function redactUrl(url: unknown): string {
     const userShown = colon >= 0 && !/[/?#@&=]/.test(creds.slice(0, colon));
     hidden.push([scheme.length + (userShown ? colon + 1 : 0), at]);
   }
-  const query = /[?&]password=/i.exec(url);
+  const query = /[?&](?:sentinel_)?password=/i.exec(url);
   if (query !== null) hidden.push([query.index + query[0].length, url.length]);
   if (hidden.length === 2 && hidden[1]![0] <= hidden[0]![1]) hidden.splice(0, 2, [Math.min(hidden[0]![0], hidden[1]![0]), url.length]);
   let out = '';
@@ -362,6 +368,7 @@ export function redactUrl(url: unknown): string {
 
 /** "host:port" or the socket path: how a node is named in messages and on the ring. */
 export function addressOf(o: ResolvedOptions): string {
+  if (o.sentinel !== null) return `${o.sentinel.serviceName} (sentinel)`;
   if (o.path !== null) return o.path;
   return o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
 }

@@ -1,0 +1,148 @@
+/**
+ * A real Sentinel set on loopback for tests and scripts: a master, its replicas and sentinels
+ * (`redis-server s.conf --sentinel`) monitoring it as one service, ready once every sentinel
+ * sees every replica and every other sentinel.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli } from './redis-cluster.ts';
+import { freePort, RedisServer } from './redis-server.ts';
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export class SentinelProcess {
+  port = 0;
+  private child: ChildProcess | null = null;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'redisdb-sentinel-'));
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(service: string, masterPort: number, quorum: number): Promise<void> {
+    this.port = await freePort();
+    const conf = join(this.dir, 's.conf');
+    writeFileSync(conf, [
+      `port ${this.port}`, 'bind 127.0.0.1', 'daemonize no', `dir ${this.dir}`,
+      `sentinel monitor ${service} 127.0.0.1 ${masterPort} ${quorum}`,
+      `sentinel down-after-milliseconds ${service} 1000`,
+      `sentinel failover-timeout ${service} 4000`,
+      `sentinel parallel-syncs ${service} 2`, '',
+    ].join('\n'));
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const onData = (d: Buffer): void => {
+        out += d.toString();
+        if (out.includes('+monitor master')) {
+          child.stdout?.off('data', onData);
+          child.stdout?.resume();
+          this.child = child;
+          live.add(child);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.resume();
+      child.once('error', reject);
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        if (this.child === child) this.child = null;
+        reject(new Error(`sentinel on port ${this.port} exited (${code ?? signal}):\n${out.slice(-2000)}`));
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child !== null) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    this.child = null;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export class SentinelSet {
+  readonly service: string;
+  readonly master: RedisServer;
+  readonly replicas: RedisServer[];
+  readonly sentinels: SentinelProcess[];
+
+  constructor(service: string, master: RedisServer, replicas: RedisServer[], sentinels: SentinelProcess[]) {
+    this.service = service;
+    this.master = master;
+    this.replicas = replicas;
+    this.sentinels = sentinels;
+  }
+
+  get sentinelAddresses(): string[] {
+    return this.sentinels.map((s) => s.address);
+  }
+
+  get servers(): RedisServer[] {
+    return [this.master, ...this.replicas];
+  }
+
+  /** The port of the master as the first sentinel names it now. */
+  async masterPort(): Promise<number> {
+    const out = (await cli(this.sentinels[0]!.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.service)).trim().split('\n');
+    return Number(out[1]);
+  }
+
+  /** Until every sentinel sees every replica and every other sentinel, and names one master. */
+  async waitSettled(ms = 30_000): Promise<void> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const views = await Promise.all(this.sentinels.map((s) => cli(s.port, 'SENTINEL', 'MASTER', this.service).catch(() => '')));
+      const masters = await Promise.all(this.sentinels.map((s) => cli(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.service).catch(() => '')));
+      const field = (text: string, name: string): string => {
+        const lines = text.trim().split('\n');
+        const i = lines.indexOf(name);
+        return i >= 0 ? lines[i + 1]! : '';
+      };
+      const ok = views.every((v) => field(v, 'num-slaves') === String(this.replicas.length)
+        && field(v, 'num-other-sentinels') === String(this.sentinels.length - 1) && field(v, 'flags') === 'master')
+        && new Set(masters).size === 1;
+      if (ok) {
+        // Every replica linked to the master and in sync, so that a failover can pick any of them.
+        const port = await this.masterPort();
+        const info = await cli(port, 'INFO', 'replication');
+        if (info.includes(`connected_slaves:${this.replicas.length}`) && !info.includes('state=wait_bgsave')) return;
+      }
+      if (Date.now() > end) throw new Error(`sentinels not settled after ${ms} ms:\n${views.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.sentinels.map((s) => s.stop()), ...this.servers.map((s) => s.stop())]);
+  }
+}
+
+/** A master, `replicas` replicas and `sentinels` sentinels (quorum: a majority of them). */
+export async function startSentinelSet(options: { service?: string; replicas?: number; sentinels?: number } = {}): Promise<SentinelSet> {
+  const service = options.service ?? 'mymaster';
+  const master = new RedisServer();
+  await master.start();
+  const replicas = Array.from({ length: options.replicas ?? 2 }, () => new RedisServer(['--replicaof', '127.0.0.1', String(master.port)]));
+  await Promise.all(replicas.map((r) => r.start()));
+  const count = options.sentinels ?? 3;
+  const sentinels = Array.from({ length: count }, () => new SentinelProcess());
+  const set = new SentinelSet(service, master, replicas, sentinels);
+  try {
+    await Promise.all(sentinels.map((s) => s.start(service, master.port, Math.floor(count / 2) + 1)));
+    await set.waitSettled();
+  } catch (err) {
+    await set.stop();
+    throw err;
+  }
+  return set;
+}

@@ -1,0 +1,305 @@
+/**
+ * Connections that find their server through Redis Sentinel. Every connection made from one
+ * client's options shares one watcher, which
+ *   - asks every sentinel at once where the service's master (or a replica) is, takes the first
+ *     answer, and checks it with ROLE on that server before connecting there;
+ *   - stays subscribed to `+switch-master` on every sentinel and, when one announces a new
+ *     master for this service name, resets every connection at once: nothing more is sent to
+ *     the old master (which keeps taking writes until it is demoted, and then drops them);
+ *   - polls ROLE on the server in use every second, in case the announcement was missed.
+ */
+import { ConnectionError, MasterUnreachableError, ReplyError, SentinelUnreachableError, UnknownServiceError } from '../errors.ts';
+import type { Reply } from '../resp/decode.ts';
+import type { Connection } from './connection.ts';
+import { resolveOptions, type ResolvedOptions } from './options.ts';
+import type { SentinelSettings } from './sentinel-options.ts';
+
+type Make = (options: ResolvedOptions) => Connection;
+interface Address {
+  host: string;
+  port: number;
+}
+
+const ROLE_POLL_MS = 1000;
+/** How long new connections wait for a replica being promoted to answer as master. */
+const PROMOTION_WAIT_MS = 5000;
+const watchers = new WeakMap<SentinelSettings, SentinelWatcher>();
+const ignore = (): void => {};
+
+/** Makes `conn` find its server through the sentinels of `settings` (shared per settings). */
+export function attachSentinel(conn: Connection, settings: SentinelSettings, make: Make): void {
+  let watcher = watchers.get(settings);
+  if (watcher === undefined) {
+    watcher = new SentinelWatcher(settings, conn.options, make);
+    watchers.set(settings, watcher);
+  }
+  watcher.attach(conn);
+}
+
+const show = (a: Address): string => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
+
+class SentinelWatcher {
+  private readonly settings: SentinelSettings;
+  private readonly base: ResolvedOptions;
+  private readonly make: Make;
+  private readonly conns = new Set<Connection>();
+  /** One connection per sentinel for questions, one for the subscription. */
+  private asking: Connection[] | null = null;
+  private subscribed: Connection[] = [];
+  private current: Address | null = null;
+  /** The replica a sentinel just promoted: asked first, until the sentinels name it too. */
+  private promoted: Address | null = null;
+  private promotedUntil = 0;
+  /** The locate under way: every connection waits for the same answer. */
+  private locating: Promise<Address> | null = null;
+  private poller: Connection | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly timeout: number;
+
+  constructor(settings: SentinelSettings, base: ResolvedOptions, make: Make) {
+    this.settings = settings;
+    this.base = base;
+    this.make = make;
+    this.timeout = Math.min(base.connectTimeout, 2000);
+  }
+
+  attach(conn: Connection): void {
+    this.conns.add(conn);
+    conn.locate = () => this.locate();
+    conn.once('close', () => {
+      this.conns.delete(conn);
+      if (this.conns.size === 0) this.stop();
+    });
+  }
+
+  private sentinelOptions(s: Address): ResolvedOptions {
+    return resolveOptions({
+      host: s.host, port: s.port, socketTimeout: this.timeout, socketConnectTimeout: this.timeout, maxReconnectDelay: 1000,
+      ...(this.settings.username !== null ? { username: this.settings.username } : {}),
+      ...(this.settings.password !== null ? { password: this.settings.password } : {}),
+    }, 'sentinel');
+  }
+
+  /** The data node's options: the client's own, at this address, without sentinels. */
+  private nodeOptions(at: Address): ResolvedOptions {
+    const o = { ...this.base, host: at.host, port: at.port, sentinel: null, socketTimeout: this.timeout, connectTimeout: this.timeout } as ResolvedOptions;
+    Object.defineProperty(o, 'password', { value: this.base.password, enumerable: false });
+    return Object.freeze(o);
+  }
+
+  private start(): void {
+    if (this.asking !== null) return;
+    this.asking = this.settings.sentinels.map((s) => this.make(this.sentinelOptions(s)));
+    this.subscribed = this.settings.sentinels.map((s) => this.subscribe(this.make(this.sentinelOptions(s))));
+    this.pollTimer = setInterval(() => this.pollRole(), ROLE_POLL_MS);
+    this.pollTimer.unref();
+  }
+
+  private subscribe(conn: Connection): Connection {
+    conn.setPushHandler((reply: Reply) => {
+      // Every reply here is a subscription's: the SUBSCRIBE itself stays pending, and its
+      // rejection (the connection lost) is what subscribes again.
+      if (!Array.isArray(reply) || reply[0] !== 'message') return Array.isArray(reply) && reply[0] === 'subscribe';
+      const words = String(reply[2]).split(' ');
+      if (reply[1] === '+switch-master') {
+        // "<name> <old ip> <old port> <new ip> <new port>": only this service's switch counts.
+        const [name, , , host, port] = words;
+        if (name === this.settings.serviceName) {
+          this.promoted = null;
+          this.switched({ host: host!, port: Number(port) }, 'a sentinel announced +switch-master');
+        }
+      } else if (this.settings.role === 'master') {
+        // "slave <ip:port> <ip> <port> @ <name> <master ip> <master port>": a sentinel is about
+        // to promote that replica (+failover-state-send-slaveof-noone), or has seen it promoted
+        // (+promoted-slave). The old master takes writes until the sentinels demote it, and then
+        // drops them, so this is when to stop sending it any; +switch-master comes a second or
+        // more later. New connections wait for the replica to answer ROLE as master.
+        const [, , host, port, , name] = words;
+        if (name === this.settings.serviceName && host !== undefined) {
+          this.promoted = { host, port: Number(port) };
+          this.promotedUntil = performance.now() + PROMOTION_WAIT_MS;
+          this.switched(this.promoted, `a sentinel is failing '${name}' over (${String(reply[1])})`);
+        }
+      }
+      return true;
+    });
+    const again = (): void => {
+      if (this.asking === null) return;
+      conn.send(['SUBSCRIBE', '+switch-master', '+failover-state-send-slaveof-noone', '+promoted-slave'], { timeout: null, name: 'SUBSCRIBE' }).catch(() => {
+        if (this.asking !== null) setTimeout(again, 200).unref();
+      });
+    };
+    again();
+    return conn;
+  }
+
+  /** The server moved: every connection is reset now, and finds it again on its next command. */
+  private switched(to: Address | null, why: string): void {
+    if (to !== null && this.current !== null && to.host === this.current.host && to.port === this.current.port) return;
+    const from = this.current;
+    this.current = null;
+    this.poller?.destroy();
+    this.poller = null;
+    const reason = `${why}: ${this.settings.serviceName} ${from === null ? '' : `moved from ${show(from)}`}${to === null ? '' : ` to ${show(to)}`}`;
+    for (const conn of this.conns) {
+      conn.emit('sentinel-switch', to === null ? null : show(to));
+      conn.reset(reason);
+    }
+  }
+
+  private pollRole(): void {
+    const at = this.current;
+    if (at === null || this.conns.size === 0) return;
+    this.poller ??= this.make(this.nodeOptions(at));
+    const poller = this.poller;
+    poller.send(['ROLE'], { timeout: this.timeout, name: 'ROLE' }).then((reply) => {
+      if (this.current !== at || poller !== this.poller) return;
+      if (!this.roleMatches(reply)) this.switched(null, `${show(at)} is no longer the ${this.settings.role}`);
+    }, ignore);
+  }
+
+  private roleMatches(reply: Reply): boolean {
+    const role = Array.isArray(reply) ? String(reply[0]) : '';
+    return this.settings.role === 'master' ? role === 'master' : role === 'slave';
+  }
+
+  /** Where to connect now: asked of every sentinel at once, checked with ROLE there. */
+  locate(): Promise<Address> {
+    if (this.locating === null) {
+      const attempt = this.find();
+      this.locating = attempt;
+      const done = (): void => {
+        if (this.locating === attempt) this.locating = null;
+      };
+      attempt.then(done, done);
+    }
+    return this.locating;
+  }
+
+  private async roleOf(at: Address): Promise<Reply> {
+    const probe = this.make(this.nodeOptions(at));
+    try {
+      return await probe.send(['ROLE'], { timeout: this.timeout, name: 'ROLE' });
+    } finally {
+      probe.destroy();
+    }
+  }
+
+  private async find(): Promise<Address> {
+    this.start();
+    // A failover under way: the replica being promoted, as soon as it answers as master.
+    for (let promoted = this.promoted; promoted !== null && promoted === this.promoted;) {
+      const reply = await this.roleOf(promoted).catch(() => null);
+      if (reply !== null && this.roleMatches(reply)) {
+        this.current = promoted;
+        return promoted;
+      }
+      if (performance.now() > this.promotedUntil) {
+        this.promoted = null;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const candidates = await this.ask();
+    const failures: string[] = [];
+    for (const at of candidates) {
+      try {
+        const reply = await this.roleOf(at);
+        if (this.roleMatches(reply)) {
+          this.current = at;
+          return at;
+        }
+        failures.push(`${show(at)} says it is a ${Array.isArray(reply) ? String(reply[0]) : 'server of unknown role'}`);
+      } catch (err) {
+        failures.push(`${show(at)}: ${(err as Error).message}`);
+      }
+    }
+    throw new MasterUnreachableError(
+      `the sentinels name ${candidates.map(show).join(', ')} as the ${this.settings.role} of '${this.settings.serviceName}', and none can be used (${failures.join('; ')})`,
+    );
+  }
+
+  /** Every sentinel asked in parallel; the first to name a server wins (the others are not waited for). */
+  private ask(): Promise<Address[]> {
+    const conns = this.asking!;
+    const { serviceName, role } = this.settings;
+    const question = role === 'master' ? ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', serviceName] : ['SENTINEL', 'REPLICAS', serviceName];
+    return new Promise((resolve, reject) => {
+      const errors: Error[] = new Array<Error>(conns.length);
+      let unknown = 0;
+      let left = conns.length;
+      let done = false;
+      const settle = (): void => {
+        if (--left > 0 || done) return;
+        done = true;
+        const where = this.settings.sentinels.map(show);
+        const reached = conns.length - errors.filter((e) => e instanceof ConnectionError).length;
+        if (reached === 0) {
+          reject(new SentinelUnreachableError(`no sentinel reachable for '${serviceName}' (${where.map((w, i) => `${w}: ${errors[i]!.message}`).join('; ')})`, errors));
+          return;
+        }
+        if (unknown === reached) {
+          reject(new UnknownServiceError(`no sentinel knows a master named '${serviceName}' (asked ${where.join(', ')})`));
+          return;
+        }
+        reject(new MasterUnreachableError(`the sentinels know '${serviceName}' but name no ${role} for it now (${where.map((w, i) => `${w}: ${errors[i]?.message ?? 'none'}`).join('; ')})`));
+      };
+      conns.forEach((conn, i) => {
+        conn.send(question, { timeout: this.timeout, name: 'SENTINEL' }).then((reply) => {
+          if (done) return;
+          const found = role === 'master' ? masterOf(reply) : replicasOf(reply);
+          if (found.length > 0) {
+            done = true;
+            resolve(found);
+            return;
+          }
+          if (role === 'master' && reply === null) unknown++;
+          settle();
+        }, (err: unknown) => {
+          if (done) return;
+          if (err instanceof ReplyError && /no such master/i.test(err.message)) unknown++;
+          else errors[i] = err instanceof Error ? err : new Error(String(err));
+          settle();
+        });
+      });
+    });
+  }
+
+  private stop(): void {
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    const all = [...(this.asking ?? []), ...this.subscribed];
+    this.asking = null;
+    this.subscribed = [];
+    for (const c of all) c.destroy();
+    this.poller?.destroy();
+    this.poller = null;
+    this.current = null;
+    watchers.delete(this.settings);
+  }
+}
+
+function masterOf(reply: Reply): Address[] {
+  if (!Array.isArray(reply) || reply.length < 2) return [];
+  return [{ host: String(reply[0]), port: Number(reply[1]) }];
+}
+
+/** SENTINEL REPLICAS: the replicas that are up and linked to their master, in random order. */
+function replicasOf(reply: Reply): Address[] {
+  if (!Array.isArray(reply)) return [];
+  const out: Address[] = [];
+  for (const r of reply) {
+    if (!Array.isArray(r)) continue;
+    const f = new Map<string, string>();
+    for (let i = 0; i + 1 < r.length; i += 2) f.set(String(r[i]), String(r[i + 1]));
+    const flags = f.get('flags') ?? '';
+    // Not master-link-status: sentinels refresh it every 10 s; ROLE on the replica checks it.
+    if (/s_down|o_down|disconnected/.test(flags)) continue;
+    out.push({ host: f.get('ip')!, port: Number(f.get('port')) });
+  }
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}

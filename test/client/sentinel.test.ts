@@ -1,0 +1,135 @@
+/**
+ * ConstRedis through Redis Sentinel on a real set (a master, 2 replicas, 3 sentinels): the
+ * options and the redis+sentinel:// URL, a replica by role, a sentinel-found node as a ring
+ * entry, the three distinct failures, and SENTINEL FAILOVER under 16 callers.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RedisRing } from '../../src/backends/index.ts';
+import { ConstRedis } from '../../src/client/const-redis.ts';
+import { ConfigError, MasterUnreachableError, SentinelUnreachableError, UnknownServiceError } from '../../src/errors.ts';
+import { freePort } from '../../scripts/lib/redis-server.ts';
+import { startSentinelSet, type SentinelSet } from '../../scripts/lib/redis-sentinel.ts';
+import { cli } from '../helpers/cluster.ts';
+import { perTest } from '../helpers/clients.ts';
+import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
+
+describe('ConstRedis through Sentinel', () => {
+  let set: SentinelSet;
+  before(async () => {
+    set = await startSentinelSet();
+  });
+  after(async () => {
+    await set?.stop();
+  });
+  const other = useServers(1);
+  const client = perTest((o: ConstructorParameters<typeof ConstRedis>[0]) => new ConstRedis(o));
+
+  it('finds the master from the sentinels, and a replica with role: replica', async () => {
+    const master = client({ sentinels: set.sentinelAddresses, service_name: set.service, socket_timeout: 2 });
+    assert.equal(await master.set('s:k', 'v'), true);
+    assert.equal(master.connection.address, `127.0.0.1:${await set.masterPort()}`);
+    const replica = client({ sentinels: set.sentinelAddresses, serviceName: set.service, role: 'replica' });
+    await eventually(async () => (await replica.get('s:k')) === 'v', 5000, 'the write replicated');
+    assert.notEqual(replica.connection.address, master.connection.address);
+    assert.equal(((await replica.call('ROLE')) as unknown[])[0], 'slave');
+  });
+
+  it('takes redis+sentinel:// URLs, also as a RedisRing LOCATION entry', async () => {
+    const url = `redis+sentinel://${set.sentinelAddresses.join(',')}/${set.service}/3`;
+    const byUrl = client(url);
+    await byUrl.set('u:k', 'db3');
+    assert.equal(byUrl.options.db, 3);
+    assert.equal(await cli(await set.masterPort(), '-n', '3', 'GET', 'u:k'), 'db3\n');
+    const ring = new RedisRing([`redis+sentinel://${set.sentinelAddresses.join(',')}/${set.service}`, other[0]!.address]);
+    try {
+      for (let i = 0; i < 20; i++) await ring.set(`ring:${i}`, i);
+      assert.deepEqual(await ring.mget(Array.from({ length: 20 }, (_, i) => `ring:${i}`)), Array.from({ length: 20 }, (_, i) => String(i)));
+      assert.equal(ring.addresses[0], `${set.service} (sentinel)`);
+    } finally {
+      await ring.close();
+    }
+    assert.throws(() => new ConstRedis({ sentinels: set.sentinelAddresses }), ConfigError);
+    assert.throws(() => new ConstRedis({ sentinels: ['nohost'], service_name: 'x' }), ConfigError);
+    assert.throws(() => new ConstRedis({ sentinels: set.sentinelAddresses, service_name: 'x', role: 'primary' as never }), ConfigError);
+    assert.throws(() => new ConstRedis('redis+sentinel://h:1,h:2/'), ConfigError);
+  });
+
+  it('tells no sentinel reachable, an unknown service and an unreachable master apart, without the password', async () => {
+    const closed = [await freePort(), await freePort()].map((p) => `127.0.0.1:${p}`);
+    const none = client({ sentinels: closed, service_name: set.service, sentinel_password: 's3cret-sentinel' });
+    const e1 = await none.get('k').then(() => null, (e: unknown) => e);
+    assert.ok(e1 instanceof SentinelUnreachableError, String(e1));
+    for (const a of closed) assert.match(e1.message, new RegExp(a));
+    assert.doesNotMatch(e1.message, /s3cret/);
+    const unknown = client({ sentinels: set.sentinelAddresses, service_name: 'nosuchservice' });
+    await assert.rejects(unknown.get('k'), UnknownServiceError);
+    const dead = await freePort();
+    await cli(set.sentinels[0]!.port, 'SENTINEL', 'MONITOR', 'ghost', '127.0.0.1', String(dead), '2');
+    try {
+      const ghost = client({ sentinels: [set.sentinelAddresses[0]!], service_name: 'ghost', password: 'hunter2-data' });
+      const e3 = await ghost.get('k').then(() => null, (e: unknown) => e);
+      assert.ok(e3 instanceof MasterUnreachableError, String(e3));
+      assert.match(e3.message, new RegExp(`127.0.0.1:${dead}`));
+      assert.doesNotMatch(e3.message, /hunter2/);
+    } finally {
+      await cli(set.sentinels[0]!.port, 'SENTINEL', 'REMOVE', 'ghost');
+    }
+  });
+
+  it('SENTINEL FAILOVER under 16 callers: no write acknowledged after the announcement exists only on the old master', async (t) => {
+    const writer = client({ sentinels: set.sentinelAddresses, service_name: set.service, socket_timeout: 2 });
+    await writer.ping();
+    const oldPort = await set.masterPort();
+    let announced = Infinity;
+    writer.connection.once('sentinel-switch', () => {
+      announced = performance.now();
+    });
+    const acked: Array<{ key: string; at: number }> = [];
+    let failures = 0;
+    let stop = false;
+    const callers = Array.from({ length: 16 }, async (_, caller) => {
+      for (let n = 0; !stop; n++) {
+        const key = `fo:${caller}:${n}`;
+        try {
+          await writer.set(key, '1');
+          acked.push({ key, at: performance.now() });
+        } catch {
+          failures++;
+        }
+      }
+    });
+    await eventually(() => acked.length > 200, 5000, 'writes flowing');
+    const start = performance.now();
+    await cli(set.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', set.service);
+    await eventually(() => announced < Infinity, 15_000, 'the +switch-master announcement');
+    await eventually(() => acked.some((a) => a.at > announced + 500), 10_000, 'writes on the new master');
+    await eventually(async () => (await set.masterPort()) !== oldPort, 15_000, 'the sentinels naming the new master');
+    const switchedAt = performance.now();
+    stop = true;
+    await Promise.all(callers);
+    const newPort = await set.masterPort();
+    assert.notEqual(newPort, oldPort);
+    assert.equal(writer.connection.address, `127.0.0.1:${newPort}`);
+    // Once the old master is demoted and has resynced, what it alone took is gone.
+    await set.waitSettled();
+    const after = acked.filter((a) => a.at > announced);
+    const before = acked.filter((a) => a.at <= announced);
+    const missing = async (list: typeof acked): Promise<string[]> => {
+      const out: string[] = [];
+      for (let i = 0; i < list.length; i += 500) {
+        const part = list.slice(i, i + 500).map((a) => a.key);
+        const values = (await cli(newPort, 'MGET', ...part)).split('\n').slice(0, part.length);
+        part.forEach((k, j) => {
+          if (values[j] !== '1') out.push(k);
+        });
+      }
+      return out;
+    };
+    const lostAfter = await missing(after);
+    const lostBefore = await missing(before);
+    t.diagnostic(`SENTINEL FAILOVER: the client switched ${Math.round(announced - start)} ms after the command, the sentinels named the new master within ${Math.round(switchedAt - start)} ms; ${after.length} writes acknowledged after it, ${lostAfter.length} missing from the new master; ${before.length} before it, ${lostBefore.length} missing; ${failures} failed`);
+    assert.deepEqual(lostAfter, []);
+  });
+});
