@@ -16,6 +16,7 @@ export { RequestWriter, encodeCommand, validateArgs, numberToArg, type CommandAr
 export {
   RedisError, ReplyError, ProtocolError, ConnectionError, TimeoutError, AuthError, WatchError,
   CrossNodeError, CrossSlotError, NodeDownError, LockError, ConfigError,
+  SentinelUnreachableError, UnknownServiceError, MasterUnreachableError,
 } from './errors.ts';
 
 // Pipelines, transactions, pub/sub, scripts, locks, scans (one node).
@@ -35,6 +36,7 @@ export {
   type BackendOptions, type NodeOptions, type NodeSpec, type PlacementOptions, type ReferenceParams, type Hashing,
 } from './backends/index.ts';
 export { BackendPipelineBase, type BackendPipeline } from './backends/pipeline.ts';
+export { migrate, verifyMigration, type MigrateProgress, type MigrateOptions, type VerifyResult, type MigrateEnd } from './backends/migrate.ts';
 export { NodeHealth, type NodeState } from './backends/health.ts';
 export type { HealthOptions, NodeHealthOptions, WriteQuorum, CopyWriteOptions } from './backends/config.ts';
 export { HintStore } from './backends/hints.ts';

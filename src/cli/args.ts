@@ -32,6 +32,10 @@ export const USAGE = `Usage: redisdb [options] <command> [arguments...]
 Commands:
   which-node KEY        which node holds KEY, and why (its hash and point on the ring)
   stats                 keys and memory per node, and how evenly the keys spread
+  migrate --from A --to B [--verify] [--state FILE] [--batch N] [--match PATTERN]
+                        copy every key with its TTL from A (an alias or a ring LOCATION
+                        host:port,...) to B (cluster seeds host:port,... or an alias);
+                        --state makes it resumable, --verify compares both sides after
   <any Redis command>   run it, routed as the backend routes it (e.g. get user:1)
 
 Where to connect (default: the CACHES setting in REDISDB_CACHES):

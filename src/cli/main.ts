@@ -9,6 +9,7 @@ import { parseArgs, UsageError, USAGE, type CliArgs } from './args.ts';
 import { connect, type Connected } from './connect.ts';
 import { formatReply, table, toJson } from './format.ts';
 import { stats, whichNode, type Stats, type WhichNode } from './inspect.ts';
+import { runMigrate } from './migrate.ts';
 
 interface Output {
   out: (text: string) => void;
@@ -93,6 +94,15 @@ export async function main(argv: readonly string[], io: Output = { out: (t) => c
   if (args.version) {
     io.out(version());
     return 0;
+  }
+  if (args.command[0]?.toLowerCase() === 'migrate') {
+    try {
+      return await runMigrate(args, io, env);
+    } catch (err) {
+      const e = err as Error;
+      io.err(args.json ? toJson({ error: e.message, name: e.name }) : `redisdb: ${e.message}`);
+      return err instanceof UsageError || err instanceof ConfigError || err instanceof TypeError ? 2 : 1;
+    }
   }
   let target: Connected;
   try {

@@ -11,10 +11,19 @@ import { describe, it } from 'node:test';
 import { RedisCluster, RedisClusterBase } from '../../src/backends/index.ts';
 import { createCaches } from '../../src/config/index.ts';
 import { ConfigError, CrossSlotError } from '../../src/errors.ts';
+import { ClusterRefreshError } from '../../src/backends/errors.ts';
+import { freePort } from '../../scripts/lib/redis-server.ts';
 import '../../src/cache/index.ts';
 import { useClients } from '../helpers/clients.ts';
 import { cli, useCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/wait.ts';
+import { useServers } from '../helpers/servers.ts';
+import { migrate, verifyMigration, type MigrateProgress } from '../../src/backends/migrate.ts';
+import { RedisRing } from '../../src/backends/index.ts';
+import { main } from '../../src/cli/main.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A key whose slot no other test uses: a fresh hash tag per call. */
 let fresh = 0;
@@ -33,6 +42,8 @@ async function stat(port: number, section: string, field: string): Promise<numbe
 
 describe('RedisCluster on 3 primaries with a replica each', () => {
   const c = useCluster();
+  /** A ring to migrate from. */
+  const ringServers = useServers(2);
   let cluster: RedisCluster;
   useClients(() => {
     cluster = new RedisCluster([c.cluster.seeds[0]!], { OPTIONS: { socket_timeout: 5 } });
@@ -181,5 +192,110 @@ describe('RedisCluster on 3 primaries with a replica each', () => {
     assert.deepEqual(await both, ['one', 'two']);
     assert.equal(await cluster.get(k1), 'one'); // the old owner now answers MOVED, and the map follows
     assert.equal(cluster.nodeFor(k1).address, `127.0.0.1:${to}`);
+  });
+
+  /** A ring holding `count` keys named prefix*: strings, hashes, lists, some with a TTL, one binary key. */
+  async function filledRing(prefix: string, count: number): Promise<RedisRing> {
+    const ring = new RedisRing(ringServers.map((s) => s.address));
+    for (let i = 0; i < count; i += 3) {
+      await ring.set(`${prefix}s${i}`, `v${i}`, ...(i % 2 === 0 ? [{ ex: 600 }] : []));
+      await ring.hset(`${prefix}h${i}`, { a: i, b: 'x' });
+      await ring.rpush(`${prefix}l${i}`, 1, 2, 3);
+    }
+    await ring.set(Buffer.from([...Buffer.from(prefix), 0xff, 0x00]), Buffer.from([1, 2, 3]));
+    return ring;
+  }
+
+  it('migrate copies a ring onto the cluster with TTLs, reports progress, resumes, and verifies', async () => {
+    const ring = await filledRing('mig:', 300);
+    try {
+      const seen: MigrateProgress[] = [];
+      let stopAt = 2;
+      await assert.rejects(migrate(ring, cluster, {
+        batch: 20, match: 'mig:*', onProgress: (p) => {
+          seen.push(p);
+          if (--stopAt === 0) throw new Error('stopped on purpose');
+        },
+      }), /stopped on purpose/);
+      const last = seen[seen.length - 1]!;
+      assert.ok(!last.done && last.copied > 0);
+      const final = await migrate(ring, cluster, { batch: 20, match: 'mig:*', resume: last, onProgress: (p) => seen.push(p) });
+      assert.ok(final.done);
+      assert.equal(final.scanned, 301); // 100 of each kind and the binary key
+      assert.equal(await cluster.get('mig:s3'), 'v3');
+      assert.deepEqual(await cluster.hgetall('mig:h6'), { a: '6', b: 'x' });
+      assert.deepEqual(await cluster.lrange('mig:l9', 0, -1), ['1', '2', '3']);
+      const ttl = Number(await cluster.ttl('mig:s0'));
+      assert.ok(ttl > 500 && ttl <= 600, `TTL kept: ${ttl}`);
+      assert.equal(Number(await cluster.ttl('mig:s3')), -1);
+      const v = await verifyMigration(ring, cluster, { match: 'mig:*' });
+      assert.deepEqual(v, { checked: 301, mismatched: 0, examples: [] });
+      await cluster.set('mig:s3', 'changed');
+      const changed = await verifyMigration(ring, cluster, { match: 'mig:*' });
+      assert.equal(changed.mismatched, 1);
+      assert.deepEqual(changed.examples, ['mig:s3']);
+    } finally {
+      await ring.close();
+    }
+  });
+
+  it('redisdb migrate --from <ring LOCATION> --to <seeds> --verify --json --state FILE', async () => {
+    const ring = await filledRing('cli:', 60);
+    const dir = mkdtempSync(join(tmpdir(), 'redisdb-migrate-'));
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const state = join(dir, 'state.json');
+      const code = await main(
+        ['--json', 'migrate', '--from', ringServers.map((s) => s.address).join(','), '--to', c.cluster.seeds[0]!, '--match', 'cli:*', '--batch', '10', '--verify', '--state', state],
+        { out: (t) => out.push(t), err: (t) => err.push(t) },
+      );
+      assert.equal(code, 0, err.join('\n'));
+      const lines = out.map((l) => JSON.parse(l) as { progress?: MigrateProgress; verify?: { mismatched: number; checked: number } });
+      assert.ok(lines.filter((l) => l.progress !== undefined).length > 1);
+      assert.equal(lines.at(-2)?.progress?.done, true);
+      assert.deepEqual(lines.at(-1)?.verify, { checked: 61, mismatched: 0, examples: [] });
+      assert.equal((JSON.parse(readFileSync(state, 'utf8')) as MigrateProgress).done, true);
+      assert.equal(await cluster.get('cli:s0'), 'v0');
+      assert.equal(await main(['migrate', '--from', 'x:1'], { out: () => {}, err: () => {} }), 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await ring.close();
+    }
+  });
+
+  it('names every node and its cause when no node gives a slot map', async () => {
+    const closed = [await freePort(), await freePort()].map((p) => `127.0.0.1:${p}`);
+    const lost = new RedisCluster(closed, { OPTIONS: { socket_connect_timeout: 1 } });
+    try {
+      const e = await lost.get('k').then(() => null, (x: unknown) => x);
+      assert.ok(e instanceof ClusterRefreshError, String(e));
+      for (const a of closed) assert.match(e.message, new RegExp(`${a}: .*ECONNREFUSED`));
+    } finally {
+      lost.disconnect();
+    }
+  });
+
+  it('reads from replicas with read_from, and applies nat_map to every address', async () => {
+    const replicas = new RedisCluster([c.cluster.seeds[0]!], { OPTIONS: { read_from: 'replica' } });
+    try {
+      await cluster.set('rf:k', 'v');
+      await eventually(async () => (await replicas.get('rf:k')) === 'v', 3000, 'the replica to answer');
+      const owner = await c.cluster.ownerOf(cluster.slotOf('rf:k'));
+      const readonlyCalls = await stat(await c.cluster.replicaOf(owner), 'commandstats', 'cmdstat_readonly');
+      assert.ok(readonlyCalls > 0, 'READONLY sent to the replica');
+    } finally {
+      await replicas.close();
+    }
+    // Each node announced as 127.0.0.1:<port> is reached as localhost:<port>.
+    const nat = Object.fromEntries(c.cluster.seeds.map((a) => [a, a.replace('127.0.0.1', 'localhost')]));
+    const mapped = new RedisCluster([c.cluster.seeds[0]!], { OPTIONS: { nat_map: nat } });
+    try {
+      await mapped.set('nat:k', 'v');
+      assert.equal(await mapped.get('nat:k'), 'v');
+      assert.ok(mapped.primaries.every((i) => mapped.addresses[i]!.startsWith('localhost:')), mapped.addresses.join(','));
+    } finally {
+      await mapped.close();
+    }
   });
 });
