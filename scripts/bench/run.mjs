@@ -100,6 +100,7 @@ const PLAN = [
   { id: 'g1', scenario: 'g', clients: ['ring1', 'const'], mine: 'ring1' },
   { id: 'g3', scenario: 'g', clients: ['ring3', 'const'], mine: 'ring3' },
   { id: 'h', clients: ['copy2', 'const', 'dual2'], mine: 'copy2' },
+  { id: 'i', clients: ['cluster3', 'ioredis-cluster', 'node-redis-cluster', 'const', 'const3'], mine: 'cluster3' },
   { id: 'startup', clients: [...CLIENTS, 'floor'], warmupMs: 0 },
 ].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
 
@@ -130,6 +131,8 @@ function redisBenchmark(port) {
 
 // One server for the single-node scenarios, two more for the backends (g, h).
 const servers = await Promise.all([startRedis(), startRedis(), startRedis()]);
+// (i) runs against a cluster of its own.
+const cluster = PLAN.some((s) => s.id === 'i') ? await (await import('./lib/cluster.mjs')).startCluster(3) : null;
 const server = servers[0];
 const started = Date.now();
 const loadBefore = os.loadavg()[0];
@@ -147,7 +150,7 @@ try {
       const order = s.clients.map((_, i) => s.clients[(i + run) % s.clients.length]);
       for (const client of order) {
         const config = {
-          scenario: s.scenario ?? s.id, client, port: server.port, ports: servers.map((x) => x.port),
+          scenario: s.scenario ?? s.id, client, port: server.port, ports: servers.map((x) => x.port), clusterPorts: cluster?.ports,
           ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300,
           decoderFile, decoderReplies: stream.replies,
         };
@@ -159,6 +162,7 @@ try {
   }
 } finally {
   await Promise.all(servers.map((x) => x.stop()));
+  await cluster?.stop();
   rmSync(decoderFile, { force: true });
 }
 const size = distSize();

@@ -361,10 +361,16 @@ export class RedisClusterBase extends Backend {
   override execute(plan: Plan): Promise<unknown> {
     switch (plan.kind) {
       case 'one': {
-        const spec = plan.spec;
-        const writes = plan.wrap;
-        const sent = this.clients[plan.node]!.dispatch(spec).catch((err: unknown) => this.recover(spec, plan.node, err, writes));
-        return writes ? sent.then((r) => [r]) : sent;
+        // One promise, settled by the connection's callbacks: nothing chained per command for
+        // the redirects, which only a failure pays for.
+        const { spec, node, wrap } = plan;
+        return new Promise<unknown>((resolve, reject) => {
+          const answered = wrap ? (value: unknown): void => resolve([value]) : resolve;
+          const failed = (err: Error): void => {
+            this.recover(spec, node, err, wrap).then(answered, reject);
+          };
+          this.clients[node]!.dispatchWith(spec, answered, failed);
+        });
       }
       case 'each':
         return this.runEachPart(plan);

@@ -35,7 +35,48 @@ export const LABELS = {
   copy2: 'RedisCopy, 2 nodes',
   dual2: 'two ConstRedis, each write sent to both (Promise.all)',
   floor: 'no client (import + raw PING)',
+  cluster3: 'RedisCluster, 3 primaries',
+  'ioredis-cluster': 'ioredis Cluster, 3 primaries',
+  'node-redis-cluster': 'node-redis 5 createCluster, 3 primaries',
+  const3: 'three ConstRedis, each key sent to its slot\'s primary by hand',
 };
+
+/** A Redis Cluster client of each library over the cluster's `ports`: set / get / close. */
+export async function openCluster(name, ports) {
+  const seeds = ports.map((port) => ({ host: '127.0.0.1', port }));
+  if (name === 'cluster3') {
+    const { RedisCluster } = await import(distUrl('index.mjs'));
+    const c = new RedisCluster(seeds.map((s) => `${s.host}:${s.port}`));
+    await c.connect();
+    return { raw: c, set: (k, v) => c.set(k, v), get: (k) => c.get(k), close: () => c.close() };
+  }
+  if (name === 'const3') {
+    // The least a client does to talk to a cluster: one connection per primary, each key's
+    // slot looked up in a table read once. What RedisCluster's own cost is measured against.
+    const { ConstRedis, slotOf } = await import(distUrl('index.mjs'));
+    const clients = ports.map((port) => new ConstRedis({ host: '127.0.0.1', port }));
+    const byPort = new Map(ports.map((p, i) => [p, clients[i]]));
+    const owner = new Array(16384);
+    for (const [from, to, [, port]] of await clients[0].call('CLUSTER', 'SLOTS')) owner.fill(byPort.get(Number(port)), Number(from), Number(to) + 1);
+    const at = (k) => owner[slotOf(k)];
+    return { raw: clients, set: (k, v) => at(k).set(k, v), get: (k) => at(k).get(k), close: () => Promise.all(clients.map((c) => c.close())) };
+  }
+  if (name === 'ioredis-cluster') {
+    const { Cluster } = await import('ioredis');
+    const c = new Cluster(seeds, { lazyConnect: true });
+    c.on('error', () => {});
+    await c.connect();
+    return { raw: c, set: (k, v) => c.set(k, v), get: (k) => c.get(k), close: () => c.quit() };
+  }
+  if (name === 'node-redis-cluster') {
+    const { createCluster } = await import('redis');
+    const c = createCluster({ rootNodes: seeds.map((s) => ({ socket: s })) });
+    c.on('error', () => {});
+    await c.connect();
+    return { raw: c, set: (k, v) => c.set(k, v), get: (k) => c.get(k), close: () => c.close() };
+  }
+  throw new Error(`unknown cluster client ${name}`);
+}
 
 /** redisdb's backends over `ports.length` local servers: set / get / close, like openClient. */
 export async function openBackend(name, ports) {

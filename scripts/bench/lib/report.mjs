@@ -17,6 +17,7 @@ export const TITLES = {
   g1: '(g) RedisRing over 1 node vs ConstRedis, 64 callers SET then GET',
   g3: '(g) RedisRing over 3 nodes vs ConstRedis, 64 callers SET then GET',
   h: '(h) RedisCopy writing to 2 nodes vs ConstRedis to 1, 64 callers SET',
+  i: '(i) Redis Cluster of 3 primaries vs ioredis and node-redis clusters, 64 callers SET then GET',
   startup: 'startup: import + connect + first reply',
 };
 
@@ -129,6 +130,14 @@ function targets(scenarios) {
       add('(h) RedisCopy ÷ two ConstRedis writing each SET to both, client CPU per write', 'reported', x(s.h.cpuRatios.dual2), true, 'the least a client does to write to two servers');
     }
     add('(h) RedisCopy to 2 nodes vs one node, time per write', 'reported', x(1 / s.h.ratios.const), true, 'no target');
+  }
+  if (s.i) {
+    const best = ['ioredis-cluster', 'node-redis-cluster'].reduce((a, b) => (s.i.ratios[a] <= s.i.ratios[b] ? a : b));
+    add(`(i) RedisCluster, ops/s vs the faster peer cluster client (${label(best)})`, '≥ 1.50×', x(s.i.ratios[best]), s.i.ratios[best] >= 1.5);
+    add('(i) RedisCluster ÷ ConstRedis on one node, client CPU per op', '≤ 1.20×', x(s.i.cpuRatios.const), s.i.cpuRatios.const <= 1.2);
+    if (s.i.cpuRatios.const3 !== undefined) {
+      add('(i) RedisCluster ÷ three ConstRedis routed by hand, client CPU per op', 'reported', x(s.i.cpuRatios.const3), true, 'the least a client does to talk to 3 primaries');
+    }
   }
   for (const id of ['a', 'b', 'c', 'd']) {
     if (!s[id]) continue;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { distUrl, openBackend, openClient } from './clients.mjs';
+import { distUrl, openBackend, openClient, openCluster } from './clients.mjs';
 import { quantile } from './stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -198,6 +198,12 @@ const SCENARIOS = {
   },
 
   /** (h) 64 callers writing (SET): RedisCopy to 2 nodes, ConstRedis to one, or two ConstRedis to both. */
+  /** (i) a Redis Cluster of 3 primaries, 64 callers SET then GET; ConstRedis on one plain node beside it. */
+  async i(config) {
+    const c = config.client === 'const' ? await openClient('const', config.ports[0]) : await openCluster(config.client, config.clusterPorts);
+    return setThenGet(config, c, 'i');
+  },
+
   async h(config) {
     const c = config.client === 'const' ? await openClient('const', config.ports[0]) : await openBackend(config.client, config.ports.slice(0, 2));
     const r = await timed(config, async (until) => {

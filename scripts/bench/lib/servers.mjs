@@ -28,10 +28,10 @@ function freePort() {
   });
 }
 
-function spawnOn(port, dir) {
+function spawnOn(port, dir, extraArgs = []) {
   return new Promise((resolve, reject) => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+      '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
@@ -60,13 +60,13 @@ function spawnOn(port, dir) {
   });
 }
 
-/** Starts one server; returns { port, stop() }. */
-export async function startRedis() {
+/** Starts one server (with extra redis-server arguments); returns { port, stop() }. */
+export async function startRedis(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'redisdb-bench-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     try {
-      const child = await spawnOn(port, dir);
+      const child = await spawnOn(port, dir, extraArgs);
       return {
         port,
         pid: child.pid,
