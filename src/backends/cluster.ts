@@ -21,7 +21,7 @@ import type { ScanIterOptions } from '../client/scan.ts';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.ts';
 import type { Bulk, Key } from '../client/types.ts';
 import type { ClientOptions } from '../connection/options.ts';
-import { ConnectionError, CrossSlotError, ReplyError } from '../errors.ts';
+import { ConnectionError, CrossSlotError, ReplyError, TimeoutError } from '../errors.ts';
 import { slotOf, SLOT_COUNT } from '../hash/crc16.ts';
 import { Continuum } from '../hash/index.ts';
 import type { Reply } from '../resp/decode.ts';
@@ -409,8 +409,10 @@ export class RedisClusterBase extends Backend {
    * surely did not run (a redirect, or a connection that never took it).
    */
   private async recover(spec: CommandSpec, node: number, first: unknown, writes: boolean): Promise<unknown> {
-    const windowMs = this.clusterOptions.retryWindow ?? this.clients[node]!.options.socketTimeout ?? DEFAULT_RETRY_WINDOW;
-    const deadline = performance.now() + windowMs;
+    const timeout = this.clients[node]!.options.socketTimeout;
+    const windowMs = this.clusterOptions.retryWindow ?? timeout ?? DEFAULT_RETRY_WINDOW;
+    // A first attempt that timed out has used its timeout of the window already.
+    const deadline = performance.now() + windowMs - (first instanceof TimeoutError ? timeout ?? 0 : 0);
     const max = this.clusterOptions.maxRedirections;
     let err = first;
     let redirects = 0;
