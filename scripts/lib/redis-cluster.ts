@@ -103,7 +103,13 @@ export class RedisClusterServers {
       const states = await Promise.all(
         this.servers.filter((s) => s.running && !this.paused.has(s.port)).map((s) => cli(s.port, 'CLUSTER', 'INFO').catch(() => '')),
       );
-      if (states.every((t) => t.includes('cluster_state:ok') && t.includes('cluster_slots_ok:16384') && /cluster_slots_pfail:0\b/.test(t))) return;
+      if (states.every((t) => t.includes('cluster_state:ok') && t.includes('cluster_slots_ok:16384') && /cluster_slots_pfail:0\b/.test(t))) {
+        // Every replica linked to its primary, so that the next failover can start at once.
+        const links = await Promise.all(
+          this.servers.filter((s) => s.running && !this.paused.has(s.port)).map((s) => cli(s.port, 'INFO', 'replication').catch(() => '')),
+        );
+        if (links.every((t) => !t.includes('role:slave') || t.includes('master_link_status:up'))) return;
+      }
       if (Date.now() > end) throw new Error(`cluster not healthy after ${ms} ms:\n${states.join('\n')}`);
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -284,6 +284,11 @@ export abstract class Backend implements BackendCore {
     return publish(this, channel, message);
   }
 
+  /** The one node every subscription goes to, or -1: each channel on its own node (see BackendCore). */
+  pubsubNode(): number {
+    return -1;
+  }
+
   /** Subscriptions on each channel's node (patterns on every node). */
   pubsub(options?: PubSubOptions): BackendPubSub {
     return new BackendPubSub(this, options);

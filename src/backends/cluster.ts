@@ -36,6 +36,8 @@ import { mergeReplies, showKey, splitByNode, type EachPlan, type MergePlan, type
 import { keysOf, type Route } from './routes.ts';
 import { scanEvery } from './scan.ts';
 import { parseShards, parseSlots, type SlotMap } from './slot-map.ts';
+import { ClusterPubSub } from './cluster-pubsub.ts';
+import type { PubSubOptions } from '../client/pubsub.ts';
 
 /** Keys to nodes by slot: the primary of each slot, by node index (-1 while unknown). */
 export class SlotPlacement extends Placement {
@@ -256,6 +258,7 @@ export class RedisClusterBase extends Backend {
 
   private apply(map: SlotMap): void {
     const owners = this.slots.owners;
+    const before = this.slotListeners.length > 0 ? owners.slice() : null;
     owners.fill(-1);
     const primaries = new Set<number>();
     for (const shard of map.shards) {
@@ -268,6 +271,40 @@ export class RedisClusterBase extends Backend {
       }
     }
     this.primaryList = [...primaries].sort((a, b) => (this.addresses[a]! < this.addresses[b]! ? -1 : 1));
+    if (before !== null && before.some((n, slot) => n !== owners[slot])) this.slotsChanged();
+  }
+
+  private slotsChanged(): void {
+    for (const listener of this.slotListeners.slice()) listener();
+  }
+
+  private readonly slotListeners: Array<() => void> = [];
+
+  /** Calls `listener` after every slot map read that gave a slot another owner; returns how to stop. */
+  onSlotsChanged(listener: () => void): () => void {
+    this.slotListeners.push(listener);
+    return () => {
+      const i = this.slotListeners.indexOf(listener);
+      if (i >= 0) this.slotListeners.splice(i, 1);
+    };
+  }
+
+  /** The primary of a sharded channel's slot (where SSUBSCRIBE and SPUBLISH go). */
+  shardNodeOf(channel: string): number {
+    return this.slots.ownerOfSlot(slotOf(channel));
+  }
+
+  /** Classic subscriptions on one node: a published message reaches every node of a cluster. */
+  override pubsubNode(): number {
+    return this.primaryList[0] ?? 0;
+  }
+
+  /**
+   * Pub/sub: SUBSCRIBE and PSUBSCRIBE on one node, SSUBSCRIBE on each channel's slot owner,
+   * subscribed again wherever the map says after a failover or a moved slot.
+   */
+  override pubsub(options?: PubSubOptions): ClusterPubSub {
+    return new ClusterPubSub(this, options);
   }
 
   /** The node index of an address, adding a client for a node not seen before. */
@@ -426,8 +463,13 @@ export class RedisClusterBase extends Backend {
         }
         if (redirect.kind === 'moved') {
           node = this.nodeIndexOf(redirect.address);
-          this.slots.owners[redirect.slot] = node;
+          if (this.slots.owners[redirect.slot] !== node) {
+            this.slots.owners[redirect.slot] = node;
+            this.slotsChanged();
+          }
           this.refreshSoon();
+          // Sent back and forth (nodes that disagree while a slot moves): give them time to agree.
+          if (redirects > 2) await backoff(waits++);
         } else if (redirect.kind === 'ask') {
           node = this.nodeIndexOf(redirect.address);
           asking = true;

@@ -31,4 +31,9 @@ export interface BackendCore {
    * slots. With `transaction`, as one MULTI/EXEC block where the backend allows it.
    */
   runPipeline(specs: readonly CommandSpec[], transaction: boolean, scripts: readonly LoadableScript[]): Promise<unknown[]>;
+  /**
+   * The one node every subscription goes to, when published messages reach every node
+   * (RedisCluster); -1 when each channel lives on its own node (RedisRing).
+   */
+  pubsubNode(): number;
 }

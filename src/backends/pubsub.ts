@@ -12,6 +12,8 @@ import type { BackendCore } from './core.ts';
 
 /** Index of the node a channel lives on: where its name hashes to, as a key would. */
 export function channelNode(backend: BackendCore, channel: unknown): number {
+  const one = backend.pubsubNode();
+  if (one >= 0) return one;
   return backend.nodes.length === 1 ? 0 : backend.placement.nodeOf(channel);
 }
 
@@ -93,7 +95,9 @@ export class BackendPubSub extends EventEmitter {
   /** Subscribes patterns on every node: a matching channel may live on any of them. */
   psubscribe(...patterns: Names): Promise<void> {
     if (this.closed) return Promise.reject(new ConnectionError('this pubsub is closed'));
-    return Promise.all(this.backend.nodes.map((_, i) => this.node(i).psubscribe(...patterns))).then(() => undefined);
+    const one = this.backend.pubsubNode();
+    const nodes = one >= 0 ? [one] : this.backend.nodes.map((_, i) => i);
+    return Promise.all(nodes.map((i) => this.node(i).psubscribe(...patterns))).then(() => undefined);
   }
 
   punsubscribe(...patterns: Array<string | readonly string[]>): Promise<void> {

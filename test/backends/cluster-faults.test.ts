@@ -156,4 +156,32 @@ describe('RedisCluster through failovers, a killed primary and a hung one', () =
     }
     await c.cluster.waitHealthy();
   });
+
+  it('a sharded subscription follows its slot through CLUSTER FAILOVER', async () => {
+    const channel = '{shard}updates';
+    const port = await c.cluster.ownerOf(cluster.slotOf(channel));
+    const replica = await c.cluster.replicaOf(port);
+    const ps = cluster.pubsub();
+    try {
+      const got: string[] = [];
+      await ps.ssubscribe({ [channel]: (m) => got.push(String(m.data)) });
+      await cluster.spublish(channel, 'before');
+      await eventually(() => got.includes('before'), 3000, 'the message before the failover');
+      await cli(replica, 'CLUSTER', 'FAILOVER');
+      await eventually(async () => (await role(replica)) === 'master', 10_000, 'the replica promoted');
+      // Published (through MOVED) to the new owner until the subscription has followed it there.
+      let n = 0;
+      await eventually(async () => {
+        await cluster.spublish(channel, `after${n++}`);
+        return cluster.nodeFor(channel).address === `127.0.0.1:${replica}` && got.some((g) => g.startsWith('after'));
+      }, 10_000, 'a message through the new primary');
+      // The subscription itself moved to the new primary (a replica of the shard also delivers).
+      const subscribers = async (p: number): Promise<number> => Number((await cli(p, 'PUBSUB', 'SHARDNUMSUB', channel)).trim().split('\n')[1]);
+      await eventually(async () => (await subscribers(replica)) === 1, 5000, 'the subscription on the new primary');
+      assert.equal(await subscribers(port), 0);
+    } finally {
+      await ps.close();
+    }
+    await c.cluster.waitHealthy();
+  });
 });

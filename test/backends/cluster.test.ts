@@ -185,7 +185,7 @@ describe('RedisCluster on 3 primaries with a replica each', () => {
 
     // Both keys in one command while they are split between the nodes: TRYAGAIN until it completes.
     const tryagains = await stat(from, 'errorstats', 'errorstat_TRYAGAIN');
-    const both = cluster.mget(k1, k2);
+    const both = cluster.mget(k1, k2).then((v) => v, (e: unknown) => e);
     await eventually(async () => (await stat(from, 'errorstats', 'errorstat_TRYAGAIN')) > tryagains, 5000, 'TRYAGAIN');
     await cli(from, 'MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', k2);
     for (const s of c.cluster.servers) await cli(s.port, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', toId);
@@ -296,6 +296,24 @@ describe('RedisCluster on 3 primaries with a replica each', () => {
       assert.ok(mapped.primaries.every((i) => mapped.addresses[i]!.startsWith('localhost:')), mapped.addresses.join(','));
     } finally {
       await mapped.close();
+    }
+  });
+
+  it('pub/sub: classic and pattern messages arrive once, sharded channels on their slot owner', async () => {
+    const ps = cluster.pubsub();
+    try {
+      const got: string[] = [];
+      await ps.subscribe({ news: (m) => got.push(`c:${String(m.data)}`) });
+      await ps.psubscribe({ 'ne*': (m) => got.push(`p:${String(m.data)}`) });
+      await ps.ssubscribe({ '{s}chan': (m) => got.push(`s:${String(m.data)}`) });
+      assert.deepEqual(ps.shardChannels, ['{s}chan']);
+      await cluster.publish('news', 'one');
+      assert.equal(await cluster.spublish('{s}chan', 'two'), 1);
+      await cluster.publish('news', 'end');
+      await eventually(() => got.filter((g) => g.endsWith(':end')).length === 2, 3000, 'the last message');
+      assert.deepEqual(got.sort(), ['c:end', 'c:one', 'p:end', 'p:one', 's:two']);
+    } finally {
+      await ps.close();
     }
   });
 });
