@@ -75,13 +75,33 @@ export class RedisClusterServers {
     throw new Error(`no primary serves slot ${slot}`);
   }
 
-  /** A replica of the primary on `port`. */
+  /** A replica of the primary on `port` (waiting a little for the news of a failover to spread). */
   async replicaOf(port: number): Promise<number> {
-    const all = await this.nodes();
-    const primary = all.find((n) => n.port === port);
-    const replica = all.find((n) => n.primaryId === primary?.id && n.connected);
-    if (replica === undefined) throw new Error(`no replica of ${port}`);
-    return replica.port;
+    const end = Date.now() + 5000;
+    for (;;) {
+      const all = await this.nodes();
+      const primary = all.find((n) => n.port === port);
+      const replica = all.find((n) => n.primaryId === primary?.id && n.connected);
+      if (replica !== undefined) return replica.port;
+      if (Date.now() > end) throw new Error(`no replica of ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * CLUSTER FAILOVER on the replica on `port`, until it answers ROLE as master. Asked again if
+   * a round does not complete (Redis gives a manual failover 5 s, then drops it).
+   */
+  async failover(port: number): Promise<void> {
+    for (let round = 0; round < 4; round++) {
+      await cli(port, 'CLUSTER', 'FAILOVER');
+      const end = Date.now() + 6000;
+      while (Date.now() < end) {
+        if ((await cli(port, 'ROLE')).startsWith('master')) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    throw new Error(`the replica on ${port} was not promoted by CLUSTER FAILOVER`);
   }
 
   private readonly paused = new Set<number>();

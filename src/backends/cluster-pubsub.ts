@@ -159,15 +159,23 @@ export class ClusterPubSub extends BackendPubSub {
       const channel = text(reply[1]);
       if (link.leaving.has(channel)) return false;
       // Not asked for: the server gave the slot away. Subscribe where it went.
-      if (link.channels.delete(channel) && this.handlers.has(channel)) void this.resubscribe([channel]);
+      if (link.channels.delete(channel) && this.handlers.has(channel)) void this.resubscribe([channel], link.node);
       return true;
     }
     return false;
   }
 
-  private async resubscribe(channels: string[]): Promise<void> {
+  /**
+   * Subscribes channels again where the slot map says. `leftNode` gave them up: a map that
+   * still names it is stale (read from a node the news has not reached), so it is read again.
+   */
+  private async resubscribe(channels: string[], leftNode = -1): Promise<void> {
     if (this.shardClosed || channels.length === 0) return;
-    await this.host.refreshSlots().catch(() => undefined);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await this.host.refreshSlots().catch(() => undefined);
+      if (this.shardClosed || !channels.some((c) => this.host.shardNodeOf(c) === leftNode)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await Promise.all(channels.filter((c) => this.handlers.has(c)).map((c) => this.subscribeOn(c, 0).catch((err: unknown) => this.report(err))));
     this.emit('resubscribed', channels);
   }

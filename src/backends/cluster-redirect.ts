@@ -36,8 +36,8 @@ export function redirectOf(err: unknown, fromHost: string, nat: NatMap | null): 
   }
 }
 
-/** Milliseconds to wait before the n-th retry (from 0): 10, 20, 40... up to 320, with jitter. */
-export function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(320, 10 * 2 ** attempt) * (0.75 + Math.random() / 2);
+/** Milliseconds to wait before the n-th retry (from 0): 10, 20, 40... up to `cap` (320), with jitter. */
+export function backoff(attempt: number, cap = 320): Promise<void> {
+  const ms = Math.min(cap, 10 * 2 ** attempt) * (0.75 + Math.random() / 2);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -21,7 +21,7 @@ import type { ScanIterOptions } from '../client/scan.ts';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.ts';
 import type { Bulk, Key } from '../client/types.ts';
 import type { ClientOptions } from '../connection/options.ts';
-import { ConnectionError, CrossSlotError, ReplyError, TimeoutError } from '../errors.ts';
+import { ConnectionError, CrossSlotError, ReplyError, TimeoutError, unsent } from '../errors.ts';
 import { slotOf, SLOT_COUNT } from '../hash/crc16.ts';
 import { Continuum } from '../hash/index.ts';
 import type { Reply } from '../resp/decode.ts';
@@ -454,9 +454,17 @@ export class RedisClusterBase extends Backend {
     let err = first;
     let redirects = 0;
     let waits = 0;
+    /** Nodes this command could not reach: a MOVED there (from a replica of a dead primary) means wait for the failover. */
+    const unreachable = new Set<number>();
     for (;;) {
       let asking = false;
-      const redirect = redirectOf(err, this.clients[node]!.options.host, this.clusterOptions.natMap);
+      let redirect = redirectOf(err, this.clients[node]!.options.host, this.clusterOptions.natMap);
+      if (err instanceof ConnectionError) unreachable.add(node);
+      if (redirect?.kind === 'moved' && unreachable.has(this.indexByAddress.get(redirect.address) ?? -1)) {
+        // Not run (a redirect), and not worth following: waited out as the failover it is.
+        err = unsent(new ConnectionError(`${commandName(spec)}: slot ${redirect.slot} is still on ${redirect.address}, which cannot be reached (${(err as Error).message})`));
+        redirect = null;
+      }
       if (redirect !== null) {
         if (++redirects > max) {
           throw new TooManyRedirectionsError(`${commandName(spec)}: still redirected after ${max} redirects (max_redirections); last: ${(err as Error).message}`, { cause: err });
@@ -469,12 +477,16 @@ export class RedisClusterBase extends Backend {
           }
           this.refreshSoon();
           // Sent back and forth (nodes that disagree while a slot moves): give them time to agree.
-          if (redirects > 2) await backoff(waits++);
+          if (redirects > 2) {
+            if (performance.now() >= deadline) throw windowEnded(spec, windowMs, err);
+            await backoff(waits++);
+          }
         } else if (redirect.kind === 'ask') {
           node = this.nodeIndexOf(redirect.address);
           asking = true;
         } else {
           if (redirect.kind === 'clusterdown') this.refreshSoon();
+          if (performance.now() >= deadline) throw err;
           await backoff(waits++);
           node = this.ownerOf(spec, node);
         }
@@ -486,13 +498,15 @@ export class RedisClusterBase extends Backend {
           throw err;
         }
         await Promise.race([this.refreshSlots().catch(ignore), delay(left)]);
-        await backoff(waits++);
+        // Short waits: the slot is served again as soon as the map names the promoted replica.
+        await backoff(waits++, 100);
         node = this.ownerOf(spec, node);
       } else {
         if (err instanceof ConnectionError) this.refreshSoon();
         throw err;
       }
-      if (this.closed || performance.now() >= deadline) throw err;
+      // Past the deadline a command still follows a redirect it was given; it only waits no more.
+      if (this.closed) throw err;
       const client = this.clients[node]!;
       // ASKING holds for the next command on the same connection: both go out in this tick, in order.
       if (asking) client.connection.send(['ASKING'], { name: 'ASKING' }).catch(ignore);
@@ -615,6 +629,12 @@ export class RedisClusterBase extends Backend {
   get seeds(): readonly string[] {
     return this.addresses.slice(0, this.seedCount);
   }
+}
+
+function windowEnded(spec: CommandSpec, windowMs: number, last: unknown): TooManyRedirectionsError {
+  return new TooManyRedirectionsError(
+    `${commandName(spec)}: still redirected when its retry window of ${windowMs} ms ended; last: ${(last as Error).message}`, { cause: last },
+  );
 }
 
 function crossSlotError(spec: CommandSpec, keys: readonly unknown[], slots: readonly number[]): CrossSlotError {
