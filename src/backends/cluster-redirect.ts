@@ -19,8 +19,10 @@ export function redirectOf(err: unknown, fromHost: string, nat: NatMap | null): 
   switch (err.code) {
     case 'MOVED':
     case 'ASK': {
-      const [, slot, where] = err.message.split(' ');
-      if (slot === undefined || where === undefined) return null;
+      // Searched for, not split: a transaction's refusal puts its own words before the server's.
+      const m = new RegExp(`${err.code} (\\d+) (\\S+)`).exec(err.message);
+      if (m === null) return null;
+      const [, slot, where] = m as unknown as [string, string, string];
       const colon = where.lastIndexOf(':');
       let host = where.slice(0, colon);
       if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);

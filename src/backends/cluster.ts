@@ -536,7 +536,7 @@ export class RedisClusterBase extends Backend {
     await this.ready();
     if (transaction) {
       await this.checkOneSlot(specs, 'a transaction');
-      return runOnOneNode(this, specs, scripts);
+      return this.runBlock(specs, scripts);
     }
     return runGrouped(this, specs, scripts, (spec, node, reply) => {
       if (!(reply instanceof Error)) return null;
@@ -548,6 +548,31 @@ export class RedisClusterBase extends Backend {
       if (!again && writes) return null;
       return this.recover(spec, node, reply, writes);
     });
+  }
+
+  /**
+   * A MULTI block on its slot's primary. A block refused while queuing because the slot moved
+   * (MOVED) or is moving (ASK, TRYAGAIN) ran nothing: it is sent again where the map says.
+   */
+  private async runBlock(specs: readonly CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await runOnOneNode(this, specs, scripts);
+      } catch (err) {
+        const redirect = redirectOf(err, this.clients[0]!.options.host, this.clusterOptions.natMap);
+        if (redirect === null || this.closed || attempt >= this.clusterOptions.maxRedirections) throw err;
+        if (redirect.kind === 'moved') {
+          const node = this.nodeIndexOf(redirect.address);
+          if (this.slots.owners[redirect.slot] !== node) {
+            this.slots.owners[redirect.slot] = node;
+            this.slotsChanged();
+          }
+        } else {
+          await backoff(attempt);
+        }
+        this.refreshSoon();
+      }
+    }
   }
 
   /** Every key of these commands in one slot; CrossSlotError (before sending) otherwise. */

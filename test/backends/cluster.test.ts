@@ -159,6 +159,17 @@ describe('RedisCluster on 3 primaries with a replica each', () => {
     assert.deepEqual(writes, Array.from({ length: 50 }, () => [true]));
     assert.ok(await stat(from, 'errorstats', 'errorstat_MOVED') > movedBefore, 'the old owner answered MOVED');
     assert.equal(await cli(to, 'GET', `${key}:7`), '7\n');
+    // A MULTI block for a slot that moved meets MOVED while queuing, ran nothing, and is sent again.
+    const block = tagged('block');
+    const blockSlot = cluster.slotOf(block);
+    const blockFrom = await c.cluster.ownerOf(blockSlot);
+    const blockTo = (await c.cluster.primaries()).find((p) => p !== blockFrom)!;
+    const blockTarget = await nodeId(blockTo);
+    for (const s of c.cluster.servers) await cli(s.port, 'CLUSTER', 'SETSLOT', String(blockSlot), 'NODE', blockTarget);
+    const tx = cluster.pipeline();
+    tx.set(block, 1).incr(block);
+    assert.deepEqual(await tx.execute(), [[true], [2]]);
+    assert.equal(await cli(blockTo, 'GET', block), '2\n');
     await eventually(() => cluster.slotRefreshes > before, 3000, 'a map read');
     assert.ok(cluster.slotRefreshes - before <= 2, `one map read for the burst, got ${cluster.slotRefreshes - before}`);
     assert.equal(cluster.nodeFor(key).address, `127.0.0.1:${to}`);
