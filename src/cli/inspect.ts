@@ -3,6 +3,7 @@
  * memory spread over the nodes.
  */
 import { Backend } from '../backends/backend.ts';
+import { RedisClusterBase } from '../backends/cluster.ts';
 import type { CacheBackend } from '../cache/target.ts';
 import type { ConstRedis } from '../client/const-redis.ts';
 import type { Continuum } from '../hash/index.ts';
@@ -40,15 +41,36 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
+/** The servers holding the keys: a cluster's primaries (its replicas hold copies), every node of the others. */
 function serversOf(backend: CacheBackend): ConstRedis[] {
+  if (backend instanceof RedisClusterBase) return backend.primaries.map((i) => backend.nodes[i]!);
   return (backend instanceof Backend ? backend.nodes : [backend]) as ConstRedis[];
 }
 
 function addressesOf(backend: CacheBackend): string[] {
+  if (backend instanceof RedisClusterBase) return backend.primaries.map((i) => backend.addresses[i]!);
   return backend instanceof Backend ? [...backend.addresses] : [(backend as unknown as ConstRedis).address];
 }
 
+/** A cluster's answer: the key's slot and the primary serving it. */
+function clusterNode(backend: RedisClusterBase, kind: string, key: string, holders: KeyHolder[]): WhichNode {
+  const slot = backend.slotOf(key);
+  const index = backend.nodeIndexFor(key);
+  const node = backend.addresses[index]!;
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  const replicas = (backend.slots.replicas[slot] ?? []).map((i) => backend.addresses[i]!);
+  const why = `CRC16 of ${hashed !== key ? `the hash tag '${hashed}'` : 'the key'} mod 16384 is slot ${slot}, served by the primary ${node}` +
+    (replicas.length > 0 ? `; its replicas: ${replicas.join(', ')}` : '');
+  return {
+    key, backend: kind, hashed, hash: slot, point: null, hashing: 'cluster slot (CRC16)', index, node,
+    writesTo: [node], readOrder: [node], holders, why,
+  };
+}
+
 export async function whichNode(backend: CacheBackend, kind: string, key: string): Promise<WhichNode> {
+  if (backend instanceof RedisClusterBase) await backend.connect(); // reads the slot map
   const servers = serversOf(backend);
   const addresses = addressesOf(backend);
   const holders = await Promise.all(servers.map(async (s, i): Promise<KeyHolder> => {
@@ -58,6 +80,7 @@ export async function whichNode(backend: CacheBackend, kind: string, key: string
       return { node: addresses[i]!, exists: null, error: (err as Error).message };
     }
   }));
+  if (backend instanceof RedisClusterBase) return clusterNode(backend, kind, key, holders);
   if (!(backend instanceof Backend)) {
     return {
       key, backend: kind, hashed: null, hash: null, point: null, hashing: null, index: 0, node: addresses[0]!,
@@ -123,6 +146,7 @@ function num(v: unknown): number | null {
 }
 
 export async function stats(backend: CacheBackend, kind: string): Promise<Stats> {
+  if (backend instanceof RedisClusterBase) await backend.connect(); // reads the slot map
   const servers = serversOf(backend);
   const addresses = addressesOf(backend);
   const expected = backend instanceof Backend && kind === 'RedisRing' ? ringShares(backend.continuum) : null;

@@ -35,7 +35,8 @@ function percent(x: number | null): string {
 
 function showWhichNode(w: WhichNode): string {
   const rows: string[][] = [['key', w.key], ['backend', w.backend], ['node', `${w.node} (index ${w.index})`]];
-  if (w.hash !== null) {
+  if (w.hash !== null && w.point === null) rows.push(['placement', w.hashing ?? '-'], ['hashed', w.hashed ?? '-'], ['slot', String(w.hash)]);
+  else if (w.hash !== null) {
     rows.push(['hashing', w.hashing ?? '-'], ['hashed', w.hashed ?? '-'], ['hash', `${w.hash} (0x${w.hash.toString(16).padStart(8, '0')})`]);
     rows.push(['ring point', `${w.point} (0x${w.point!.toString(16).padStart(8, '0')})`]);
   }

@@ -269,6 +269,17 @@ describe('RedisCluster on 3 primaries with a replica each', () => {
       assert.equal((JSON.parse(readFileSync(state, 'utf8')) as MigrateProgress).done, true);
       assert.equal(await cluster.get('cli:s0'), 'v0');
       assert.equal(await main(['migrate', '--from', 'x:1'], { out: () => {}, err: () => {} }), 2);
+      // which-node and stats on a cluster alias: the slot and its primary, keys per primary.
+      const env = { REDISDB_CACHES: JSON.stringify({ default: { BACKEND: 'RedisCluster', LOCATION: [c.cluster.seeds[0]] } }) };
+      const shown: string[] = [];
+      assert.equal(await main(['--json', 'which-node', '{user1000}.x'], { out: (t) => shown.push(t), err: (t) => shown.push(t) }, env), 0);
+      const w = JSON.parse(shown[0]!) as { hash: number; node: string; why: string };
+      assert.equal(w.hash, 3443);
+      assert.equal(w.node, `127.0.0.1:${await c.cluster.ownerOf(3443)}`);
+      assert.match(w.why, /hash tag 'user1000' mod 16384 is slot 3443/);
+      shown.length = 0;
+      assert.equal(await main(['--json', 'stats'], { out: (t) => shown.push(t), err: (t) => shown.push(t) }, env), 0);
+      assert.equal((JSON.parse(shown[0]!) as { nodes: unknown[] }).nodes.length, 3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await ring.close();
