@@ -57,7 +57,7 @@ export class ClusterPubSub extends BackendPubSub {
     super(host, options);
     this.host = host;
     this.stopWatching = host.onSlotsChanged(() => {
-      void this.rehome();
+      this.rehome().catch((err: unknown) => this.report(err));
     });
   }
 
@@ -142,7 +142,7 @@ export class ClusterPubSub extends BackendPubSub {
       if (this.links.get(node) !== made) return;
       this.links.delete(node);
       conn.destroy();
-      void this.resubscribe([...made.channels]);
+      this.resubscribe([...made.channels]).catch((err: unknown) => this.report(err));
     });
     this.links.set(node, made);
     return made;
@@ -159,7 +159,7 @@ export class ClusterPubSub extends BackendPubSub {
       const channel = text(reply[1]);
       if (link.leaving.has(channel)) return false;
       // Not asked for: the server gave the slot away. Subscribe where it went.
-      if (link.channels.delete(channel) && this.handlers.has(channel)) void this.resubscribe([channel], link.node);
+      if (link.channels.delete(channel) && this.handlers.has(channel)) this.resubscribe([channel], link.node).catch((err: unknown) => this.report(err));
       return true;
     }
     return false;
