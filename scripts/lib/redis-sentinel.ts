@@ -3,17 +3,12 @@
  * (`redis-server s.conf --sentinel`) monitoring it as one service, ready once every sentinel
  * sees every replica and every other sentinel.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './redis-cluster.ts';
-import { freePort, RedisServer } from './redis-server.ts';
-
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
+import { freePort, RedisServer, spawnRedis } from './redis-server.ts';
 
 export class SentinelProcess {
   port = 0;
@@ -34,27 +29,8 @@ export class SentinelProcess {
       `sentinel failover-timeout ${service} 4000`,
       `sentinel parallel-syncs ${service} 2`, '',
     ].join('\n'));
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        if (out.includes('+monitor master')) {
-          child.stdout?.off('data', onData);
-          child.stdout?.resume();
-          this.child = child;
-          live.add(child);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.resume();
-      child.once('error', reject);
-      child.once('exit', (code, signal) => {
-        live.delete(child);
-        if (this.child === child) this.child = null;
-        reject(new Error(`sentinel on port ${this.port} exited (${code ?? signal}):\n${out.slice(-2000)}`));
-      });
+    this.child = await spawnRedis([conf, '--sentinel'], '+monitor master', `sentinel on port ${this.port}`, (child) => {
+      if (this.child === child) this.child = null;
     });
   }
 

@@ -15,6 +15,34 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/**
+ * Starts `redis-server args` and resolves with the process once its output shows `ready`; it is
+ * killed when this process exits. `onExit` is told when it ends, before or after it was ready.
+ */
+export function spawnRedis(args: readonly string[], ready: string, what: string, onExit: (child: ChildProcess) => void): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (out.includes(ready)) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        live.add(child);
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.resume();
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      onExit(child);
+      reject(new Error(`${what} exited (${code ?? signal}) before it was ready:\n${out.slice(-2000)}`));
+    });
+  });
+}
+
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -73,32 +101,13 @@ export class RedisServer {
 
   private portFixed = false;
 
-  private spawnOnce(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const args = [
-        '--port', String(this.port), '--bind', this.host, '--save', '', '--appendonly', 'no',
-        '--dir', this.dir, '--daemonize', 'no', '--loglevel', 'notice', ...this.extraArgs,
-      ];
-      const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData);
-          child.stdout?.resume();
-          this.child = child;
-          live.add(child);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.resume();
-      child.once('error', reject);
-      child.once('exit', (code, signal) => {
-        live.delete(child);
-        if (this.child === child) this.child = null;
-        reject(new Error(`redis-server on port ${this.port} exited (${code ?? signal}) before it was ready:\n${out.slice(-2000)}`));
-      });
+  private async spawnOnce(): Promise<void> {
+    const args = [
+      '--port', String(this.port), '--bind', this.host, '--save', '', '--appendonly', 'no',
+      '--dir', this.dir, '--daemonize', 'no', '--loglevel', 'notice', ...this.extraArgs,
+    ];
+    this.child = await spawnRedis(args, 'Ready to accept connections', `redis-server on port ${this.port}`, (child) => {
+      if (this.child === child) this.child = null;
     });
   }
 
