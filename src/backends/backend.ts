@@ -49,6 +49,9 @@ function listOfOne(spec: CommandSpec): CommandSpec {
   return { ...spec, reply: shape === null ? wrapOne : (r) => [shape(r)] };
 }
 
+/** Answers a one-node command's failure instead, with what the command would have resolved to. */
+export type Recovery = (plan: OnePlan, err: Error) => Promise<unknown>;
+
 export abstract class Backend implements BackendCore {
   /** One client per node, in LOCATION order. */
   readonly nodes: readonly ConstRedis[];
@@ -224,9 +227,20 @@ export abstract class Backend implements BackendCore {
     return Promise.reject(new TypeError(`${plan.write.name}: this backend does not replicate writes`));
   }
 
-  private runOne(plan: OnePlan): Promise<unknown> {
-    if (plan.wrap) return this.clients[plan.node]!.dispatch(listOfOne(plan.spec));
-    return this.clients[plan.node]!.dispatch(plan.spec);
+  /**
+   * A command for one node: one promise, settled by the connection's callbacks, a write's
+   * reply wrapped in its per-node list. `recover` may answer a failure instead (a ring's wait
+   * for LOADING, a cluster's redirects), with what this call would have resolved to.
+   */
+  protected runOne(plan: OnePlan, recover: Recovery | null = null): Promise<unknown> {
+    const { spec, node, wrap } = plan;
+    return new Promise<unknown>((resolve, reject) => {
+      const answered = wrap ? (value: unknown): void => resolve([value]) : resolve;
+      const failed = recover === null ? reject : (err: Error): void => {
+        recover(plan, err).then(resolve, reject);
+      };
+      this.clients[node]!.dispatchWith(spec, answered, failed);
+    });
   }
 
   /**

@@ -25,7 +25,7 @@ import { ConnectionError, CrossSlotError, ReplyError, TimeoutError, unsent } fro
 import { slotOf, SLOT_COUNT } from '../hash/crc16.ts';
 import { Continuum } from '../hash/index.ts';
 import type { Reply } from '../resp/decode.ts';
-import { Backend, backendProxy, type BackendMethod } from './backend.ts';
+import { Backend, backendProxy, type BackendMethod, type Recovery } from './backend.ts';
 import { DEFAULT_RETRY_WINDOW, splitClusterOptions, type ClusterConstructorOptions, type ClusterOptions, type ClusterParams } from './cluster-config.ts';
 import { backoff, redirectOf } from './cluster-redirect.ts';
 import { backendConfig, DEFAULT_HEALTH_CHECK_TIMEOUT } from './config.ts';
@@ -398,16 +398,8 @@ export class RedisClusterBase extends Backend {
   override execute(plan: Plan): Promise<unknown> {
     switch (plan.kind) {
       case 'one': {
-        // One promise, settled by the connection's callbacks: nothing chained per command for
-        // the redirects, which only a failure pays for.
-        const { spec, node, wrap } = plan;
-        return new Promise<unknown>((resolve, reject) => {
-          const answered = wrap ? (value: unknown): void => resolve([value]) : resolve;
-          const failed = (err: Error): void => {
-            this.recover(spec, node, err, wrap).then(answered, reject);
-          };
-          this.clients[node]!.dispatchWith(spec, answered, failed);
-        });
+        // Nothing chained per command for the redirects, which only a failure pays for.
+        return this.runOne(plan, this.redirected);
       }
       case 'each':
         return this.runEachPart(plan);
@@ -417,6 +409,10 @@ export class RedisClusterBase extends Backend {
         return super.execute(plan);
     }
   }
+
+  /** Made once, not per command: a failure follows the cluster's redirects and retries. */
+  private readonly redirected: Recovery = (plan, err) =>
+    this.recover(plan.spec, plan.node, err, plan.wrap).then((value) => (plan.wrap ? [value] : value));
 
   private send(spec: CommandSpec, node: number, writes: boolean): Promise<unknown> {
     return this.clients[node]!.dispatch(spec).catch((err: unknown) => this.recover(spec, node, err, writes));

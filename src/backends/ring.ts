@@ -11,7 +11,7 @@ import type { ScanIterOptions } from '../client/scan.ts';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.ts';
 import type { Bulk, Key } from '../client/types.ts';
 import type { BackendCommands } from '../client/commands.ts';
-import { Backend, backendProxy, type BackendMethod } from './backend.ts';
+import { Backend, backendProxy, type BackendMethod, type Recovery } from './backend.ts';
 import { backendConfig, type BackendOptions, type ReferenceParams } from './config.ts';
 import { NodeHealth, isLoading, runGuarded } from './health.ts';
 import { runGrouped, runOnOneNode, transactionNode } from './pipeline.ts';
@@ -42,17 +42,12 @@ export class RedisRingBase extends Backend {
   override execute(plan: Plan): Promise<unknown> {
     if (plan.kind !== 'one') return this.executeOnce(plan);
     if (!this.health.quiet) return this.executeOnce(plan).catch((err: unknown) => this.whileLoading(plan, err));
-    // The common case: one promise, settled by the connection's callbacks (no promise chained
-    // per command for the LOADING retry, no reshaped copy of the command for a write's [reply]).
-    const client = this.clients[plan.node]!;
-    return new Promise<unknown>((resolve, reject) => {
-      const failed = (err: Error): void => {
-        if (isLoading(err)) this.whileLoading(plan, err).then(resolve, reject);
-        else reject(err);
-      };
-      client.dispatchWith(plan.spec, plan.wrap ? (value: unknown) => resolve([value]) : resolve, failed);
-    });
+    // The common case: no promise chained per command for the LOADING wait, only a failure pays.
+    return this.runOne(plan, this.loadingWait);
   }
+
+  /** Made once, not per command: a failure waits out LOADING (and is thrown again otherwise). */
+  private readonly loadingWait: Recovery = (plan, err) => this.whileLoading(plan, err);
 
   private executeOnce(plan: Plan): Promise<unknown> {
     // While every node is up (nearly always), nothing to guard.

@@ -342,13 +342,16 @@ export class Connection extends EventEmitter {
     for (let i = 0; i < commands.length; i++) {
       const c = commands[i]!;
       try {
-        validateArgs(c.argv, batchCommandName(c));
+        // The writer checks the arguments (and appends nothing on a bad one); a name of one
+        // word is the first argument, which it names by itself.
+        this.writer.write(c.argv, c.words === undefined || c.words === 1 ? undefined : batchCommandName(c));
       } catch (err) {
         slots ??= Array.from({ length: i }, (_, k) => k);
         put(err, i);
         continue;
       }
       slots?.push(i);
+      if (this.writer.size >= EARLY_WRITE_BYTES) this.flush();
     }
     if (slots !== null && slots.length === 0) return;
     const o = this.options;
@@ -356,12 +359,8 @@ export class Connection extends EventEmitter {
     entry.batch = new BatchReplies(commands, slots, put, o.returnBuffers);
     // Never written again after a timeout: which of its commands ran is unknown.
     entry.retried = true;
+    // Queued after the writing: no reply can arrive before this turn ends.
     this.enqueueInflight(entry);
-    const count = slots === null ? commands.length : slots.length;
-    for (let k = 0; k < count; k++) {
-      this.writer.write(commands[slots === null ? k : slots[k]!]!.argv);
-      if (this.writer.size >= EARLY_WRITE_BYTES) this.flush();
-    }
     this.scheduleFlush();
   }
 
