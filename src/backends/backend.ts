@@ -11,6 +11,7 @@ import { CommandBuilder } from '../client/command-builder.ts';
 import type { LoadableScript } from '../client/command-queue.ts';
 import { fallbackCommandInfo } from '../client/command-specs.ts';
 import { CommandTable } from '../client/command-table.ts';
+import type { BackendCommands } from '../client/commands.ts';
 import { ConstRedisBase, clientProxy, type ConstRedis } from '../client/const-redis.ts';
 import { commandName, type CommandSpec } from '../client/conventions.ts';
 import type { Lock, LockOptions } from '../client/lock.ts';
@@ -37,6 +38,12 @@ import { createBackendScript } from './script.ts';
 
 /** Any command, by method name; the result's shape depends on the backend and the command. */
 export type BackendMethod = (...args: unknown[]) => Promise<unknown>;
+
+/** A backend class's instances with every Redis command declared: a misspelt command is a type error. */
+export type StrictBackend<B> = B & Omit<BackendCommands, keyof B>;
+
+/** The same, plus the index signature the Proxy makes true: any other name is a command too. */
+export type BackendWithCommands<B> = StrictBackend<B> & { [command: string]: BackendMethod };
 
 const wrapOne = (reply: unknown): unknown[] => [reply];
 

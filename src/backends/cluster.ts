@@ -14,7 +14,6 @@
  * sent again.
  */
 import type { LoadableScript } from '../client/command-queue.ts';
-import type { BackendCommands } from '../client/commands.ts';
 import { commandName, type CommandSpec } from '../client/conventions.ts';
 import { Lock, type LockOptions } from '../client/lock.ts';
 import type { ScanIterOptions } from '../client/scan.ts';
@@ -25,7 +24,7 @@ import { ConnectionError, CrossSlotError, ReplyError, TimeoutError, unsent } fro
 import { slotOf, SLOT_COUNT } from '../hash/crc16.ts';
 import { Continuum } from '../hash/index.ts';
 import type { Reply } from '../resp/decode.ts';
-import { Backend, backendProxy, type BackendMethod, type Recovery } from './backend.ts';
+import { Backend, backendProxy, type Recovery, type BackendWithCommands, type StrictBackend } from './backend.ts';
 import { DEFAULT_RETRY_WINDOW, splitClusterOptions, type ClusterConstructorOptions, type ClusterOptions, type ClusterParams } from './cluster-config.ts';
 import { backoff, redirectOf } from './cluster-redirect.ts';
 import { backendConfig, DEFAULT_HEALTH_CHECK_TIMEOUT } from './config.ts';
@@ -667,10 +666,10 @@ function crossSlotError(spec: CommandSpec, keys: readonly unknown[], slots: read
 }
 
 /** A RedisCluster: the backend plus every Redis command as a method. */
-export type RedisCluster = StrictCluster & { [command: string]: BackendMethod };
+export type RedisCluster = BackendWithCommands<RedisClusterBase>;
 
 /** A RedisCluster without the index signature: a misspelt command is a type error. */
-export type StrictCluster = RedisClusterBase & Omit<BackendCommands, keyof RedisClusterBase>;
+export type StrictCluster = StrictBackend<RedisClusterBase>;
 
 export interface RedisClusterConstructor {
   new (seeds: readonly (string | object)[] | string, params?: ClusterParams): RedisCluster;

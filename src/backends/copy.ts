@@ -14,8 +14,7 @@ import type { ScanIterOptions } from '../client/scan.ts';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.ts';
 import type { Bulk, Key } from '../client/types.ts';
 import { ConnectionError, WatchError } from '../errors.ts';
-import type { BackendCommands } from '../client/commands.ts';
-import { Backend, backendProxy, type BackendMethod } from './backend.ts';
+import { Backend, backendProxy, type BackendWithCommands, type StrictBackend } from './backend.ts';
 import { backendConfig, type BackendOptions, type ReferenceParams } from './config.ts';
 import { NodesFailedError } from './errors.ts';
 import { NodeHealth, readFromHealthy, runGuarded, unavailable } from './health.ts';
@@ -251,10 +250,10 @@ class RefusedFirst extends Error {
 }
 
 /** A RedisCopy: the backend plus every Redis command as a method. */
-export type RedisCopy = StrictCopy & { [command: string]: BackendMethod };
+export type RedisCopy = BackendWithCommands<RedisCopyBase>;
 
 /** A RedisCopy without the index signature: a misspelt command is a type error. */
-export type StrictCopy = RedisCopyBase & Omit<BackendCommands, keyof RedisCopyBase>;
+export type StrictCopy = StrictBackend<RedisCopyBase>;
 
 export interface RedisCopyConstructor {
   new (location: readonly (string | object)[] | string, params?: ReferenceParams): RedisCopy;

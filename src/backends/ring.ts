@@ -10,8 +10,7 @@ import { Lock, type LockOptions } from '../client/lock.ts';
 import type { ScanIterOptions } from '../client/scan.ts';
 import { runTransaction, transactionArguments, type TransactionFunction, type TransactionOptions } from '../client/transaction.ts';
 import type { Bulk, Key } from '../client/types.ts';
-import type { BackendCommands } from '../client/commands.ts';
-import { Backend, backendProxy, type BackendMethod, type Recovery } from './backend.ts';
+import { Backend, backendProxy, type Recovery, type BackendWithCommands, type StrictBackend } from './backend.ts';
 import { backendConfig, type BackendOptions, type ReferenceParams } from './config.ts';
 import { NodeHealth, isLoading, runGuarded } from './health.ts';
 import { runGrouped, runOnOneNode, transactionNode } from './pipeline.ts';
@@ -173,10 +172,10 @@ function checkSortKeys(spec: CommandSpec, placement: Placement, addresses: reado
 }
 
 /** A RedisRing: the backend plus every Redis command as a method. */
-export type RedisRing = StrictRing & { [command: string]: BackendMethod };
+export type RedisRing = BackendWithCommands<RedisRingBase>;
 
 /** A RedisRing without the index signature: a misspelt command is a type error. */
-export type StrictRing = RedisRingBase & Omit<BackendCommands, keyof RedisRingBase>;
+export type StrictRing = StrictBackend<RedisRingBase>;
 
 export interface RedisRingConstructor {
   new (location: readonly (string | object)[] | string, params?: ReferenceParams): RedisRing;
