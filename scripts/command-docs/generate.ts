@@ -9,10 +9,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '../../src/connection/connection.ts';
-import { resolveOptions } from '../../src/connection/options.ts';
 import type { Reply } from '../../src/resp/decode.ts';
-import { RedisServer } from '../lib/redis-server.ts';
+import { withScratchServer } from '../lib/scratch-server.ts';
 import { render, type CommandDocs, type DocArg, type DocCommand } from './render.ts';
 
 export const SNAPSHOT = fileURLToPath(new URL('command-docs.json', import.meta.url));
@@ -36,13 +34,8 @@ function arg(r: Reply): DocArg {
   return a;
 }
 
-async function fromServer(): Promise<CommandDocs> {
-  const server = new RedisServer();
-  await server.start();
-  const conn = new Connection(resolveOptions({ port: server.port, socket_timeout: 10 }));
-  try {
-    const info = String(await conn.send(['INFO', 'server']));
-    const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+function fromServer(): Promise<CommandDocs> {
+  return withScratchServer(async (conn, version) => {
     // COMMAND: whether each command (and subcommand) writes, and whether it has keys.
     const kinds = new Map<string, { write: boolean; keyless: boolean }>();
     const learn = (entry: Reply): void => {
@@ -74,10 +67,7 @@ async function fromServer(): Promise<CommandDocs> {
     for (const [name, doc] of pairs(await conn.send(['COMMAND', 'DOCS']))) add(name.toLowerCase(), doc);
     const sorted = Object.fromEntries(Object.entries(commands).sort(([a], [b]) => (a < b ? -1 : 1)));
     return { server: version, commands: sorted };
-  } finally {
-    await conn.close();
-    await server.stop();
-  }
+  });
 }
 
 async function main(): Promise<void> {
