@@ -35,29 +35,43 @@ export function slotOfBytes(bytes: Uint8Array): number {
   return crc16(bytes) & (SLOT_COUNT - 1);
 }
 
-/** Whether a string is plain ASCII, so its UTF-16 code units are its UTF-8 bytes. */
-function ascii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 /** The slot of a key (a string as UTF-8, bytes as given, a number as its decimal text). */
 export function slotOf(key: unknown): number {
-  if (key instanceof Uint8Array) return slotOfBytes(key);
-  const s = typeof key === 'string' ? key : String(key);
-  if (!ascii(s)) return slotOfBytes(Buffer.from(s));
-  // The common case without an allocation.
-  let from = 0;
-  let to = s.length;
-  const open = s.indexOf('{');
-  if (open >= 0) {
-    const close = s.indexOf('}', open + 1);
-    if (close > open + 1) {
-      from = open + 1;
-      to = close;
-    }
-  }
+  if (typeof key !== 'string') return key instanceof Uint8Array ? slotOfBytes(key) : slotOf(String(key));
+  // One pass over a plain ASCII key with no '{' (nearly every key), which is its own UTF-8:
+  // no allocation, no second scan. Anything else is judged on its bytes.
   let crc = 0;
-  for (let i = from; i < to; i++) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ s.charCodeAt(i)) & 0xff]!;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c > 0x7f) return slotOfBytes(Buffer.from(key));
+    if (c === OPEN) {
+      const close = key.indexOf('}', i + 1);
+      if (close > i + 1) return slotOfTag(key, i + 1, close);
+      // No tag after all: the whole key counts, and this was its first '{'.
+      return slotOfRest(key, i, crc);
+    }
+    crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ c) & 0xff]!;
+  }
+  return crc & (SLOT_COUNT - 1);
+}
+
+/** The slot of a string key's {tag}, between `from` and `to`. */
+function slotOfTag(key: string, from: number, to: number): number {
+  let crc = 0;
+  for (let i = from; i < to; i++) {
+    const c = key.charCodeAt(i);
+    if (c > 0x7f) return slotOfBytes(Buffer.from(key));
+    crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ c) & 0xff]!;
+  }
+  return crc & (SLOT_COUNT - 1);
+}
+
+/** The CRC of a key with no tag, carried on from `from`. */
+function slotOfRest(key: string, from: number, crc: number): number {
+  for (let i = from; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c > 0x7f) return slotOfBytes(Buffer.from(key));
+    crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ c) & 0xff]!;
+  }
   return crc & (SLOT_COUNT - 1);
 }
