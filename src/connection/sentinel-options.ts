@@ -14,10 +14,16 @@ export interface SentinelSettings {
   readonly username: string | null;
   /** Not enumerable: never shown by util.inspect or JSON.stringify. */
   readonly password: string | null;
+  /** Milliseconds between ROLE checks of the server in use (the backstop for a missed announcement). */
+  readonly pollInterval: number;
 }
+
+/** ROLE is asked of the server in use this often by default. */
+export const DEFAULT_SENTINEL_POLL_MS = 1000;
 
 export const SENTINEL_OPTION_NAMES: readonly string[] = [
   'sentinels', 'service_name', 'serviceName', 'role', 'sentinel_password', 'sentinelPassword', 'sentinel_username', 'sentinelUsername',
+  'sentinel_poll_interval', 'sentinelPollInterval',
 ];
 
 /** The sentinel options as given (ClientOptions holds them). */
@@ -34,6 +40,12 @@ export interface SentinelOptionsInput {
   sentinelPassword?: string;
   sentinel_username?: string;
   sentinelUsername?: string;
+  /**
+   * Milliseconds between ROLE checks of the server in use (default 1000): should a failover's
+   * announcement not reach the client, the demoted server is left within this time.
+   */
+  sentinel_poll_interval?: number;
+  sentinelPollInterval?: number;
 }
 
 function fail(where: string, message: string): never {
@@ -60,9 +72,10 @@ export function sentinelSettings(o: Record<string, unknown>, where: string): Sen
   const role = o['role'];
   const password = one(o, where, 'sentinel_password', 'sentinelPassword');
   const username = one(o, where, 'sentinel_username', 'sentinelUsername');
+  const poll = one(o, where, 'sentinel_poll_interval', 'sentinelPollInterval');
   if (list === undefined) {
-    if (service !== undefined || role !== undefined || password !== undefined || username !== undefined) {
-      fail(where, 'service_name, role and sentinel_password / sentinel_username go with sentinels: [\'host:port\', ...]');
+    if (service !== undefined || role !== undefined || password !== undefined || username !== undefined || poll !== undefined) {
+      fail(where, 'service_name, role, sentinel_poll_interval and sentinel_password / sentinel_username go with sentinels: [\'host:port\', ...]');
     }
     return null;
   }
@@ -71,12 +84,16 @@ export function sentinelSettings(o: Record<string, unknown>, where: string): Sen
   if (role !== undefined && role !== 'master' && role !== 'replica') fail(where, `role must be 'master' or 'replica', got ${JSON.stringify(role)}`);
   if (password !== undefined && typeof password !== 'string') fail(where, 'sentinel_password must be a string');
   if (username !== undefined && typeof username !== 'string') fail(where, `sentinel_username must be a string, got ${typeof username}`);
+  if (poll !== undefined && (typeof poll !== 'number' || !Number.isFinite(poll) || poll < 10 || poll > 3_600_000)) {
+    fail(where, `sentinel_poll_interval must be milliseconds from 10 to 3600000, got ${JSON.stringify(poll)}`);
+  }
   if (o['path'] !== undefined) fail(where, 'give sentinels or a socket path, not both');
   const settings = {
     sentinels: Object.freeze(list.map((s) => (typeof s === 'string' ? hostPort(s, where) : fail(where, `a sentinel must be 'host:port', got ${typeof s}`)))),
     serviceName: service,
     role: (role ?? 'master') as SentinelRole,
     username: (username as string | undefined) ?? null,
+    pollInterval: (poll as number | undefined) ?? DEFAULT_SENTINEL_POLL_MS,
   } as SentinelSettings;
   Object.defineProperty(settings, 'password', { value: (password as string | undefined) ?? null, enumerable: false });
   return Object.freeze(settings);
@@ -125,8 +142,8 @@ export function parseSentinelUrl(url: string, where: string): Record<string, unk
     if (key === 'role') out['role'] = value;
     else if (key === 'sentinel_password') out['sentinel_password'] = value;
     else if (key === 'sentinel_username') out['sentinel_username'] = value;
-    else if (key === 'socket_timeout' || key === 'socket_connect_timeout') out[key] = Number(value);
-    else fail(where, 'unknown query option; expected role, sentinel_username, sentinel_password, socket_timeout or socket_connect_timeout');
+    else if (key === 'socket_timeout' || key === 'socket_connect_timeout' || key === 'sentinel_poll_interval') out[key] = Number(value);
+    else fail(where, 'unknown query option; expected role, sentinel_username, sentinel_password, sentinel_poll_interval, socket_timeout or socket_connect_timeout');
   }
   if (scheme === 'rediss+sentinel') out['tls'] = true;
   return out;

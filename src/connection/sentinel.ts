@@ -6,7 +6,8 @@
  *   - stays subscribed to `+switch-master` on every sentinel and, when one announces a new
  *     master for this service name, resets every connection at once: nothing more is sent to
  *     the old master (which keeps taking writes until it is demoted, and then drops them);
- *   - polls ROLE on the server in use every second, in case the announcement was missed.
+ *   - polls ROLE on the server in use every `sentinel_poll_interval` ms (a second by default),
+ *     in case the announcement was missed: a server no longer in its role is left at once.
  */
 import { ConnectionError, MasterUnreachableError, ReplyError, SentinelUnreachableError, UnknownServiceError } from '../errors.ts';
 import type { Reply } from '../resp/decode.ts';
@@ -20,7 +21,6 @@ interface Address {
   port: number;
 }
 
-const ROLE_POLL_MS = 1000;
 /** How long new connections wait for a replica being promoted to answer as master. */
 const PROMOTION_WAIT_MS = 5000;
 const watchers = new WeakMap<SentinelSettings, SentinelWatcher>();
@@ -91,7 +91,7 @@ class SentinelWatcher {
     if (this.asking !== null) return;
     this.asking = this.settings.sentinels.map((s) => this.make(this.sentinelOptions(s)));
     this.subscribed = this.settings.sentinels.map((s) => this.subscribe(this.make(this.sentinelOptions(s))));
-    this.pollTimer = setInterval(() => this.pollRole(), ROLE_POLL_MS);
+    this.pollTimer = setInterval(() => this.pollRole(), this.settings.pollInterval);
     this.pollTimer.unref();
   }
 

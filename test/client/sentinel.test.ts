@@ -1,7 +1,8 @@
 /**
  * ConstRedis through Redis Sentinel on a real set (a master, 2 replicas, 3 sentinels): the
  * options and the redis+sentinel:// URL, a replica by role, a sentinel-found node as a ring
- * entry, the three distinct failures, and SENTINEL FAILOVER under 16 callers.
+ * entry, the three distinct failures, SENTINEL FAILOVER under 16 callers, and the ROLE poll
+ * that leaves a demoted master when the failover's announcements never reach the client.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { freePort } from '../../scripts/lib/redis-server.ts';
 import { startSentinelSet, type SentinelSet } from '../../scripts/lib/redis-sentinel.ts';
 import { cli } from '../helpers/cluster.ts';
 import { perTest } from '../helpers/clients.ts';
+import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { useServers } from '../helpers/servers.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -131,5 +133,77 @@ describe('ConstRedis through Sentinel', () => {
     const lostBefore = await missing(before);
     t.diagnostic(`SENTINEL FAILOVER: the client switched ${Math.round(announced - start)} ms after the command, the sentinels named the new master within ${Math.round(switchedAt - start)} ms; ${after.length} writes acknowledged after it, ${lostAfter.length} missing from the new master; ${before.length} before it, ${lostBefore.length} missing; ${failures} failed`);
     assert.deepEqual(lostAfter, []);
+  });
+
+  it('the ROLE poll leaves a demoted master within sentinel_poll_interval when no announcement reaches the client', async (t) => {
+    await set.waitSettled();
+    // The client reaches the sentinels through proxies that, once it has subscribed, hold every
+    // byte of its subscriptions: the announcements are lost, questions still get answers.
+    const proxies = await Promise.all(set.sentinels.map((s) => FaultProxy.start({ host: '127.0.0.1', port: s.port })));
+    t.after(() => Promise.all(proxies.map((p) => p.close())));
+    const interval = 100;
+    const writer = client({ sentinels: proxies.map((p) => `127.0.0.1:${p.port}`), service_name: set.service, sentinel_poll_interval: interval, socket_timeout: 2 });
+    assert.throws(() => new ConstRedis({ sentinels: set.sentinelAddresses, service_name: set.service, sentinel_poll_interval: 0 }), ConfigError);
+    await writer.ping();
+    const oldPort = await set.masterPort();
+    assert.equal(writer.connection.address, `127.0.0.1:${oldPort}`);
+    await eventually(() => proxies.every((p) => p.subscribers === 1), 5000, 'subscribed on every sentinel');
+    // ROLE is asked of the master every `interval` ms: 5 polls take half a second (10 s at the default).
+    const roles = async (): Promise<number> => Number(/cmdstat_role:calls=(\d+)/.exec(await cli(oldPort, 'INFO', 'commandstats'))?.[1] ?? 0);
+    const rolesBefore = await roles();
+    await eventually(async () => (await roles()) - rolesBefore >= 5, 2000, 'the master polled with ROLE every 100 ms');
+    for (const p of proxies) p.set({ stallSubscribers: true });
+    const switches: Array<{ to: string | null; at: number }> = [];
+    writer.connection.on('sentinel-switch', (to: string | null) => switches.push({ to, at: performance.now() }));
+
+    const acked: Array<{ key: string; at: number }> = [];
+    const refused: Array<{ message: string; at: number }> = [];
+    let stop = false;
+    const callers = Array.from({ length: 4 }, async (_, caller) => {
+      for (let n = 0; !stop; n++) {
+        const key = `poll:${caller}:${n}`;
+        try {
+          await writer.set(key, '1');
+          acked.push({ key, at: performance.now() });
+        } catch (err) {
+          refused.push({ message: (err as Error).message, at: performance.now() });
+        }
+      }
+    });
+    try {
+      await eventually(() => acked.length > 100, 5000, 'writes flowing');
+      await cli(set.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', set.service);
+      await eventually(async () => (await set.masterPort()) !== oldPort, 15_000, 'the sentinels naming the new master');
+      const newPort = await set.masterPort();
+      // The sentinels have switched, and not a word of it reached the client: it still writes to the old master.
+      assert.equal(switches.length, 0, "no switch without an announcement");
+      assert.equal(writer.connection.address, `127.0.0.1:${oldPort}`);
+      // Demoted as the sentinels would demote it a few seconds later.
+      const demoting = performance.now();
+      await cli(oldPort, 'REPLICAOF', '127.0.0.1', String(newPort));
+      const demoted = performance.now();
+      await eventually(() => switches.length > 0, 5000, 'the ROLE poll to see the demotion');
+      const seen = switches[0]!;
+      assert.equal(seen.to, null); // the poll's switch: where to go is asked of the sentinels again
+      const oldSets = async (): Promise<string> => (await cli(oldPort, 'INFO', 'commandstats')).split('\n').find((l) => l.startsWith('cmdstat_set:')) ?? '';
+      const atSwitch = await oldSets();
+      await eventually(() => acked.filter((a) => a.at > seen.at).length > 200, 10_000, 'writes acknowledged by the new master');
+      assert.equal(writer.connection.address, `127.0.0.1:${newPort}`);
+      // Nothing more was sent to the demoted node: its SET count (calls and refusals) stands still,
+      // and no READONLY refusal came back after the poll saw it.
+      assert.equal(await oldSets(), atSwitch);
+      assert.deepEqual(refused.filter((r) => r.at > seen.at && /READONLY/.test(r.message)), []);
+      const after = acked.filter((a) => a.at > seen.at).map((a) => a.key);
+      const values = (await cli(newPort, 'MGET', ...after)).split('\n').slice(0, after.length);
+      assert.deepEqual(after.filter((_, i) => values[i] !== '1'), []);
+      t.diagnostic(`ROLE poll every ${interval} ms: the client left the demoted master ${Math.round(seen.at - demoted)} ms after REPLICAOF returned ` +
+        `(${Math.round(seen.at - demoting)} ms after it was sent); ${refused.filter((r) => /READONLY/.test(r.message)).length} writes refused READONLY before that, ${after.length} acknowledged by the new master after`);
+      assert.ok(seen.at - demoted < interval + 400, `left ${Math.round(seen.at - demoted)} ms after the demotion, poll interval ${interval} ms`);
+    } finally {
+      stop = true;
+      await Promise.all(callers);
+      for (const p of proxies) p.set({});
+    }
+    await set.waitSettled();
   });
 });

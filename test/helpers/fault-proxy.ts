@@ -1,8 +1,9 @@
 /**
  * A TCP proxy that sits between a client and a real server and misbehaves on request: it can
  * delay or stall the server's replies, cut a connection after N more bytes of reply (mid-reply),
- * hand replies over one byte at a time, send garbage, or accept connections and never answer
- * (a half-open peer). Requests always go through untouched, so the server does the real work.
+ * hand replies over one byte at a time, send garbage, accept connections and never answer
+ * (a half-open peer), or let subscribed connections go quiet while the others still work.
+ * Requests always go through untouched, so the server does the real work.
  */
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
@@ -12,6 +13,11 @@ export interface Fault {
   delayMs?: number;
   /** Hold every reply byte until the fault is cleared. */
   stall?: boolean;
+  /**
+   * Hold reply bytes only on connections that have sent SUBSCRIBE (a pub/sub link silently
+   * lost, as an idle connection dropped by a firewall is), until the fault is cleared.
+   */
+  stallSubscribers?: boolean;
   /** Forward this many more reply bytes, then destroy both sides. */
   cutAfterBytes?: number;
   /** Deliver replies one byte per write. */
@@ -30,6 +36,8 @@ interface Pair {
   trickling: Buffer[];
   /** Close once the trickled bytes are out. */
   cutWhenDrained: boolean;
+  /** The client has sent SUBSCRIBE on this connection. */
+  subscriber: boolean;
 }
 
 export class FaultProxy {
@@ -72,12 +80,19 @@ export class FaultProxy {
     return this.pairs.size;
   }
 
+  /** Connections open now that have sent SUBSCRIBE. */
+  get subscribers(): number {
+    let n = 0;
+    for (const pair of this.pairs) if (pair.subscriber) n++;
+    return n;
+  }
+
   /** Replaces the current fault; `{}` makes the proxy transparent again (and releases held bytes). */
   set(fault: Fault): void {
     this.fault = fault;
     this.cutBudget = fault.cutAfterBytes ?? Infinity;
-    if (!fault.stall) {
-      for (const pair of this.pairs) {
+    for (const pair of this.pairs) {
+      if (!this.holds(pair)) {
         const held = pair.held.splice(0);
         for (const chunk of held) this.deliver(pair, chunk);
       }
@@ -105,7 +120,7 @@ export class FaultProxy {
       client.resetAndDestroy();
       return;
     }
-    const pair: Pair = { client, server: null, held: [], trickling: [], cutWhenDrained: false };
+    const pair: Pair = { client, server: null, held: [], trickling: [], cutWhenDrained: false, subscriber: false };
     client.setNoDelay(true);
     this.pairs.add(pair);
     client.on('error', () => this.end(pair));
@@ -118,11 +133,18 @@ export class FaultProxy {
     pair.server = server;
     server.on('error', () => this.end(pair));
     server.on('close', () => this.end(pair));
-    client.on('data', (chunk: Buffer) => server.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (!pair.subscriber && /SUBSCRIBE/i.test(chunk.toString('latin1'))) pair.subscriber = true;
+      server.write(chunk);
+    });
     server.on('data', (chunk: Buffer) => {
-      if (this.fault.stall) pair.held.push(chunk);
+      if (this.holds(pair)) pair.held.push(chunk);
       else this.deliver(pair, chunk);
     });
+  }
+
+  private holds(pair: Pair): boolean {
+    return this.fault.stall === true || (this.fault.stallSubscribers === true && pair.subscriber);
   }
 
   private deliver(pair: Pair, chunk: Buffer): void {
