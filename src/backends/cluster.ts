@@ -31,7 +31,7 @@ import { backendConfig, DEFAULT_HEALTH_CHECK_TIMEOUT } from './config.ts';
 import { ClusterRefreshError, NodesFailedError, TooManyRedirectionsError } from './errors.ts';
 import { runGrouped, runOnOneNode } from './pipeline.ts';
 import { Placement } from './placement.ts';
-import { mergeReplies, showKey, splitByNode, type EachPlan, type MergePlan, type Plan } from './plan.ts';
+import { mergeReplies, sameKey, showKey, splitByNode, type EachPlan, type MergePlan, type Plan } from './plan.ts';
 import { keysOf, type Route } from './routes.ts';
 import { scanEvery } from './scan.ts';
 import { parseShards, parseSlots, type SlotMap } from './slot-map.ts';
@@ -547,27 +547,43 @@ export class RedisClusterBase extends Backend {
 
   /**
    * A MULTI block on its slot's primary. A block refused while queuing because the slot moved
-   * (MOVED) or is moving (ASK, TRYAGAIN) ran nothing: it is sent again where the map says.
+   * (MOVED) or is moving (ASK, TRYAGAIN) ran nothing: it is sent again where the map says, or
+   * at once to the node an ASK names, as ASKING, MULTI, …, EXEC.
    */
   private async runBlock(specs: readonly CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
+    let asked: number | null = null;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await runOnOneNode(this, specs, scripts);
+        return await runOnOneNode(this, specs, scripts, asked);
       } catch (err) {
-        const redirect = redirectOf(err, this.clients[0]!.options.host, this.clusterOptions.natMap);
-        if (redirect === null || this.closed || attempt >= this.clusterOptions.maxRedirections) throw err;
-        if (redirect.kind === 'moved') {
-          const node = this.nodeIndexOf(redirect.address);
-          if (this.slots.owners[redirect.slot] !== node) {
-            this.slots.owners[redirect.slot] = node;
-            this.slotsChanged();
-          }
-        } else {
-          await backoff(attempt);
-        }
-        this.refreshSoon();
+        asked = await this.blockRedirected(err, attempt);
       }
     }
+  }
+
+  /**
+   * After a transaction's `attempt` failed with `err`: the node an ASK names (to be sent the
+   * block with ASKING), or null to go where the map says (after a wait for TRYAGAIN and
+   * CLUSTERDOWN, or for MOVED sent back and forth); `err` itself when it is no redirect.
+   */
+  private async blockRedirected(err: unknown, attempt: number): Promise<number | null> {
+    const redirect = redirectOf(err, this.clients[0]!.options.host, this.clusterOptions.natMap);
+    if (redirect === null || this.closed || attempt >= this.clusterOptions.maxRedirections) throw err;
+    this.refreshSoon();
+    if (redirect.kind === 'ask') return this.nodeIndexOf(redirect.address);
+    if (redirect.kind === 'moved') {
+      const node = this.nodeIndexOf(redirect.address);
+      if (this.slots.owners[redirect.slot] === node) {
+        // The map already says so (an importing node refusing what was not asked): wait.
+        await backoff(attempt);
+      } else {
+        this.slots.owners[redirect.slot] = node;
+        this.slotsChanged();
+      }
+      return null;
+    }
+    await backoff(attempt);
+    return null;
   }
 
   /** Every key of these commands in one slot; CrossSlotError (before sending) otherwise. */
@@ -604,7 +620,24 @@ export class RedisClusterBase extends Backend {
     const check = async (spec: CommandSpec): Promise<void> => {
       await this.checkOneSlot([watched, spec], 'a transaction');
     };
-    return runTransaction(this.clients[this.slots.ownerOfSlot(slot)]!, fn, watches, check);
+    // On the node an ASK named, the watched keys are served when ASKING comes first; other keys
+    // are not, until the migration ends (the node answers MOVED, and the transaction waits).
+    const askingFor = (spec: CommandSpec): boolean => {
+      const route = this.routes.routeFor(spec);
+      if (route instanceof Promise) return false;
+      const at = keysOf(route, spec);
+      const positions = typeof at === 'number' ? [at] : at;
+      return positions.length > 0 && positions.every((p) => keys.some((k) => sameKey(k, spec.argv[p])));
+    };
+    let asked: number | null = null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // fn runs again after a redirect, as after a WatchError: nothing of the attempt ran.
+        return await runTransaction(this.clients[asked ?? this.slots.ownerOfSlot(slot)]!, fn, watches, check, null, asked === null ? null : askingFor);
+      } catch (err) {
+        asked = await this.blockRedirected(err, attempt);
+      }
+    }
   }
 
   /** Every primary's keys: each key lives on one primary, so each is yielded once. */

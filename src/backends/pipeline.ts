@@ -144,10 +144,14 @@ function assemble(backend: BackendCore, plan: Plan, parts: unknown[]): unknown {
 }
 
 /** The whole MULTI block on the one node all its keys live on. */
-export async function runOnOneNode(backend: BackendCore, specs: readonly CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
+export async function runOnOneNode(
+  backend: BackendCore, specs: readonly CommandSpec[], scripts: readonly LoadableScript[], asked: number | null = null,
+): Promise<unknown[]> {
   const plans = await planAll(backend, specs);
-  const node = await transactionNode(backend, specs, plans);
+  // `asked`: the node an ASK named for the block's slot, sent the block with ASKING first.
+  const node = asked ?? (await transactionNode(backend, specs, plans));
   const pipe = new PipelineBase(backend.clients[node]!, true);
+  pipe.asking = asked !== null;
   for (const s of scripts) pipe.needScript(s);
   for (const spec of specs) pipe.queueSpec(spec);
   const results = await pipe.exec({ raiseOnError: false });

@@ -163,6 +163,13 @@ export function crossNodeError(spec: CommandSpec, keys: readonly unknown[], owne
 
 export { commandName };
 
+/** Whether two command arguments name the same key (a string, bytes or a number as given). */
+export function sameKey(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  const bytes = (k: unknown): Buffer => (k instanceof Uint8Array ? Buffer.from(k.buffer, k.byteOffset, k.byteLength) : Buffer.from(String(k)));
+  return bytes(a).equals(bytes(b));
+}
+
 /** A key for a message: quoted, and cut short when long. */
 export function showKey(k: unknown): string {
   const s = k instanceof Uint8Array ? Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString() : String(k);

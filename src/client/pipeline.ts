@@ -27,12 +27,19 @@ export interface PipelineOptions {
  */
 export type SpecCheck = (spec: CommandSpec) => void | Promise<void>;
 
+const ignore = (): void => {};
+
 export class PipelineBase extends CommandQueue {
   readonly client: NodeClient;
   /** A connection of its own (a watched transaction), else the client's shared one. */
   protected readonly connection: Connection | null;
   /** Run on every command at exec(), before anything is sent. */
   protected readonly checkSpec: SpecCheck | null;
+  /**
+   * Send ASKING right before MULTI (a cluster node importing the block's slot, named by an ASK).
+   * The server keeps the flag while the client is in MULTI, so it covers the block up to EXEC.
+   */
+  asking = false;
   constructor(
     client: NodeClient,
     transaction: boolean,
@@ -75,6 +82,8 @@ export class PipelineBase extends CommandQueue {
   private async execTransaction(specs: CommandSpec[]): Promise<unknown[]> {
     const conn = this.connection ?? this.client.connection;
     const buffers = specs.some((s) => s.buffers === true);
+    // In the same tick as MULTI: nothing of another caller's can come between them.
+    if (this.asking) conn.send(['ASKING'], { name: 'ASKING' }).catch(ignore);
     const multi = conn.send(['MULTI']);
     const queued = specs.map((spec) => conn.send(spec.argv, { name: commandName(spec) }));
     const exec = conn.send(['EXEC'], { buffers });

@@ -52,16 +52,19 @@ export class WatchedPipelineBase {
   private readonly conn: Connection;
   private readonly checkSpec: SpecCheck | null;
   private readonly execBlock: ExecBlock | null;
+  private readonly askingFor: AskingFor | null;
   constructor(
     client: NodeClient,
     conn: Connection,
     checkSpec: SpecCheck | null = null,
     execBlock: ExecBlock | null = null,
+    askingFor: AskingFor | null = null,
   ) {
     this.client = client;
     this.conn = conn;
     this.checkSpec = checkSpec;
     this.execBlock = execBlock;
+    this.askingFor = askingFor;
   }
 
   /**
@@ -110,6 +113,7 @@ export class WatchedPipelineBase {
 
   private async send(spec: CommandSpec): Promise<unknown> {
     if (this.checkSpec !== null) await this.checkSpec(spec);
+    if (this.askingFor?.(spec) === true) sendAsking(this.conn);
     return sendSpec(this.conn, spec);
   }
 
@@ -130,6 +134,7 @@ export class WatchedPipelineBase {
     this.usable('multi');
     if (this.block !== null) throw new TypeError('multi() was already called in this transaction');
     const block = new PipelineBase(this.client, true, this.conn, this.checkSpec);
+    block.asking = this.askingFor !== null;
     this.block = block;
     this.blockProxy = pipelineProxy(block);
     return this.blockProxy;
@@ -170,6 +175,18 @@ function watchedProxy(target: WatchedPipelineBase): WatchedPipeline {
 export type ExecBlock = (exec: () => Promise<unknown[]>, specs: readonly CommandSpec[]) => Promise<unknown[]>;
 
 export type TransactionFunction<T> = (pipe: WatchedPipeline) => T | Promise<T>;
+
+/**
+ * A transaction sent to a cluster node importing its slot (after an ASK): ASKING goes before
+ * WATCH and before MULTI (it holds to EXEC), and before each command run at once for which
+ * this says yes (the node serves those keys only when asked so; others it answers MOVED).
+ */
+export type AskingFor = (spec: CommandSpec) => boolean;
+
+/** ASKING, written in the same tick as the command it is for (ASKING covers one command). */
+function sendAsking(conn: Connection): void {
+  conn.send(['ASKING'], { name: 'ASKING' }).catch(() => {});
+}
 
 function isOptions(v: unknown): v is TransactionOptions {
   return isPlainObject(v);
@@ -214,7 +231,7 @@ export function transactionArguments(watchesAndOptions: readonly unknown[]): Tra
  */
 export async function runTransaction<T>(
   client: NodeClient, fn: TransactionFunction<T>, watchesAndOptions: readonly unknown[], checkSpec: SpecCheck | null = null,
-  execBlock: ExecBlock | null = null,
+  execBlock: ExecBlock | null = null, askingFor: AskingFor | null = null,
 ): Promise<unknown> {
   if (typeof fn !== 'function') throw new TypeError('transaction: the first argument must be a function');
   const o = transactionArguments(watchesAndOptions);
@@ -223,8 +240,11 @@ export async function runTransaction<T>(
     // Only a connection whose WATCH state is known to be cleared goes back to the pool.
     let clean = false;
     try {
-      if (o.keys.length > 0) await conn.send(['WATCH', ...o.keys]);
-      const pipe = new WatchedPipelineBase(client, conn, checkSpec, execBlock);
+      if (o.keys.length > 0) {
+        if (askingFor !== null) sendAsking(conn);
+        await conn.send(['WATCH', ...o.keys]);
+      }
+      const pipe = new WatchedPipelineBase(client, conn, checkSpec, execBlock, askingFor);
       const value = await fn(watchedProxy(pipe));
       const results = await pipe.finish();
       clean = true;

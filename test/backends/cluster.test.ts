@@ -205,6 +205,48 @@ describe('RedisCluster on 3 primaries with a replica each', () => {
     assert.equal(cluster.nodeFor(k1).address, `127.0.0.1:${to}`);
   });
 
+  it('sends a MULTI block that meets ASK to the importing node as ASKING, MULTI, …, EXEC, while the migration stays open', async () => {
+    const k1 = tagged('m');
+    const k2 = k1.replace(/m$/, 'w');
+    const slot = cluster.slotOf(k1);
+    await cluster.mset({ [k1]: '10', [k2]: '20' });
+    const from = await c.cluster.ownerOf(slot);
+    const to = (await c.cluster.primaries()).find((p) => p !== from)!;
+    const [fromId, toId] = [await nodeId(from), await nodeId(to)];
+    await cli(to, 'CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId);
+    await cli(from, 'CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId);
+    await cli(from, 'MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', k1, k2);
+    try {
+      // Without ASKING the importing node refuses the slot: it is the flag that lets the block in.
+      assert.match(await cli(to, 'GET', k1), /MOVED/);
+      const [asks, execs] = [await stat(from, 'errorstats', 'errorstat_ASK'), await stat(to, 'commandstats', 'cmdstat_exec')];
+      const started = performance.now();
+      // The pipeline door: MULTI, INCR, INCRBY, GET, EXEC.
+      const tx = cluster.pipeline();
+      tx.incr(k1).incrby(k2, 5).get(k1);
+      assert.deepEqual(await tx.execute(), [[11], [25], '11']);
+      // The transaction door: WATCH, a read, MULTI, SET, EXEC, each behind ASKING on the new node.
+      const result = await cluster.transaction(async (pipe) => {
+        const v = Number(await pipe.get(k1));
+        pipe.multi();
+        pipe.set(k1, v * 2);
+        pipe.get(k2);
+      }, k1);
+      assert.deepEqual(result, [true, '25']);
+      const took = performance.now() - started;
+      assert.ok(await stat(from, 'errorstats', 'errorstat_ASK') > asks, 'the old owner answered ASK');
+      assert.equal(await stat(to, 'commandstats', 'cmdstat_exec') - execs, 2, 'both blocks ran on the importing node, once each');
+      // Still mid-migration: both nodes keep the slot open.
+      assert.match(await cli(to, 'CLUSTER', 'NODES'), new RegExp(`\\[${slot}-<-${fromId}\\]`));
+      assert.match(await cli(from, 'CLUSTER', 'NODES'), new RegExp(`\\[${slot}->-${toId}\\]`));
+      assert.ok(took < 1500, `the blocks took ${Math.round(took)} ms`);
+    } finally {
+      for (const s of c.cluster.servers) await cli(s.port, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', toId);
+    }
+    assert.equal(await cli(to, 'GET', k1), '22\n');
+    assert.equal(await cli(to, 'GET', k2), '25\n');
+  });
+
   /** A ring holding `count` keys named prefix*: strings, hashes, lists, some with a TTL, one binary key. */
   async function filledRing(prefix: string, count: number): Promise<RedisRing> {
     const ring = new RedisRing(ringServers.map((s) => s.address));
