@@ -34,7 +34,7 @@ import { Placement } from './placement.ts';
 import { mergeReplies, sameKey, showKey, splitByNode, type EachPlan, type MergePlan, type Plan } from './plan.ts';
 import { keysOf, type Route } from './routes.ts';
 import { scanEvery } from './scan.ts';
-import { parseShards, parseSlots, type SlotMap } from './slot-map.ts';
+import { nodeTls, parseShards, parseSlots, type SlotMap } from './slot-map.ts';
 import { ClusterPubSub } from './cluster-pubsub.ts';
 import type { PubSubOptions } from '../client/pubsub.ts';
 
@@ -313,7 +313,8 @@ export class RedisClusterBase extends Backend {
     const colon = address.lastIndexOf(':');
     let host = address.slice(0, colon);
     if (host.startsWith('[')) host = host.slice(1, -1);
-    const index = this.addNode({ ...this.shared, host, port: Number(address.slice(colon + 1)) }, address);
+    const tls = nodeTls(this.shared.tls, address, this.clusterOptions.natMap, this.addresses.slice(0, this.seedCount));
+    const index = this.addNode({ ...this.shared, host, port: Number(address.slice(colon + 1)), ...(tls !== undefined ? { tls } : {}) }, address);
     this.indexByAddress.set(address, index);
     this.watch(index);
     return index;

@@ -3,6 +3,8 @@
  * its primary and of its replicas. Read from CLUSTER SHARDS (Redis 7) or CLUSTER SLOTS (before),
  * with `nat_map` applied to every address the server announces.
  */
+import { isIP } from 'node:net';
+import type { ClientOptions } from '../connection/options.ts';
 import { SLOT_COUNT } from '../hash/crc16.ts';
 import type { Reply } from '../resp/decode.ts';
 
@@ -29,6 +31,26 @@ export function joinAddress(host: string, port: number): string {
 
 function mapped(nat: NatMap | null, address: string): string {
   return nat?.[address] ?? address;
+}
+
+function hostOf(address: string): string {
+  const host = address.slice(0, address.lastIndexOf(':'));
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+/**
+ * The TLS options of a node dialled at `address`. nat_map changes where a node is reached,
+ * not which server it is: when it maps the node to an IP address, the certificate is checked
+ * against the host name the node announced, or else the name the user gave a seed by, not
+ * against the mapped IP (ioredis #754). A servername given in the options is kept as it is.
+ */
+export function nodeTls(tls: ClientOptions['tls'], address: string, nat: NatMap | null, seeds: readonly string[]): ClientOptions['tls'] {
+  if (tls === undefined || tls === false || (tls !== true && tls.servername !== undefined) || nat === null) return tls;
+  if (isIP(hostOf(address)) === 0) return tls; // a name: it is the servername already
+  const announced = Object.keys(nat).find((from) => nat[from] === address);
+  if (announced === undefined) return tls;
+  const name = [hostOf(announced), ...seeds.map(hostOf)].find((h) => h !== '' && isIP(h) === 0);
+  return name === undefined ? tls : { ...(tls === true ? {} : tls), servername: name };
 }
 
 /** Fields of a RESP2 flat [name, value, ...] array. */

@@ -1,59 +1,12 @@
-import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ConstRedis } from '../../src/client/const-redis.ts';
 import type { ClientOptions } from '../../src/connection/options.ts';
 import { ConnectionError } from '../../src/errors.ts';
 import { perTest } from '../helpers/clients.ts';
 import { freePort, startServers, type RedisServer } from '../helpers/servers.ts';
-
-interface Pki {
-  dir: string;
-  ca: Buffer;
-  otherCa: Buffer;
-  clientCert: Buffer;
-  clientKey: Buffer;
-  serverCert: string;
-  serverKey: string;
-  caFile: string;
-}
-
-/** A throwaway CA, a server certificate for localhost / 127.0.0.1, a client certificate, and a CA nobody trusts. */
-function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'redisdb-tls-'));
-  const f = (name: string): string => join(dir, name);
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { stdio: 'pipe' });
-  };
-  const newCa = (name: string): void => {
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
-      '-keyout', f(`${name}.key`), '-out', f(`${name}.crt`));
-  };
-  const issue = (name: string, ca: string, ext: string): void => {
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
-    writeFileSync(f(`${name}.ext`), ext);
-    openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${ca}.crt`), '-CAkey', f(`${ca}.key`), '-CAcreateserial',
-      '-days', '2', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`));
-  };
-  newCa('test-ca');
-  newCa('other-ca');
-  issue('server', 'test-ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  issue('client', 'test-ca', 'extendedKeyUsage=clientAuth\n');
-  return {
-    dir,
-    ca: readFileSync(f('test-ca.crt')),
-    otherCa: readFileSync(f('other-ca.crt')),
-    clientCert: readFileSync(f('client.crt')),
-    clientKey: readFileSync(f('client.key')),
-    serverCert: f('server.crt'),
-    serverKey: f('server.key'),
-    caFile: f('test-ca.crt'),
-  };
-}
+import { makePki, type Pki } from '../helpers/tls.ts';
 
 describe('TLS with certificates made for the test', () => {
   let pki: Pki;
