@@ -14,6 +14,7 @@ import { CommandTable } from '../client/command-table.ts';
 import type { BackendCommands } from '../client/commands.ts';
 import { ConstRedisBase, clientProxy, type ConstRedis } from '../client/const-redis.ts';
 import { commandName, type CommandSpec } from '../client/conventions.ts';
+import type { NearCacheStats } from '../client/near-cache/near-cache.ts';
 import type { Lock, LockOptions } from '../client/lock.ts';
 import type { PubSubOptions } from '../client/pubsub.ts';
 import type { ScanIterOptions } from '../client/scan.ts';
@@ -272,6 +273,26 @@ export abstract class Backend implements BackendCore {
   protected everyNode(spec: CommandSpec): Plan {
     if (this.nodes.length === 1) return { kind: 'one', node: 0, spec, wrap: true, failoverHash: -1 };
     return { kind: 'each', nodes: this.everyIndex, specs: this.everyIndex.map(() => spec) };
+  }
+
+  /**
+   * The near caches' figures (the `nearCache` option): the sum over the nodes, and each
+   * node's own by address; null when the option is off.
+   */
+  nearCacheStats(): (NearCacheStats & { nodes: Record<string, NearCacheStats> }) | null {
+    if (this.clients.every((c) => c.nearCache === null)) return null;
+    const total: NearCacheStats = {
+      hits: 0, misses: 0, invalidations: 0, flushes: 0, evictions: 0, expirations: 0, uncached: 0, entries: 0, bytes: 0, tracking: true,
+    };
+    const nodes: Record<string, NearCacheStats> = {};
+    this.clients.forEach((c, i) => {
+      const s = c.nearCache?.stats();
+      if (s === undefined) return;
+      nodes[this.addresses[i]!] = s;
+      for (const k of ['hits', 'misses', 'invalidations', 'flushes', 'evictions', 'expirations', 'uncached', 'entries', 'bytes'] as const) total[k] += s[k];
+      total.tracking &&= s.tracking;
+    });
+    return { ...total, nodes };
   }
 
   /** Connects every node now instead of on first use. */

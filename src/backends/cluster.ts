@@ -257,7 +257,7 @@ export class RedisClusterBase extends Backend {
 
   private apply(map: SlotMap): void {
     const owners = this.slots.owners;
-    const before = this.slotListeners.length > 0 ? owners.slice() : null;
+    const before = this.slotListeners.length > 0 || this.nearCached ? owners.slice() : null;
     owners.fill(-1);
     const primaries = new Set<number>();
     for (const shard of map.shards) {
@@ -270,7 +270,41 @@ export class RedisClusterBase extends Backend {
       }
     }
     this.primaryList = [...primaries].sort((a, b) => (this.addresses[a]! < this.addresses[b]! ? -1 : 1));
-    if (before !== null && before.some((n, slot) => n !== owners[slot])) this.slotsChanged();
+    if (before !== null && before.some((n, slot) => n !== owners[slot])) {
+      if (this.nearCached) this.flushNearCaches(before, owners);
+      this.slotsChanged();
+    }
+  }
+
+  /** A MOVED redirect's news: the slot is served by `node` now. */
+  private moveSlot(slot: number, node: number): void {
+    const owners = this.slots.owners;
+    if (owners[slot] === node) return;
+    const was = owners[slot]!;
+    owners[slot] = node;
+    if (this.nearCached) {
+      for (const n of [was, node]) if (n >= 0) this.clients[n]?.nearCache?.flush('the cluster slot map changed for this node');
+    }
+    this.slotsChanged();
+  }
+
+  /** Whether the nodes keep near caches (the `nearCache` option). */
+  private get nearCached(): boolean {
+    return this.clients[0]?.nearCache != null;
+  }
+
+  /**
+   * A node that lost or gained slots (a failover, a migration) drops what its near cache keeps:
+   * a key it served before may come back to it after invalidations it never saw.
+   */
+  private flushNearCaches(before: ArrayLike<number>, after: ArrayLike<number>): void {
+    const changed = new Set<number>();
+    for (let slot = 0; slot < after.length; slot++) {
+      if (before[slot] === after[slot]) continue;
+      changed.add(before[slot]!);
+      changed.add(after[slot]!);
+    }
+    for (const n of changed) if (n >= 0) this.clients[n]?.nearCache?.flush('the cluster slot map changed for this node');
   }
 
   private slotsChanged(): void {
@@ -467,10 +501,7 @@ export class RedisClusterBase extends Backend {
         }
         if (redirect.kind === 'moved') {
           node = this.nodeIndexOf(redirect.address);
-          if (this.slots.owners[redirect.slot] !== node) {
-            this.slots.owners[redirect.slot] = node;
-            this.slotsChanged();
-          }
+          this.moveSlot(redirect.slot, node);
           this.refreshSoon();
           // Sent back and forth (nodes that disagree while a slot moves): give them time to agree.
           if (redirects > 2) {
@@ -578,8 +609,7 @@ export class RedisClusterBase extends Backend {
         // The map already says so (an importing node refusing what was not asked): wait.
         await backoff(attempt);
       } else {
-        this.slots.owners[redirect.slot] = node;
-        this.slotsChanged();
+        this.moveSlot(redirect.slot, node);
       }
       return null;
     }

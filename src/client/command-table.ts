@@ -205,6 +205,11 @@ export class CommandTable {
     this.fallback = fallback;
   }
 
+  /** Whether every command's description is known (a full COMMAND reply was stored). */
+  get isComplete(): boolean {
+    return this.complete;
+  }
+
   /** Synchronous view of what is already known: undefined when it must be fetched. */
   peek(name: string): CommandInfo | null | undefined {
     return this.known.get(name.toLowerCase());

@@ -14,6 +14,7 @@ import { CommandBuilder } from './command-builder.ts';
 import { fallbackCommandInfo } from './command-specs.ts';
 import { CommandTable, type CommandInfo } from './command-table.ts';
 import { commandName, type CommandSpec } from './conventions.ts';
+import { NearCache, type NearCacheStats } from './near-cache/near-cache.ts';
 import type { NodeClient } from './node-client.ts';
 import type { RedisCommands } from './commands.ts';
 import type { Bulk, CommandMethod, Key, ResponseCallback } from './types.ts';
@@ -46,6 +47,8 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
   protected readonly idleBlocking: Connection[] = [];
   protected readonly allBlocking = new Set<Connection>();
   protected readonly methodCache = new Map<string, CommandMethod>();
+  /** The near cache in front of the shared connection (the `nearCache` option); null when off. */
+  readonly nearCache: NearCache | null;
 
   /**
    * @param builder given by a backend, so that its nodes share one command table; a client of
@@ -60,6 +63,13 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
     this.builder = builder ?? new CommandBuilder(
       new CommandTable((names) => this.connection.send(['COMMAND', 'INFO', ...names], { name: 'COMMAND INFO' }), fallbackCommandInfo),
     );
+    const near = this.options.nearCache;
+    this.nearCache = near === null ? null : new NearCache(this.connection, this.builder.table, this.options, near);
+  }
+
+  /** The near cache's figures; null when it is off. */
+  nearCacheStats(): NearCacheStats | null {
+    return this.nearCache === null ? null : this.nearCache.stats();
   }
 
   /** This server's command descriptions, learned on first need. */
@@ -99,6 +109,8 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
 
   /** Sends a prepared command and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown> {
+    const near = this.nearCache;
+    if (near !== null) return this.dispatchNear(near, spec);
     if (!isPlain(spec)) return this.dispatchSpecial(spec);
     const opts = { buffers: spec.buffers, name: commandName(spec) };
     // Shaped as the reply arrives: one promise per command, not two.
@@ -114,11 +126,25 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
   dispatchWith(
     spec: CommandSpec, resolve: Settle<unknown>, reject: Settle<Error>, encoded: EncodedCommand | null = null, slot = -1,
   ): EncodedCommand | null {
+    // Through the near cache: answered from it, or a write that drops its keys first.
+    if (this.nearCache !== null && this.nearCache.serve(spec, resolve, reject, slot)) return null;
     if (!isPlain(spec)) {
       this.dispatchSpecial(spec).then((v) => resolve(v, slot), (e: Error) => reject(e, slot));
       return null;
     }
     return this.connection.sendWithCallbacks(spec.argv, { buffers: spec.buffers, name: commandName(spec) }, spec.reply, resolve, reject, encoded, slot);
+  }
+
+  /** dispatch() with a near cache: answered from it, or sent once it has dropped what the command may change. */
+  private dispatchNear(near: NearCache, spec: CommandSpec): Promise<unknown> {
+    let taken = false;
+    const served = new Promise<unknown>((resolve, reject) => {
+      taken = near.serve(spec, resolve, reject);
+    });
+    if (taken) return served;
+    if (!isPlain(spec)) return this.dispatchSpecial(spec);
+    const opts = { buffers: spec.buffers, name: commandName(spec) };
+    return spec.reply === null ? this.connection.send(spec.argv, opts) : this.connection.sendShaped(spec.argv, opts, spec.reply);
   }
 
   /** A blocking command, one refused on the shared connection, or a script that may be missing. */
@@ -223,7 +249,7 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
     const blocking = [...this.allBlocking];
     this.allBlocking.clear();
     this.idleBlocking.length = 0;
-    await Promise.all([this.connection.close(), ...blocking.map((c) => c.close(false))]);
+    await Promise.all([this.connection.close(), ...blocking.map((c) => c.close(false)), this.nearCache?.close()]);
   }
 
   /** Same as close(). */
@@ -233,6 +259,7 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
 
   /** Drops every connection at once; pending commands reject. */
   disconnect(): void {
+    void this.nearCache?.close();
     this.connection.destroy();
     for (const c of this.allBlocking) c.destroy();
     this.allBlocking.clear();

@@ -7,12 +7,15 @@ import type { ResolvedOptions } from '../connection/options.ts';
 import type { CommandBuilder } from './command-builder.ts';
 import type { EncodedCommand } from '../resp/encode.ts';
 import type { CommandSpec } from './conventions.ts';
+import type { NearCache } from './near-cache/near-cache.ts';
 
 export interface NodeClient {
   readonly options: ResolvedOptions;
   /** The shared, pipelined connection. */
   readonly connection: Connection;
   readonly builder: CommandBuilder;
+  /** The near cache in front of the shared connection, told of every write sent another way (pipelines, transactions). */
+  readonly nearCache: NearCache | null;
   /** Sends a built command on the right connection and shapes its reply. */
   dispatch(spec: CommandSpec): Promise<unknown>;
   /**

@@ -55,6 +55,8 @@ export class PipelineBase extends CommandQueue {
   protected async send(specs: CommandSpec[], scripts: readonly LoadableScript[]): Promise<unknown[]> {
     if (this.checkSpec !== null) for (const spec of specs) await this.checkSpec(spec);
     if (scripts.length > 0) await this.loadScripts(scripts);
+    // Its reads go to the server; its writes drop what the near cache keeps for their keys.
+    this.client.nearCache?.noteWrites(specs);
     return this.transaction ? this.execTransaction(specs) : this.execBatch(specs);
   }
 

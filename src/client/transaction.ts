@@ -114,6 +114,7 @@ export class WatchedPipelineBase {
   private async send(spec: CommandSpec): Promise<unknown> {
     if (this.checkSpec !== null) await this.checkSpec(spec);
     if (this.askingFor?.(spec) === true) sendAsking(this.conn);
+    this.client.nearCache?.noteWrites([spec]);
     return sendSpec(this.conn, spec);
   }
 

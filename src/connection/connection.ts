@@ -184,6 +184,9 @@ type State = 'disconnected' | 'connecting' | 'ready' | 'closed';
 /** Called for every reply before FIFO matching; returns true when it consumed the reply. */
 export type PushHandler = (reply: Reply) => boolean;
 
+/** Sends one command on a socket being set up (see Connection.onHandshake). */
+export type HandshakeSend = (args: readonly unknown[], name: string) => Promise<Reply>;
+
 export class Connection extends EventEmitter {
   readonly options: ResolvedOptions;
   /** "host:port" for messages; with sentinels, where they last said the server is. */
@@ -211,6 +214,12 @@ export class Connection extends EventEmitter {
   private connecting: Promise<void> | null = null;
   private failures = 0;
   private pushHandler: PushHandler | null = null;
+  /**
+   * The last step of every (re)connect's handshake, after AUTH, SELECT and CLIENT SETNAME and
+   * before anything queued is written: a layer above sends what every new socket must carry
+   * (the near cache's CLIENT TRACKING). A rejection fails the connect.
+   */
+  onHandshake: ((send: HandshakeSend) => Promise<void>) | null = null;
   /** Set by close(): called when the last command in flight is answered. */
   private drainWaiter: (() => void) | null = null;
   /** The close() under way, so a second call waits for the same end. */
@@ -527,6 +536,18 @@ export class Connection extends EventEmitter {
     }
     if (o.db !== 0) steps.push(this.sendNow(['SELECT', o.db], 'SELECT'));
     if (o.name !== null) steps.push(this.sendNow(['CLIENT', 'SETNAME', o.name], 'CLIENT SETNAME'));
+    if (this.onHandshake !== null) {
+      const socket = this.socket;
+      // The hook may wait before it sends: whatever it sends must go on this socket or nowhere,
+      // never into a later socket's queue of replies.
+      const send: HandshakeSend = (args, name) => {
+        if (this.socket !== socket || socket === null) return Promise.reject(new ConnectionError(`connection to ${this.address} was lost while connecting`));
+        const reply = this.sendNow(args as unknown[], name);
+        this.flush();
+        return reply;
+      };
+      steps.push(this.onHandshake(send) as Promise<never>);
+    }
     if (steps.length === 0) return Promise.resolve();
     this.flush();
     return Promise.all(steps).then(() => undefined);
@@ -833,6 +854,8 @@ export class Connection extends EventEmitter {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = Infinity;
+    // Not a 'disconnect' (nothing failed), but the server forgets this connection's state.
+    this.emit('released');
     await new Promise<void>((resolve) => {
       if (socket.destroyed) return resolve();
       socket.once('close', () => resolve());

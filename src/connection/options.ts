@@ -8,6 +8,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
 import { ConfigError } from '../errors.ts';
 import { suggestion } from '../util/did-you-mean.ts';
+import { NEAR_CACHE_OPTION_NAMES, nearCacheSettings, type NearCacheOptions, type NearCacheSettings } from './near-cache-options.ts';
 import { parseSentinelUrl, SENTINEL_OPTION_NAMES, sentinelSettings, type SentinelOptionsInput, type SentinelSettings } from './sentinel-options.ts';
 
 export interface TlsOptions {
@@ -57,6 +58,13 @@ export interface ClientOptions extends SentinelOptionsInput {
   max_bulk_length?: number;
   /** Longest wait between reconnection attempts, in milliseconds. */
   maxReconnectDelay?: number;
+  /**
+   * A cache of read replies in this process, kept true by the server's invalidations
+   * (CLIENT TRACKING): `true` for the defaults, or its settings (times in milliseconds).
+   */
+  nearCache?: NearCacheOptions | boolean;
+  /** The same, times in seconds. */
+  near_cache?: NearCacheOptions | boolean;
 }
 
 export interface ResolvedOptions {
@@ -78,6 +86,8 @@ export interface ResolvedOptions {
   readonly maxReconnectDelay: number;
   /** Where the sentinels say the server is, when given sentinels (host and port are then unused). */
   readonly sentinel: SentinelSettings | null;
+  /** The near cache's settings; null when it is off. */
+  readonly nearCache: NearCacheSettings | null;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -87,7 +97,7 @@ const KNOWN = new Set<string>([
   'socket_timeout', 'socketTimeout', 'socket_connect_timeout', 'socketConnectTimeout',
   'retry_on_timeout', 'retryOnTimeout', 'returnBuffers', 'return_buffers', 'name', 'client_name',
   'offlineQueueLimit', 'offline_queue_limit', 'maxBulkLength', 'max_bulk_length', 'maxReconnectDelay',
-  ...SENTINEL_OPTION_NAMES,
+  ...SENTINEL_OPTION_NAMES, ...NEAR_CACHE_OPTION_NAMES,
 ]);
 
 /** The option names a single client understands (for config validation above this layer). */
@@ -203,6 +213,7 @@ export function resolveOptions(input: ClientOptions = {}, where = 'redisdb optio
     maxBulkLength: int(where, 'maxBulkLength', o.maxBulkLength ?? o.max_bulk_length, 1, 2 ** 40) ?? 512 * 1024 * 1024,
     maxReconnectDelay: int(where, 'maxReconnectDelay', o.maxReconnectDelay, 0, 3_600_000) ?? 2000,
     sentinel: sentinelSettings(o as Record<string, unknown>, where),
+    nearCache: nearCacheSettings(o as Record<string, unknown>, where),
   } as ResolvedOptions;
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
   // Hidden from util.inspect even with showHidden, which would list the property above.

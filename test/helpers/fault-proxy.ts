@@ -26,9 +26,16 @@ export interface Fault {
   blackhole?: boolean;
   /** New connections are closed at once (the client sees its connect fail). */
   refuse?: boolean;
+  /**
+   * Delay and stall only the connection accepted as this one (1 for the first): the others
+   * pass untouched (a client's data connection held while its invalidation connection is not).
+   */
+  connection?: number;
 }
 
 interface Pair {
+  /** Which connection it was, in the order accepted (from 1). */
+  index: number;
   client: net.Socket;
   server: net.Socket | null;
   held: Buffer[];
@@ -99,6 +106,11 @@ export class FaultProxy {
     }
   }
 
+  /** Whether the fault applies to this connection. */
+  private hits(pair: Pair): boolean {
+    return this.fault.connection === undefined || this.fault.connection === pair.index;
+  }
+
   /** Writes bytes to every connected client as if the server had sent them. */
   inject(bytes: Buffer | string): void {
     for (const pair of this.pairs) pair.client.write(bytes);
@@ -120,7 +132,7 @@ export class FaultProxy {
       client.resetAndDestroy();
       return;
     }
-    const pair: Pair = { client, server: null, held: [], trickling: [], cutWhenDrained: false, subscriber: false };
+    const pair: Pair = { client, server: null, held: [], trickling: [], cutWhenDrained: false, subscriber: false, index: this.accepted };
     client.setNoDelay(true);
     this.pairs.add(pair);
     client.on('error', () => this.end(pair));
@@ -144,11 +156,11 @@ export class FaultProxy {
   }
 
   private holds(pair: Pair): boolean {
-    return this.fault.stall === true || (this.fault.stallSubscribers === true && pair.subscriber);
+    return (this.fault.stall === true && this.hits(pair)) || (this.fault.stallSubscribers === true && pair.subscriber);
   }
 
   private deliver(pair: Pair, chunk: Buffer): void {
-    const delay = this.fault.delayMs ?? 0;
+    const delay = this.hits(pair) ? this.fault.delayMs ?? 0 : 0;
     if (delay > 0) {
       setTimeout(() => this.forward(pair, chunk), delay);
       return;
