@@ -108,6 +108,7 @@ export async function runNearCheck(o: NearCheckOptions): Promise<NearCheckReport
   let gate: Promise<void> | null = null;
   const busy = new Set<string>();
   let writeCount = 0;
+  let writeErrors = 0;
   const writers = keys.map(async (k) => {
     while (!stop) {
       if (gate !== null) await gate;
@@ -115,9 +116,14 @@ export async function runNearCheck(o: NearCheckOptions): Promise<NearCheckReport
       busy.add(k);
       const w: Write = { seq: ++seq, value: `v${seq}`, sent: now(), acked: 0 };
       writes.get(k)!.push(w);
-      await o.writer.set(k, w.value!);
-      w.acked = now();
-      writeCount++;
+      try {
+        await o.writer.set(k, w.value!);
+        w.acked = now();
+        writeCount++;
+      } catch {
+        // Not acknowledged (a failover): it may or may not have been applied.
+        writeErrors++;
+      }
       busy.delete(k);
       // Writes spaced a little (0-3 ms) so that readers cache values between them.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 4)));
@@ -197,6 +203,7 @@ export async function runNearCheck(o: NearCheckOptions): Promise<NearCheckReport
   stop = true;
   await Promise.all([...writers, ...readers]);
   report.writes = writeCount;
+  report.errors += writeErrors;
 
   // Every key reads as its last write, soon.
   for (const k of keys) {
