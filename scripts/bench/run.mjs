@@ -101,6 +101,8 @@ const PLAN = [
   { id: 'g3', scenario: 'g', clients: ['ring3', 'const'], mine: 'ring3' },
   { id: 'h', clients: ['copy2', 'const', 'dual2'], mine: 'copy2' },
   { id: 'i', clients: ['cluster3', 'ioredis-cluster', 'node-redis-cluster', 'const', 'const3'], mine: 'cluster3' },
+  { id: 'j1', scenario: 'j', clients: ['near', 'const'], mine: 'near', callers: 1 },
+  { id: 'j64', scenario: 'j', clients: ['near', 'const'], mine: 'near', callers: 64 },
   { id: 'startup', clients: [...CLIENTS, 'floor'], warmupMs: 0 },
 ].filter((s) => opts.only === undefined || opts.only.split(',').includes(s.id));
 
@@ -151,7 +153,7 @@ try {
       for (const client of order) {
         const config = {
           scenario: s.scenario ?? s.id, client, port: server.port, ports: servers.map((x) => x.port), clusterPorts: cluster?.ports,
-          ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300,
+          ms: s.ms ?? MS, warmupMs: s.warmupMs ?? 300, callers: s.callers,
           decoderFile, decoderReplies: stream.replies,
         };
         const result = client === 'redis-benchmark' ? redisBenchmark(server.port) : await runWorker(config);

@@ -113,6 +113,11 @@ export interface NodeStats {
   share: number | null;
   /** The share of the hash space its ring points own, 0..1 (what it should get). */
   expectedShare: number | null;
+  /**
+   * The server's side of near caches (CLIENT TRACKING): clients tracking, and the keys, items
+   * and BCAST prefixes it remembers to invalidate.
+   */
+  tracking: { clients: number | null; keys: number | null; items: number | null; prefixes: number | null } | null;
   error?: string;
 }
 
@@ -154,16 +159,22 @@ export async function stats(backend: CacheBackend, kind: string): Promise<Stats>
     const base = { node: addresses[i]!, share: null, expectedShare: expected === null ? null : expected[i]! };
     try {
       const db = s.options.db;
-      const [keys, memory, keyspace] = await Promise.all([s.dbsize(), s.info('memory'), s.info('keyspace')]);
+      const [keys, memory, keyspace, clients, counters] = await Promise.all([s.dbsize(), s.info('memory'), s.info('keyspace'), s.info('clients'), s.info('stats')]);
       const space = keyspace[`db${db}`];
       return {
         ...base, keys,
+        tracking: {
+          clients: num(clients['tracking_clients']),
+          keys: num(counters['tracking_total_keys']),
+          items: num(counters['tracking_total_items']),
+          prefixes: num(counters['tracking_total_prefixes']),
+        },
         expires: typeof space === 'object' ? num(space['expires']) ?? 0 : 0,
         usedMemory: num(memory['used_memory']),
         usedMemoryHuman: typeof memory['used_memory_human'] === 'string' ? memory['used_memory_human'] : null,
       };
     } catch (err) {
-      return { ...base, keys: null, expires: null, usedMemory: null, usedMemoryHuman: null, error: (err as Error).message };
+      return { ...base, keys: null, expires: null, usedMemory: null, usedMemoryHuman: null, tracking: null, error: (err as Error).message };
     }
   }));
   const counts = nodes.map((n) => n.keys).filter((k): k is number => k !== null);

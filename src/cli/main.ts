@@ -55,7 +55,10 @@ function showStats(s: Stats): string {
     : [n.node, String(n.keys), String(n.expires), n.usedMemoryHuman ?? String(n.usedMemory), percent(n.share), ...(expected ? [percent(n.expectedShare)] : [])]);
   const summary = `${s.backend}: ${s.totalKeys} keys on ${s.nodes.length} node${s.nodes.length === 1 ? '' : 's'}` +
     (s.imbalance === null ? '' : `; largest node holds ${s.imbalance.toFixed(2)}x the mean, variation ${(s.variation! * 100).toFixed(1)}%`);
-  return `${table([head, ...rows])}\n${summary}`;
+  const tracking = s.nodes.filter((n) => n.tracking !== null && (n.tracking.clients ?? 0) > 0);
+  const near = tracking.length === 0 ? '' : `\nnear caches (CLIENT TRACKING): ${tracking.map((n) =>
+    `${n.node} ${n.tracking!.clients} client${n.tracking!.clients === 1 ? '' : 's'}, ${n.tracking!.keys} keys, ${n.tracking!.items} items, ${n.tracking!.prefixes} prefixes tracked`).join('; ')}`;
+  return `${table([head, ...rows])}\n${summary}${near}`;
 }
 
 async function execute(args: CliArgs, target: Connected, io: Output): Promise<number> {

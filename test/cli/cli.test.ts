@@ -11,6 +11,7 @@ import { parseArgs } from '../../src/cli/args.ts';
 import { ConstRedis } from '../../src/client/const-redis.ts';
 import { useClients } from '../helpers/clients.ts';
 import { useServers } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 /** Runs the tool in this process; returns its exit status and what it printed. */
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
@@ -104,6 +105,22 @@ describe('redisdb command line', () => {
     assert.ok(s.imbalance >= 1 && s.imbalance < 1.3, `imbalance ${s.imbalance}`);
     const text = (await run(['--ring', ring, 'stats'])).out;
     assert.match(text, /RedisRing: 900 keys on 3 nodes; largest node holds \d\.\d\dx the mean/);
+  });
+
+  it('stats shows what the servers track for near caches', async () => {
+    const near = new ConstRedis({ port: servers[0]!.port, nearCache: true });
+    try {
+      await near.connect();
+      await eventually(() => near.nearCache!.isTracking && near.commandTable.isComplete, 3000, 'tracking on');
+      await near.get('cli:near');
+      const s = JSON.parse((await run(['--ring', ring, '--json', 'stats'])).out) as { nodes: Array<{ tracking: { clients: number; keys: number } }> };
+      assert.equal(s.nodes[0]!.tracking.clients, 1);
+      assert.ok(s.nodes[0]!.tracking.keys >= 1);
+      assert.equal(s.nodes[1]!.tracking.clients, 0);
+      assert.match((await run(['--ring', ring, 'stats'])).out, /near caches \(CLIENT TRACKING\): \S+ 1 client, \d+ keys/);
+    } finally {
+      await near.close();
+    }
   });
 
   it('uses an alias of REDISDB_CACHES or of a --config file', async () => {

@@ -11,7 +11,7 @@ import { ConstRedis } from '../../src/client/const-redis.ts';
 import { fallbackCommandInfo } from '../../src/client/command-specs.ts';
 import { nearRole } from '../../src/client/near-cache/cacheable.ts';
 import { keyOf, signature, trackingCommand, type NearCache } from '../../src/client/near-cache/near-cache.ts';
-import { NearStore, replyBytes } from '../../src/client/near-cache/store.ts';
+import { ENTRY_OVERHEAD, NearStore, replyBytes } from '../../src/client/near-cache/store.ts';
 import { NEAR_CACHE_DEFAULTS } from '../../src/connection/near-cache-options.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { perTest } from '../helpers/clients.ts';
@@ -79,7 +79,7 @@ describe('near cache: the store', () => {
   });
 
   it('accounts bytes, evicts to stay under maxBytes, and gives them back on every removal', () => {
-    const one = 160 + 2 * 'sig:0'.length + replyBytes('x'.repeat(100));
+    const one = ENTRY_OVERHEAD + 2 * 'sig:0'.length + replyBytes('x'.repeat(100));
     const s = new NearStore({ maxEntries: 100, maxBytes: one * 2, ttl: 1000 });
     s.set('sig:0', 'k0', 'x'.repeat(100), 0);
     assert.equal(s.bytes, one);

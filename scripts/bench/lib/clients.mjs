@@ -30,6 +30,7 @@ export const LABELS = {
   crypto: 'node:crypto md5',
   'redis-benchmark': 'redis-benchmark -P 100',
   const: 'ConstRedis, 1 node',
+  near: 'ConstRedis with nearCache',
   ring1: 'RedisRing, 1 node',
   ring3: 'RedisRing, 3 nodes',
   copy2: 'RedisCopy, 2 nodes',
@@ -117,9 +118,10 @@ export async function openClient(name, port, config = {}) {
       return { raw: socket, get: () => ask('PING\r\n'), set: () => ask('PING\r\n'), close: () => socket.end() };
     }
     case 'const':
+    case 'near':
     case 'redisdb': {
       const { ConstRedis } = await import(distUrl('index.mjs'));
-      const c = new ConstRedis({ host: '127.0.0.1', port });
+      const c = new ConstRedis({ host: '127.0.0.1', port, ...(name === 'near' ? { nearCache: true } : {}) });
       await c.connect();
       return {
         raw: c,

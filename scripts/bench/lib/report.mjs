@@ -18,6 +18,8 @@ export const TITLES = {
   g3: '(g) RedisRing over 3 nodes vs ConstRedis, 64 callers SET then GET',
   h: '(h) RedisCopy writing to 2 nodes vs ConstRedis to 1, 64 callers SET',
   i: '(i) Redis Cluster of 3 primaries vs ioredis and node-redis clusters, 64 callers SET then GET',
+  j1: '(j) repeated GET of 1,000 hot keys, near cache vs none, 1 caller',
+  j64: '(j) repeated GET of 1,000 hot keys, near cache vs none, 64 callers',
   startup: 'startup: import + connect + first reply',
 };
 
@@ -43,7 +45,7 @@ export function summarize(raw, mines) {
     for (const [client, results] of Object.entries(runs)) {
       const first = results[0];
       const entry = { value: median(results.map((r) => r.value)), unit: first.unit, runs: results.length };
-      for (const field of ['p50us', 'p99us', 'mbps', 'rssMB', 'wallMs', 'cpuUsPerOp', 'wallPerSec']) {
+      for (const field of ['p50us', 'p99us', 'mbps', 'rssMB', 'wallMs', 'cpuUsPerOp', 'wallPerSec', 'bytesPerEntry']) {
         if (first[field] !== undefined) entry[field] = median(results.map((r) => r[field]));
       }
       entry.lowerIsBetter = first.lowerIsBetter === true;

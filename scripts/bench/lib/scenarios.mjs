@@ -30,6 +30,24 @@ async function setThenGet(config, c, scenario) {
   return { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
 }
 
+/** Heap growth per near-cache entry over 10,000 more one-key GETs kept, after a full GC each side. */
+async function bytesPerEntry(c) {
+  const v8 = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  v8.setFlagsFromString('--expose_gc');
+  const gc = runInNewContext('gc');
+  const keys = Array.from({ length: 10_000 }, (_, i) => `bench:jm:${i}`);
+  await Promise.all(keys.map((k, i) => c.set(k, `value-of-hot-key-${i}`)));
+  const entries = () => c.raw.nearCacheStats().entries;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const had = entries();
+  for (let i = 0; i < keys.length; i += 500) await Promise.all(keys.slice(i, i + 500).map((k) => c.get(k)));
+  gc();
+  const kept = entries() - had;
+  return (process.memoryUsage().heapUsed - before) / kept;
+}
+
 export async function runScenario(config) {
   const run = SCENARIOS[config.scenario];
   if (run === undefined) throw new Error(`unknown scenario ${config.scenario}`);
@@ -202,6 +220,35 @@ const SCENARIOS = {
   async i(config) {
     const c = config.client === 'const' ? await openClient('const', config.ports[0]) : await openCluster(config.client, config.clusterPorts);
     return setThenGet(config, c, 'i');
+  },
+
+  /**
+   * (j) repeated GET of 1,000 hot keys by 1 or 64 callers, through the near cache or not; with
+   * it, the heap each kept entry costs (heap growth over 10,000 more entries, after a full GC).
+   */
+  async j(config) {
+    const c = await openClient(config.client, config.port);
+    const HOT = 1000;
+    const keys = Array.from({ length: HOT }, (_, i) => `bench:j:${i}`);
+    await Promise.all(keys.map((k, i) => c.set(k, `value-of-hot-key-${i}`)));
+    const callers = config.callers ?? 1;
+    const r = await timed(config, async (until) => {
+      let ops = 0;
+      const caller = async (start) => {
+        for (let i = start; performance.now() < until; i = (i + 1) % HOT) {
+          // A read answered from memory settles without I/O: each round of keys lets the event loop run.
+          if (i === 0) await new Promise((resolve) => setImmediate(resolve));
+          await c.get(keys[i]);
+          ops++;
+        }
+      };
+      await Promise.all(Array.from({ length: callers }, (_, i) => caller((i * 15) % HOT)));
+      return { ops };
+    });
+    const out = { value: r.ops / r.seconds, unit: 'ops/s', cpuUsPerOp: r.cpuUs / r.ops };
+    if (config.client === 'near') out.bytesPerEntry = await bytesPerEntry(c);
+    await c.close();
+    return out;
   },
 
   async h(config) {
