@@ -11,6 +11,8 @@ export type { CommandSpec } from './client/conventions.ts';
 export { CommandTable, keyPositions, type CommandInfo } from './client/command-table.ts';
 export { Connection, type SendOptions, type BatchCommand, type ReplyShape } from './connection/connection.ts';
 export { parseRedisUrl, resolveOptions, type ClientOptions, type ResolvedOptions, type TlsOptions } from './connection/options.ts';
+export { NearCache, type NearCacheStats } from './client/near-cache/near-cache.ts';
+export { NEAR_CACHE_DEFAULTS, type NearCacheOptions, type NearCacheSettings, type NearCacheMode } from './connection/near-cache-options.ts';
 export { Decoder, type Reply, type DecoderOptions } from './resp/decode.ts';
 export { RequestWriter, encodeCommand, validateArgs, numberToArg, type CommandArg } from './resp/encode.ts';
 export {
