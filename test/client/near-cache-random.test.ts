@@ -72,11 +72,14 @@ describe('near cache: randomized check', () => {
       },
     });
     judge(t, 'invalidation connection killed', r, reader);
-    assert.ok(near.stats().flushes >= 2);
+    // A kill that finds the cache empty flushes nothing, so at least one of the two did.
+    assert.ok(near.stats().flushes >= 1);
   });
 
   it('the data connection killed twice', async (t) => {
     const { reader, writer } = await setUp();
+    let reconnects = 0;
+    reader.connection.on('ready', () => reconnects++);
     const r = await runNearCheck({
       seed, reader, writer, caches: () => [reader.nearCache!],
       disrupt: async () => {
@@ -85,7 +88,8 @@ describe('near cache: randomized check', () => {
       },
     });
     judge(t, 'data connection killed', r, reader);
-    assert.ok(reader.nearCacheStats()!.flushes >= 2);
+    assert.equal(reconnects, 2);
+    assert.ok(reader.nearCacheStats()!.flushes >= 1);
   });
 
   it('FLUSHALL twice', async (t) => {
