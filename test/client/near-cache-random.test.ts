@@ -64,16 +64,20 @@ describe('near cache: randomized check', () => {
   it('the invalidation connection killed twice', async (t) => {
     const { reader, writer } = await setUp();
     const near = reader.nearCache!;
+    const ids = new Set<number | null | undefined>([near.source.id]);
     const r = await runNearCheck({
       seed, reader, writer, caches: () => [near],
       disrupt: async () => {
         await eventually(() => near.isTracking, 3000, 'tracking on');
-        await writer.call('CLIENT', 'KILL', 'ID', near.source.id!);
+        const killed = near.source.id;
+        ids.add(killed);
+        await writer.call('CLIENT', 'KILL', 'ID', killed!);
+        await eventually(() => near.isTracking && near.source.id !== killed, 3000, 'tracking again');
+        ids.add(near.source.id);
       },
     });
     judge(t, 'invalidation connection killed', r, reader);
-    // A kill that finds the cache empty flushes nothing, so at least one of the two did.
-    assert.ok(near.stats().flushes >= 1);
+    assert.equal(ids.size, 3); // the first subscriber and the two that replaced it
   });
 
   it('the data connection killed twice', async (t) => {
@@ -88,8 +92,8 @@ describe('near cache: randomized check', () => {
       },
     });
     judge(t, 'data connection killed', r, reader);
+    // A kill may find nothing kept (just after the previous reconnect): the checker, not a flush count, is what must hold.
     assert.equal(reconnects, 2);
-    assert.ok(reader.nearCacheStats()!.flushes >= 1);
   });
 
   it('FLUSHALL twice', async (t) => {
