@@ -14,7 +14,7 @@ export interface SentinelSettings {
   readonly username: string | null;
   /** Not enumerable: never shown by util.inspect or JSON.stringify. */
   readonly password: string | null;
-  /** Milliseconds between ROLE checks of the server in use (the backstop for a missed announcement). */
+  /** Milliseconds between ROLE checks of the server in use and PINGs of each subscription (the backstops for a missed announcement). */
   readonly pollInterval: number;
 }
 
@@ -42,7 +42,9 @@ export interface SentinelOptionsInput {
   sentinelUsername?: string;
   /**
    * Milliseconds between ROLE checks of the server in use (default 1000): should a failover's
-   * announcement not reach the client, the demoted server is left within this time.
+   * announcement not reach the client, the demoted server is left within this time. Each
+   * sentinel subscription is PINGed as often; one unanswered within the sentinel timeout
+   * (socket_connect_timeout, at most 2 s) is renewed, and the sentinels are asked again.
    */
   sentinel_poll_interval?: number;
   sentinelPollInterval?: number;

@@ -7,7 +7,12 @@
  *     master for this service name, resets every connection at once: nothing more is sent to
  *     the old master (which keeps taking writes until it is demoted, and then drops them);
  *   - polls ROLE on the server in use every `sentinel_poll_interval` ms (a second by default),
- *     in case the announcement was missed: a server no longer in its role is left at once.
+ *     in case the announcement was missed: a server no longer in its role is left at once;
+ *   - PINGs each subscription as often: a subscription is only ever read, so one silently lost
+ *     (an idle connection dropped by a firewall, a stalled sentinel) would otherwise go
+ *     unnoticed. A PING unanswered within the sentinel timeout resets that connection; it
+ *     subscribes again, and then the sentinels are asked where the master is, since an
+ *     announcement may have been missed meanwhile.
  */
 import { ConnectionError, MasterUnreachableError, ReplyError, SentinelUnreachableError, UnknownServiceError } from '../errors.ts';
 import type { Reply } from '../resp/decode.ts';
@@ -23,6 +28,8 @@ interface Address {
 
 /** How long new connections wait for a replica being promoted to answer as master. */
 const PROMOTION_WAIT_MS = 5000;
+/** The announcements subscribed to on every sentinel. */
+const CHANNELS = ['+switch-master', '+failover-state-send-slaveof-noone', '+promoted-slave'] as const;
 const watchers = new WeakMap<SentinelSettings, SentinelWatcher>();
 const ignore = (): void => {};
 
@@ -37,6 +44,19 @@ export function attachSentinel(conn: Connection, settings: SentinelSettings, mak
 }
 
 const show = (a: Address): string => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
+const same = (a: Address | null, b: Address | null): boolean => a !== null && b !== null && a.host === b.host && a.port === b.port;
+
+/** One sentinel's subscription to the announcements, on a connection of its own. */
+interface Subscription {
+  readonly conn: Connection;
+  readonly at: Address;
+  /** idle: to be (re)subscribed; subscribing: SUBSCRIBE sent; subscribed: confirmed. */
+  state: 'idle' | 'subscribing' | 'subscribed';
+  /** Confirmed at least once: the next confirmation renews it after a loss. */
+  confirmed: boolean;
+  /** A liveness PING is in flight. */
+  pinging: boolean;
+}
 
 class SentinelWatcher {
   private readonly settings: SentinelSettings;
@@ -45,7 +65,7 @@ class SentinelWatcher {
   private readonly conns = new Set<Connection>();
   /** One connection per sentinel for questions, one for the subscription. */
   private asking: Connection[] | null = null;
-  private subscribed: Connection[] = [];
+  private subscriptions: Subscription[] = [];
   private current: Address | null = null;
   /** The replica a sentinel just promoted: asked first, until the sentinels name it too. */
   private promoted: Address | null = null;
@@ -53,6 +73,9 @@ class SentinelWatcher {
   /** The locate under way: every connection waits for the same answer. */
   private locating: Promise<Address> | null = null;
   private poller: Connection | null = null;
+  /** A recheck under way, and the reason for one more once it is done. */
+  private rechecking = false;
+  private recheckAgain: string | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private readonly timeout: number;
 
@@ -90,16 +113,22 @@ class SentinelWatcher {
   private start(): void {
     if (this.asking !== null) return;
     this.asking = this.settings.sentinels.map((s) => this.make(this.sentinelOptions(s)));
-    this.subscribed = this.settings.sentinels.map((s) => this.subscribe(this.make(this.sentinelOptions(s))));
-    this.pollTimer = setInterval(() => this.pollRole(), this.settings.pollInterval);
+    this.subscriptions = this.settings.sentinels.map((s) => this.subscribe(this.make(this.sentinelOptions(s)), s));
+    this.pollTimer = setInterval(() => {
+      this.pollRole();
+      this.checkSubscriptions();
+    }, this.settings.pollInterval);
     this.pollTimer.unref();
   }
 
-  private subscribe(conn: Connection): Connection {
+  private subscribe(conn: Connection, at: Address): Subscription {
+    const sub: Subscription = { conn, at, state: 'idle', confirmed: false, pinging: false };
     conn.setPushHandler((reply: Reply) => {
-      // Every reply here is a subscription's: the SUBSCRIBE itself stays pending, and its
-      // rejection (the connection lost) is what subscribes again.
-      if (!Array.isArray(reply) || reply[0] !== 'message') return Array.isArray(reply) && reply[0] === 'subscribe';
+      if (!Array.isArray(reply)) return false;
+      // SUBSCRIBE draws one confirmation per channel; the last answers the command itself, so
+      // nothing stays pending and a PING's reply (["pong", ""]) answers the PING.
+      if (reply[0] === 'subscribe') return Number(reply[2]) !== CHANNELS.length;
+      if (reply[0] !== 'message') return false;
       const words = String(reply[2]).split(' ');
       if (reply[1] === '+switch-master') {
         // "<name> <old ip> <old port> <new ip> <new port>": only this service's switch counts.
@@ -123,19 +152,92 @@ class SentinelWatcher {
       }
       return true;
     });
-    const again = (): void => {
+    conn.on('disconnect', () => {
+      // A confirmed subscription lost with its socket (a PING past its deadline resets it).
+      if (sub.state !== 'subscribed') return;
+      sub.state = 'idle';
+      this.renew(sub);
+    });
+    this.renew(sub);
+    return sub;
+  }
+
+  /** Subscribes (again); a renewal is followed by asking the sentinels where the master is. */
+  private renew(sub: Subscription): void {
+    if (this.asking === null || sub.state !== 'idle') return;
+    sub.state = 'subscribing';
+    sub.conn.send(['SUBSCRIBE', ...CHANNELS], { timeout: this.timeout, name: 'SUBSCRIBE' }).then(() => {
       if (this.asking === null) return;
-      conn.send(['SUBSCRIBE', '+switch-master', '+failover-state-send-slaveof-noone', '+promoted-slave'], { timeout: null, name: 'SUBSCRIBE' }).catch(() => {
-        if (this.asking !== null) setTimeout(again, 200).unref();
-      });
-    };
-    again();
-    return conn;
+      sub.state = 'subscribed';
+      const renewed = sub.confirmed;
+      sub.confirmed = true;
+      if (renewed) this.recheck(`the subscription to the sentinel at ${show(sub.at)} was lost and renewed`);
+    }, () => {
+      sub.state = 'idle';
+      if (this.asking !== null) setTimeout(() => this.renew(sub), 200).unref();
+    });
+  }
+
+  /**
+   * PINGs every confirmed subscription (PING is allowed while subscribed). One unanswered
+   * within the sentinel timeout makes the connection reset itself, and 'disconnect' renews it.
+   */
+  private checkSubscriptions(): void {
+    for (const sub of this.subscriptions) {
+      if (sub.state !== 'subscribed' || sub.pinging) continue;
+      sub.pinging = true;
+      const done = (): void => {
+        sub.pinging = false;
+      };
+      sub.conn.send(['PING'], { timeout: this.timeout, name: 'PING (sentinel subscription check)' }).then(done, done);
+    }
+  }
+
+  /**
+   * The master a sentinel announced or is promoting: new connections go there first, and wait
+   * for it to answer ROLE as master. A sentinel that has not heard of the failover yet still
+   * names the old master, which takes writes until it is demoted and then drops them.
+   */
+  private announce(at: Address): void {
+    if (!same(this.promoted, at)) this.promoted = at;
+    this.promotedUntil = performance.now() + PROMOTION_WAIT_MS;
+  }
+
+  /**
+   * After a subscription was renewed: every sentinel is asked where the master is, and the
+   * client moves as on an announcement if most of them (more than half of all it knows) name
+   * another server than the one in use. Not the first answer, as when connecting: a sentinel
+   * that was itself cut off may not have heard of a failover yet, and the old master it names
+   * takes writes until it is demoted.
+   */
+  private recheck(why: string): void {
+    if (this.settings.role !== 'master' || this.asking === null) return;
+    if (this.rechecking) {
+      this.recheckAgain = why;
+      return;
+    }
+    this.rechecking = true;
+    const conns = this.asking;
+    const ask = (conn: Connection): Promise<Address | null> => conn
+      .send(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.settings.serviceName], { timeout: this.timeout, name: 'SENTINEL' })
+      .then((reply) => masterOf(reply)[0] ?? null, () => null);
+    void Promise.all(conns.map(ask)).then((answers) => {
+      this.rechecking = false;
+      if (this.asking !== conns) return;
+      const named = answers.find((a) => a !== null && !same(a, this.current) && answers.filter((b) => same(a, b)).length * 2 > conns.length) ?? null;
+      if (named !== null && this.current !== null) {
+        this.announce(named);
+        this.switched(named, `${why}, and the sentinels now name ${show(named)}`);
+      }
+      const again = this.recheckAgain;
+      this.recheckAgain = null;
+      if (again !== null) this.recheck(again);
+    });
   }
 
   /** The server moved: every connection is reset now, and finds it again on its next command. */
   private switched(to: Address | null, why: string): void {
-    if (to !== null && this.current !== null && to.host === this.current.host && to.port === this.current.port) return;
+    if (same(to, this.current)) return;
     const from = this.current;
     this.current = null;
     this.poller?.destroy();
@@ -268,9 +370,9 @@ class SentinelWatcher {
   private stop(): void {
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
-    const all = [...(this.asking ?? []), ...this.subscribed];
+    const all = [...(this.asking ?? []), ...this.subscriptions.map((s) => s.conn)];
     this.asking = null;
-    this.subscribed = [];
+    this.subscriptions = [];
     for (const c of all) c.destroy();
     this.poller?.destroy();
     this.poller = null;

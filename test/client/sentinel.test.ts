@@ -1,8 +1,9 @@
 /**
  * ConstRedis through Redis Sentinel on a real set (a master, 2 replicas, 3 sentinels): the
  * options and the redis+sentinel:// URL, a replica by role, a sentinel-found node as a ring
- * entry, the three distinct failures, SENTINEL FAILOVER under 16 callers, and the ROLE poll
- * that leaves a demoted master when the failover's announcements never reach the client.
+ * entry, the three distinct failures, SENTINEL FAILOVER under 16 callers, the ROLE poll
+ * that leaves a demoted master when the failover's announcements never reach the client, and
+ * the PINGs that find a silently dead subscription and renew it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -205,5 +206,57 @@ describe('ConstRedis through Sentinel', () => {
       for (const p of proxies) p.set({});
     }
     await set.waitSettled();
+  });
+
+  it('notices a silently dead subscription within sentinel_poll_interval + its deadline, subscribes again and asks the sentinels at once', async (t) => {
+    await set.waitSettled();
+    const proxies = await Promise.all(set.sentinels.map((s) => FaultProxy.start({ host: '127.0.0.1', port: s.port })));
+    t.after(() => Promise.all(proxies.map((p) => p.close())));
+    // Each subscription is PINGed every `interval` ms and must answer within the sentinel
+    // timeout, which socket_connect_timeout sets (0.5 s here).
+    const interval = 200;
+    const deadline = 500;
+    const writer = client({ sentinels: proxies.map((p) => `127.0.0.1:${p.port}`), service_name: set.service, sentinel_poll_interval: interval, socket_connect_timeout: deadline / 1000, socket_timeout: 2 });
+    await writer.set('live:k', '1');
+    const oldPort = await set.masterPort();
+    assert.equal(writer.connection.address, `127.0.0.1:${oldPort}`);
+    await eventually(() => proxies.every((p) => p.subscribers === 1), 5000, 'subscribed on every sentinel');
+    const switches: Array<{ to: string | null; at: number }> = [];
+    writer.connection.on('sentinel-switch', (to: string | null) => switches.push({ to, at: performance.now() }));
+
+    // Every subscription goes silent (its replies held, as on a connection a firewall dropped),
+    // and the sentinels take no new connection for now.
+    const accepted = proxies.map((p) => p.accepted);
+    const stalled = performance.now();
+    for (const p of proxies) p.set({ stallSubscribers: true, refuse: true });
+    await eventually(() => proxies.every((p, i) => p.subscribers === 0 && p.accepted > accepted[i]!), interval + deadline + 2000, 'the client to drop its silent subscriptions and try to subscribe again');
+    const noticed = performance.now() - stalled;
+    assert.ok(noticed < interval + deadline + 400, `the silent subscriptions dropped after ${Math.round(noticed)} ms (PING every ${interval} ms, deadline ${deadline} ms)`);
+
+    // The failover happens while the client has no subscription: its announcements reach nothing.
+    await cli(set.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', set.service);
+    await eventually(async () => (await set.masterPort()) !== oldPort, 15_000, 'the sentinels naming the new master');
+    const newPort = await set.masterPort();
+    // Until every sentinel has switched (and announced it): no announcement is left for the
+    // renewed subscriptions to bring, so only asking the sentinels can move the client.
+    const masterField = async (port: number): Promise<string> => {
+      const lines = (await cli(port, 'SENTINEL', 'MASTER', set.service)).trim().split('\n');
+      return lines[lines.indexOf('port') + 1] ?? '';
+    };
+    await eventually(async () => (await Promise.all(set.sentinels.map((s) => masterField(s.port)))).every((p) => p === String(newPort)), 15_000, 'every sentinel to switch');
+    assert.equal(switches.length, 0, 'no announcement reached the client');
+    // The sentinels reachable again: the client subscribes, asks them at once and moves.
+    const reachable = performance.now();
+    for (const p of proxies) p.set({});
+    await eventually(() => switches.length > 0, 5000, 'the client to move after subscribing again');
+    const moved = switches[0]!;
+    assert.equal(moved.to, `127.0.0.1:${newPort}`, 'moved to the master the sentinels name (not by the ROLE poll, which names none)');
+    assert.ok(moved.at - reachable < 1500, `moved ${Math.round(moved.at - reachable)} ms after the sentinels were reachable again`);
+    await eventually(() => proxies.every((p) => p.subscribers === 1), 5000, 'subscribed again on every sentinel');
+    await writer.set('live:k', '2');
+    assert.equal(writer.connection.address, `127.0.0.1:${newPort}`);
+    assert.equal(await cli(newPort, 'GET', 'live:k'), '2\n');
+    t.diagnostic(`subscription check every ${interval} ms, deadline ${deadline} ms: the silent subscriptions were dropped ${Math.round(noticed)} ms after they went silent; ` +
+      `the client moved to the new master ${Math.round(moved.at - reachable)} ms after the sentinels were reachable again`);
   });
 });
