@@ -67,7 +67,11 @@ class SentinelWatcher {
   private asking: Connection[] | null = null;
   private subscriptions: Subscription[] = [];
   private current: Address | null = null;
-  /** The replica a sentinel just promoted: asked first, until the sentinels name it too. */
+  /**
+   * The master a sentinel last announced, or the replica it is promoting: asked first by every
+   * new connection, and used while it answers ROLE as master; it is waited for until
+   * promotedUntil, and then the sentinels are asked instead.
+   */
   private promoted: Address | null = null;
   private promotedUntil = 0;
   /** The locate under way: every connection waits for the same answer. */
@@ -134,8 +138,11 @@ class SentinelWatcher {
         // "<name> <old ip> <old port> <new ip> <new port>": only this service's switch counts.
         const [name, , , host, port] = words;
         if (name === this.settings.serviceName) {
-          this.promoted = null;
-          this.switched({ host: host!, port: Number(port) }, 'a sentinel announced +switch-master');
+          const to = { host: host!, port: Number(port) };
+          // Not forgotten once announced: a sentinel that has not heard of the switch yet
+          // would send new connections back to the old master.
+          if (this.settings.role === 'master') this.announce(to);
+          this.switched(to, 'a sentinel announced +switch-master');
         }
       } else if (this.settings.role === 'master') {
         // "slave <ip:port> <ip> <port> @ <name> <master ip> <master port>": a sentinel is about
@@ -145,8 +152,7 @@ class SentinelWatcher {
         // more later. New connections wait for the replica to answer ROLE as master.
         const [, , host, port, , name] = words;
         if (name === this.settings.serviceName && host !== undefined) {
-          this.promoted = { host, port: Number(port) };
-          this.promotedUntil = performance.now() + PROMOTION_WAIT_MS;
+          this.announce({ host, port: Number(port) });
           this.switched(this.promoted, `a sentinel is failing '${name}' over (${String(reply[1])})`);
         }
       }
@@ -196,7 +202,10 @@ class SentinelWatcher {
   /**
    * The master a sentinel announced or is promoting: new connections go there first, and wait
    * for it to answer ROLE as master. A sentinel that has not heard of the failover yet still
-   * names the old master, which takes writes until it is demoted and then drops them.
+   * names the old master, which takes writes until it is demoted and then drops them. The same
+   * server announced again (+promoted-slave after +failover-state-send-slaveof-noone, then
+   * +switch-master) is the same object: a connection waiting for it keeps waiting for it
+   * instead of turning to the sentinels, who may still name the old master.
    */
   private announce(at: Address): void {
     if (!same(this.promoted, at)) this.promoted = at;
@@ -289,9 +298,10 @@ class SentinelWatcher {
 
   private async find(): Promise<Address> {
     this.start();
-    // A failover under way: the replica being promoted, as soon as it answers as master.
-    for (let promoted = this.promoted; promoted !== null && promoted === this.promoted;) {
+    // The master announced, or the replica being promoted, as soon as it answers as master.
+    for (let promoted = this.promoted; promoted !== null; promoted = this.promoted) {
       const reply = await this.roleOf(promoted).catch(() => null);
+      if (promoted !== this.promoted) continue; // another one announced meanwhile: that one
       if (reply !== null && this.roleMatches(reply)) {
         this.current = promoted;
         return promoted;
