@@ -87,15 +87,24 @@ export class SentinelSet {
       const ok = views.every((v) => field(v, 'num-slaves') === String(this.replicas.length)
         && field(v, 'num-other-sentinels') === String(this.sentinels.length - 1) && field(v, 'flags') === 'master')
         && new Set(masters).size === 1;
-      if (ok) {
-        // Every replica linked to the master and in sync, so that a failover can pick any of them.
-        const port = await this.masterPort();
-        const info = await cli(port, 'INFO', 'replication');
-        if (info.includes(`connected_slaves:${this.replicas.length}`) && !info.includes('state=wait_bgsave')) return;
-      }
+      // Every replica linked to the master and done with any full resync, so that a failover
+      // can pick any of them: a sentinel may promote a replica whose link has been down for up
+      // to ten times down-after-milliseconds, and one promoted in the middle of a full resync
+      // keeps the data it had before it (the writes the master took meanwhile are lost).
+      if (ok && await this.replicasInSync(await this.masterPort())) return;
       if (Date.now() > end) throw new Error(`sentinels not settled after ${ms} ms:\n${views.join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Every other server is a replica of `port`, linked (not resyncing), and `port` counts each online. */
+  private async replicasInSync(port: number): Promise<boolean> {
+    const info = await cli(port, 'INFO', 'replication').catch(() => '');
+    const online = info.split(/\r?\n/).filter((l) => /^slave\d+:.*state=online/.test(l)).length;
+    if (!info.includes('role:master') || online !== this.replicas.length) return false;
+    const others = this.servers.filter((s) => s.port !== port);
+    const views = await Promise.all(others.map((s) => cli(s.port, 'INFO', 'replication').catch(() => '')));
+    return views.every((v) => new RegExp(`^master_port:${port}\\s`, 'm').test(v) && v.includes('master_link_status:up') && v.includes('master_sync_in_progress:0'));
   }
 
   async stop(): Promise<void> {
