@@ -19,7 +19,8 @@ export class SentinelProcess {
     return `127.0.0.1:${this.port}`;
   }
 
-  async start(service: string, masterPort: number, quorum: number): Promise<void> {
+  /** `extra`: more configuration lines for the service, after its `sentinel monitor`. */
+  async start(service: string, masterPort: number, quorum: number, extra: readonly string[] = []): Promise<void> {
     this.port = await freePort();
     const conf = join(this.dir, 's.conf');
     writeFileSync(conf, [
@@ -27,7 +28,7 @@ export class SentinelProcess {
       `sentinel monitor ${service} 127.0.0.1 ${masterPort} ${quorum}`,
       `sentinel down-after-milliseconds ${service} 1000`,
       `sentinel failover-timeout ${service} 4000`,
-      `sentinel parallel-syncs ${service} 2`, '',
+      `sentinel parallel-syncs ${service} 2`, ...extra, '',
     ].join('\n'));
     this.child = await spawnRedis([conf, '--sentinel'], '+monitor master', `sentinel on port ${this.port}`, (child) => {
       if (this.child === child) this.child = null;

@@ -2,7 +2,8 @@
  * ConstRedis through Redis Sentinel on a real set (a master, 2 replicas, 3 sentinels): the
  * options and the redis+sentinel:// URL, a replica by role, a sentinel-found node as a ring
  * entry, the three distinct failures, SENTINEL FAILOVER under 16 callers, the ROLE poll
- * that leaves a demoted master when the failover's announcements never reach the client, and
+ * that leaves a demoted master when the failover's announcements never reach the client, the
+ * master announced by +switch-master kept while a lagging sentinel still names the old one, and
  * the PINGs that find a silently dead subscription and renew it.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { RedisRing } from '../../src/backends/index.ts';
 import { ConstRedis } from '../../src/client/const-redis.ts';
 import { ConfigError, MasterUnreachableError, SentinelUnreachableError, UnknownServiceError } from '../../src/errors.ts';
 import { freePort } from '../../scripts/lib/redis-server.ts';
-import { startSentinelSet, type SentinelSet } from '../../scripts/lib/redis-sentinel.ts';
+import { SentinelProcess, startSentinelSet, type SentinelSet } from '../../scripts/lib/redis-sentinel.ts';
 import { cli } from '../helpers/cluster.ts';
 import { perTest } from '../helpers/clients.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
@@ -138,6 +139,64 @@ describe('ConstRedis through Sentinel', () => {
     const lostBefore = await missing(before);
     t.diagnostic(`SENTINEL FAILOVER: the client switched ${Math.round(announced - start)} ms after the command, the sentinels named the new master within ${Math.round(switchedAt - start)} ms; ${after.length} writes acknowledged after it, ${lostAfter.length} missing from the new master; ${before.length} before it, ${lostBefore.length} missing; ${failures} failed`);
     assert.deepEqual(lostAfter, []);
+  });
+
+  it('connections opened after +switch-master go to the announced master while the only sentinel to answer still names the old one', async (t) => {
+    await set.waitSettled();
+    const oldPort = await set.masterPort();
+    // A sentinel that never hears of the failover: on the data nodes its user may not use the
+    // hello channel (nor reconfigure anything), so it learns of no other sentinel and no other
+    // sentinel of it, and it names the master it was started with for as long as it runs.
+    const user = 'lagging-sentinel';
+    for (const s of set.servers) {
+      assert.equal(await cli(s.port, 'ACL', 'SETUSER', user, 'on', '>lagging-pw', '-@all', '+ping', '+info', '+role', '+client|setname'), 'OK\n');
+    }
+    const lagging = new SentinelProcess();
+    t.after(async () => {
+      await lagging.stop();
+      for (const s of set.servers) await cli(s.port, 'ACL', 'DELUSER', user).catch(() => '');
+    });
+    await lagging.start(set.service, oldPort, 1, [`sentinel auth-user ${set.service} ${user}`, `sentinel auth-pass ${set.service} lagging-pw`]);
+    // The client knows the lagging sentinel and, through proxies, the two that do not lead the
+    // failover: these announce nothing but +switch-master, and their answers to questions can
+    // be held, so that the lagging sentinel is the only one to answer.
+    const proxies = await Promise.all(set.sentinels.slice(1).map((s) => FaultProxy.start({ host: '127.0.0.1', port: s.port })));
+    t.after(() => Promise.all(proxies.map((p) => p.close())));
+    const writer = client({ sentinels: [lagging.address, ...proxies.map((p) => `127.0.0.1:${p.port}`)], service_name: set.service, socket_timeout: 2 });
+    await writer.set('lag:before', '1');
+    assert.equal(writer.connection.address, `127.0.0.1:${oldPort}`);
+    await eventually(() => proxies.every((p) => p.subscribers === 1), 5000, 'subscribed on both sentinels behind proxies');
+    for (const p of proxies) p.set({ stallNonSubscribers: true });
+    const switches: Array<string | null> = [];
+    writer.connection.on('sentinel-switch', (to: string | null) => switches.push(to));
+
+    assert.equal(await cli(set.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', set.service), 'OK\n');
+    // Both +switch-master announcements taken (each resets the idle client), so none comes
+    // in the middle of the writes below.
+    await eventually(() => switches.length >= 2, 15_000, 'both +switch-master announcements');
+    const newAddress = switches[0]!;
+    assert.notEqual(newAddress, `127.0.0.1:${oldPort}`);
+    assert.deepEqual(switches, [newAddress, newAddress]);
+    const newPort = Number(newAddress.split(':')[1]);
+    const setCalls = async (port: number): Promise<number> => Number(/cmdstat_set:calls=(\d+)/.exec(await cli(port, 'INFO', 'commandstats'))?.[1] ?? 0);
+    const oldSets = await setCalls(oldPort);
+
+    // Every connection opened now (the shared one, reset by the announcements, and a blocking
+    // one of its own) asks where the master is: the lagging sentinel is the only one to answer.
+    const keys = Array.from({ length: 20 }, (_, i) => `lag:${i}`);
+    for (const k of keys) await writer.set(k, '1');
+    await writer.rpush('lag:list', 'x');
+    assert.deepEqual(await writer.blpop('lag:list', 1), ['lag:list', 'x']);
+
+    // What makes it matter: the lagging sentinel names the old master, and that still answers
+    // ROLE as master (it takes writes until the sentinels demote it, and then drops them).
+    assert.equal(await cli(lagging.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', set.service), `127.0.0.1\n${oldPort}\n`);
+    assert.equal((await cli(oldPort, 'ROLE')).split('\n')[0], 'master');
+    assert.equal(await setCalls(oldPort) - oldSets, 0, 'SETs the old master took after the announcement');
+    assert.equal(await cli(oldPort, 'EXISTS', ...keys), '0\n');
+    assert.equal(await cli(newPort, 'EXISTS', ...keys), `${keys.length}\n`);
+    assert.equal(writer.connection.address, newAddress);
+    t.diagnostic(`after +switch-master, with only a sentinel naming the old master answering: ${keys.length} writes and a BLPOP on ${newAddress}, none on the old master`);
   });
 
   it('the ROLE poll leaves a demoted master within sentinel_poll_interval when no announcement reaches the client', async (t) => {

@@ -2,7 +2,8 @@
  * A TCP proxy that sits between a client and a real server and misbehaves on request: it can
  * delay or stall the server's replies, cut a connection after N more bytes of reply (mid-reply),
  * hand replies over one byte at a time, send garbage, accept connections and never answer
- * (a half-open peer), or let subscribed connections go quiet while the others still work.
+ * (a half-open peer), or let subscribed connections go quiet while the others still work (or
+ * the other way round).
  * Requests always go through untouched, so the server does the real work.
  */
 import { Buffer } from 'node:buffer';
@@ -18,6 +19,11 @@ export interface Fault {
    * lost, as an idle connection dropped by a firewall is), until the fault is cleared.
    */
   stallSubscribers?: boolean;
+  /**
+   * The other way round: hold reply bytes only on connections that have not sent SUBSCRIBE
+   * (a sentinel slow to answer questions while its announcements still arrive).
+   */
+  stallNonSubscribers?: boolean;
   /** Forward this many more reply bytes, then destroy both sides. */
   cutAfterBytes?: number;
   /** Deliver replies one byte per write. */
@@ -156,7 +162,8 @@ export class FaultProxy {
   }
 
   private holds(pair: Pair): boolean {
-    return (this.fault.stall === true && this.hits(pair)) || (this.fault.stallSubscribers === true && pair.subscriber);
+    return (this.fault.stall === true && this.hits(pair)) || (this.fault.stallSubscribers === true && pair.subscriber)
+      || (this.fault.stallNonSubscribers === true && !pair.subscriber);
   }
 
   private deliver(pair: Pair, chunk: Buffer): void {
