@@ -3,7 +3,9 @@
  *
  * Each case is built from its own seed (derived from the run's seed and the case number), so
  * any failure is reproduced by that pair alone. Four kinds of case:
- *   - valid: a random reply tree, encoded; the decoder must give exactly that tree back;
+ *   - valid: a random reply tree, encoded; the decoder must give exactly that tree back (half
+ *     the cases use RESP3's types too: maps, sets, doubles, big numbers, booleans, verbatim
+ *     strings, blob errors, nulls, attributes, and push frames between the replies);
  *   - mutated: a valid stream with bytes flipped, inserted, deleted, duplicated or a length
  *     replaced by a huge one;
  *   - noise: random bytes drawn mostly from RESP's own alphabet;
@@ -14,7 +16,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { ProtocolError, ReplyError } from '../../src/errors.ts';
-import { Decoder, type Reply } from '../../src/resp/decode.ts';
+import { Decoder, isMap, type Reply } from '../../src/resp/decode.ts';
 
 /** sfc32: small, fast, and good enough to drive a fuzzer reproducibly. */
 export class Rng {
@@ -65,9 +67,22 @@ type Model =
   | { t: 'int'; v: bigint }
   | { t: 'bulk'; v: Buffer }
   | { t: 'null' }
-  | { t: 'array'; v: Model[] };
+  | { t: 'array'; v: Model[] }
+  // RESP3
+  | { t: 'map'; v: Model[] }
+  | { t: 'set'; v: Model[] }
+  | { t: 'double'; v: string }
+  | { t: 'bignum'; v: string }
+  | { t: 'bool'; v: boolean }
+  | { t: 'verbatim'; format: string; v: Buffer }
+  | { t: 'blobError'; v: string }
+  | { t: 'null3' }
+  /** An attribute (dropped by the decoder) before the item it describes. */
+  | { t: 'attribute'; attrs: Model[]; v: Model }
+  /** A push frame: top-level only. */
+  | { t: 'push'; v: Model[] };
 
-const ALPHABET = Buffer.from('+-:$*\r\n0123456789-1abcOK ');
+const ALPHABET = Buffer.from('+-:$*%~>|=!,(#_\r\n0123456789-1abcOKtf ');
 
 function randomBytes(rng: Rng, length: number, hostile: boolean): Buffer {
   const b = Buffer.allocUnsafe(length);
@@ -85,7 +100,8 @@ function lineText(rng: Rng, max: number): string {
   return s;
 }
 
-function genModel(rng: Rng, depth: number): Model {
+function genModel(rng: Rng, depth: number, resp3 = false): Model {
+  if (resp3 && rng.chance(0.4)) return genResp3(rng, depth);
   const r = rng.int(depth < 4 ? 7 : 6);
   switch (r) {
     case 0:
@@ -107,9 +123,44 @@ function genModel(rng: Rng, depth: number): Model {
     default: {
       const n = rng.int(7);
       const items: Model[] = [];
-      for (let i = 0; i < n; i++) items.push(genModel(rng, depth + 1));
+      for (let i = 0; i < n; i++) items.push(genModel(rng, depth + 1, resp3));
       return { t: 'array', v: items };
     }
+  }
+}
+
+function genItems(rng: Rng, depth: number, n: number): Model[] {
+  const items: Model[] = [];
+  for (let i = 0; i < n; i++) items.push(genModel(rng, depth + 1, true));
+  return items;
+}
+
+/** One of RESP3's own types (aggregates only above a depth of 4). */
+function genResp3(rng: Rng, depth: number): Model {
+  switch (rng.int(depth < 4 ? 11 : 7)) {
+    case 0:
+      return { t: 'double', v: rng.pick(['inf', '-inf', 'nan', '0', '-0', '3.141', '1.5e+20', '-2.2250738585072014e-308', String(rng.int(1e6) / 7)]) };
+    case 1: {
+      let digits = String(1 + rng.int(9));
+      for (let i = rng.int(60); i > 0; i--) digits += String(rng.int(10));
+      return { t: 'bignum', v: rng.chance(0.3) ? `-${digits}` : digits };
+    }
+    case 2:
+      return { t: 'bool', v: rng.chance(0.5) };
+    case 3:
+      return { t: 'verbatim', format: rng.pick(['txt', 'mkd']), v: randomBytes(rng, rng.chance(0.05) ? rng.int(3000) : rng.int(40), rng.chance(0.5)) };
+    case 4:
+      return { t: 'blobError', v: rng.pick(['ERR', 'SYNTAX', 'WRONGTYPE']) + ' ' + lineText(rng, 20) + (rng.chance(0.3) ? '\r\nsecond line' : '') };
+    case 5:
+      return { t: 'null3' };
+    case 6:
+      return { t: 'bool', v: true };
+    case 7:
+      return { t: 'map', v: genItems(rng, depth, 2 * rng.int(4)) };
+    case 8:
+      return { t: 'set', v: genItems(rng, depth, rng.int(6)) };
+    default:
+      return { t: 'attribute', attrs: genItems(rng, depth, 2 * (1 + rng.int(2))), v: genModel(rng, depth + 1, true) };
   }
 }
 
@@ -133,6 +184,35 @@ function encodeModel(m: Model, out: Buffer[], rng: Rng): void {
     case 'array':
       out.push(Buffer.from(`*${m.v.length}\r\n`));
       for (const item of m.v) encodeModel(item, out, rng);
+      return;
+    case 'map':
+    case 'set':
+    case 'push':
+      out.push(Buffer.from(`${m.t === 'map' ? '%' : m.t === 'set' ? '~' : '>'}${m.t === 'map' ? m.v.length / 2 : m.v.length}\r\n`));
+      for (const item of m.v) encodeModel(item, out, rng);
+      return;
+    case 'attribute':
+      out.push(Buffer.from(`|${m.attrs.length / 2}\r\n`));
+      for (const item of m.attrs) encodeModel(item, out, rng);
+      encodeModel(m.v, out, rng);
+      return;
+    case 'double':
+      out.push(Buffer.from(`,${m.v}\r\n`));
+      return;
+    case 'bignum':
+      out.push(Buffer.from(`(${m.v}\r\n`));
+      return;
+    case 'bool':
+      out.push(Buffer.from(m.v ? '#t\r\n' : '#f\r\n'));
+      return;
+    case 'verbatim':
+      out.push(Buffer.from(`=${m.v.length + 4}\r\n${m.format}:`), m.v, Buffer.from('\r\n'));
+      return;
+    case 'blobError':
+      out.push(Buffer.from(`!${Buffer.byteLength(m.v)}\r\n${m.v}\r\n`));
+      return;
+    case 'null3':
+      out.push(Buffer.from('_\r\n'));
   }
 }
 
@@ -152,8 +232,37 @@ function expected(m: Model, buffers: boolean): Reply {
     case 'null':
       return null;
     case 'array':
+    case 'set':
+    case 'push':
       return m.v.map((x) => expected(x, buffers));
+    case 'map':
+      return markedMap(m.v.map((x) => expected(x, buffers)));
+    case 'double':
+    case 'bignum':
+      return buffers ? Buffer.from(m.v) : m.v;
+    case 'bool':
+      return m.v ? 1 : 0;
+    case 'verbatim':
+      return buffers ? m.v : m.v.toString('utf8');
+    case 'blobError':
+      return new ReplyError(m.v);
+    case 'null3':
+      return null;
+    case 'attribute':
+      return expected(m.v, buffers);
   }
+}
+
+/** What a map is expected to decode to: its items, fingerprinted as a map. */
+const expectedMaps = new WeakSet<Reply[]>();
+function markedMap(items: Reply[]): Reply[] {
+  expectedMaps.add(items);
+  return items;
+}
+
+/** The fingerprint of a push frame, in the same list as the replies (its place counts). */
+function pushFingerprint(items: Reply[]): string {
+  return 'P' + fingerprint(items);
 }
 
 /** A canonical text for a reply, so two decodings compare with one string equality. */
@@ -164,7 +273,7 @@ export function fingerprint(r: Reply): string {
   if (typeof r === 'bigint') return 'L' + r;
   if (Buffer.isBuffer(r)) return 'B' + r.toString('hex');
   if (r instanceof ReplyError) return 'E' + JSON.stringify(r.message);
-  if (Array.isArray(r)) return '[' + r.map(fingerprint).join(',') + ']';
+  if (Array.isArray(r)) return (isMap(r) || expectedMaps.has(r) ? 'M[' : '[') + r.map(fingerprint).join(',') + ']';
   return '?' + typeof r;
 }
 
@@ -197,13 +306,13 @@ function mutate(rng: Rng, input: Buffer): Buffer {
         b = b.subarray(0, at);
         break;
       case 5: { // a length far too large, or a negative one
-        const header = rng.pick(['$', '*']) + rng.pick(['4294967296', '999999999999999', '536870913', '-2', '-1', '1'.repeat(16), '0']) + '\r\n';
+        const header = rng.pick(['$', '*', '$', '*', '%', '~', '>', '|', '=', '!']) + rng.pick(['4294967296', '999999999999999', '536870913', '-2', '-1', '1'.repeat(16), '0']) + '\r\n';
         b = Buffer.concat([b.subarray(0, at), Buffer.from(header), b.subarray(at)]);
         break;
       }
       default: { // digits in a length changed
         const text = b.toString('latin1');
-        const found = /[$*:](\d+)\r\n/g;
+        const found = /[$*:%~>|=!(](\d+)\r\n/g;
         found.lastIndex = at;
         const m = found.exec(text);
         if (m === null) break;
@@ -220,21 +329,21 @@ function noise(rng: Rng): Buffer {
   const b = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) b[i] = rng.chance(0.8) ? ALPHABET[rng.int(ALPHABET.length)]! : rng.int(256);
   // Start like a reply more often than not, so the decoder gets past the first byte.
-  if (rng.chance(0.7)) b[0] = rng.pick([0x2b, 0x2d, 0x3a, 0x24, 0x2a]);
+  if (rng.chance(0.7)) b[0] = rng.pick([0x2b, 0x2d, 0x3a, 0x24, 0x2a, 0x2b, 0x2d, 0x3a, 0x24, 0x2a, 0x25, 0x7e, 0x3e, 0x7c, 0x3d, 0x21, 0x2c, 0x28, 0x23, 0x5f]);
   return b;
 }
 
 function huge(rng: Rng, maxBulk: number): Buffer {
   const declared = rng.chance(0.3) ? maxBulk + 1 + rng.int(1000) : rng.chance(0.5) ? maxBulk : 1000 + rng.int(maxBulk);
-  const type = rng.chance(0.8) ? '$' : '*';
-  const prefix = rng.chance(0.5) ? '*2\r\n:1\r\n' : '';
+  const type = rng.chance(0.8) ? rng.pick(['$', '$', '$', '=', '!']) : rng.pick(['*', '%', '~', '>']);
+  const prefix = rng.chance(0.5) ? rng.pick(['*2\r\n:1\r\n', '%1\r\n:1\r\n', '|1\r\n+a\r\n']) : '';
   return Buffer.concat([Buffer.from(`${prefix}${type}${declared}\r\n`), randomBytes(rng, rng.int(3000), true)]);
 }
 
 /** A header or simple line right around the line limit, possibly left unfinished. */
 function longLine(rng: Rng): Buffer {
   const length = LINE_LIMIT - 8 + rng.int(16);
-  const type = rng.pick(['+', '-', ':', '$']);
+  const type = rng.pick(['+', '-', ':', '$', '(', ',', '%', '=']);
   const body = type === '+' || type === '-' ? 'x'.repeat(length) : '1'.repeat(length);
   const end = rng.chance(0.8) ? '\r\n' : '';
   return Buffer.from(`${rng.chance(0.5) ? '+OK\r\n' : ''}${type}${body}${end}`);
@@ -243,7 +352,8 @@ function longLine(rng: Rng): Buffer {
 /** Arrays nested deeply, each frame costing a few bytes of input. */
 function deep(rng: Rng): Buffer {
   const depth = 1 + rng.int(2000);
-  return Buffer.from('*1\r\n'.repeat(depth) + (rng.chance(0.8) ? ':1\r\n' : ''));
+  const frame = rng.pick(['*1\r\n', '*1\r\n', '%1\r\n+k\r\n', '~1\r\n', '|1\r\n+a\r\n_\r\n*1\r\n']);
+  return Buffer.from(frame.repeat(depth) + (rng.chance(0.8) ? ':1\r\n' : ''));
 }
 
 // ---- Running one case -------------------------------------------------------------------------
@@ -305,7 +415,10 @@ function scratchFor(length: number): Buffer {
 
 function decodeWith(bytes: Buffer, cuts: number[], buffers: boolean, maxBulk: number, meter: AllocationMeter | null): Outcome {
   const replies: string[] = [];
-  const d = new Decoder((r) => replies.push(fingerprint(r)), { maxBulkLength: maxBulk, maxLineLength: LINE_LIMIT, buffers });
+  const d = new Decoder((r) => replies.push(fingerprint(r)), {
+    maxBulkLength: maxBulk, maxLineLength: LINE_LIMIT, buffers, pushBuffers: buffers,
+    onPush: (frame) => replies.push(pushFingerprint(frame)),
+  });
   let error: string | null = null;
   let start = 0;
   let fed = 0;
@@ -373,7 +486,7 @@ const LINE_LIMIT = 4096;
 /** Runs one case; returns a failure description or null. Deterministic in (seed, index). */
 export function runCase(seed: number, index: number, meter: AllocationMeter | null, chunkings = 3): { kind: string; bytes: Buffer; failure: string | null } {
   const rng = new Rng(seed, index);
-  const kind = rng.pick(KINDS);
+  let kind: string = rng.pick(KINDS);
   const buffers = rng.chance(0.5);
   // A small limit sometimes, so the limit itself is exercised without big buffers.
   const maxBulk = rng.chance(0.3) ? 1 + rng.int(64) : 512 * 1024 * 1024;
@@ -383,15 +496,18 @@ export function runCase(seed: number, index: number, meter: AllocationMeter | nu
     const models: Model[] = [];
     const parts: Buffer[] = [];
     const n = 1 + rng.int(5);
+    const resp3 = rng.chance(0.5);
+    if (resp3) kind += '-resp3';
     for (let i = 0; i < n; i++) {
-      const m = genModel(rng, 0);
+      // Push frames only between replies, as a server sends them.
+      const m = resp3 && rng.chance(0.25) ? { t: 'push' as const, v: genItems(rng, 0, 1 + rng.int(4)) } : genModel(rng, 0, resp3);
       models.push(m);
       encodeModel(m, parts, rng);
     }
     bytes = Buffer.concat(parts);
-    if (kind === 'valid') {
+    if (kind.startsWith('valid')) {
       if (maxBulk < 512 * 1024 * 1024) bytes = mutate(rng, bytes); // limits make valid streams invalid: treat as mutated
-      else want = models.map((m) => fingerprint(expected(m, buffers)));
+      else want = models.map((m) => (m.t === 'push' ? pushFingerprint(expected(m, buffers) as Reply[]) : fingerprint(expected(m, buffers))));
     } else {
       bytes = mutate(rng, bytes);
     }

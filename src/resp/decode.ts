@@ -1,10 +1,17 @@
 /**
- * Streaming RESP2 reply decoder.
+ * Streaming RESP2 and RESP3 reply decoder.
  *
  * Bytes may arrive split anywhere. Partial state is kept explicitly instead of re-parsing:
- * a stack of arrays being filled, a partial header line, and the chunks of a bulk string whose
- * body has not fully arrived. A bulk body is copied once, when its last byte arrives, so a
- * declared length far beyond the data never allocates ahead of the bytes actually received.
+ * a stack of aggregates being filled, a partial header line, and the chunks of a bulk string
+ * whose body has not fully arrived. A bulk body is copied once, when its last byte arrives, so
+ * a declared length far beyond the data never allocates ahead of the bytes actually received.
+ *
+ * RESP3's types come out in RESP2's shapes, so a reply reads the same under either protocol: a
+ * map as its flat key, value, key, value array (remembered as a map: isMap), a set as an array,
+ * a double and a big number as the text RESP2 sent as a bulk string, a boolean as 1 or 0, a
+ * verbatim string without its three-letter format, a blob error as a ReplyError, null as null.
+ * Attributes are read and dropped. Push frames answer no command: they go to onPush, never
+ * to onReply.
  */
 import { Buffer } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
@@ -24,11 +31,33 @@ export interface DecoderOptions {
    * that reply belongs to). Strings by default.
    */
   buffers?: boolean | (() => boolean);
+  /**
+   * Called with each RESP3 push frame (its items in RESP2 shapes), which is never a reply to
+   * a command. Without it, push frames are dropped.
+   */
+  onPush?: (frame: Reply[]) => void;
+  /** Whether a push frame's strings are Buffers (default false). */
+  pushBuffers?: boolean;
 }
+
+/** What an aggregate on the stack becomes once full. */
+const ARRAY = 0; // an array, a set, or a map (whose items are then pairs)
+const MAP = 1;
+const PUSH = 2;
+const ATTRIBUTE = 3;
 
 interface Frame {
   items: Reply[];
   remaining: number;
+  kind: number;
+}
+
+/** The arrays that were RESP3 maps (flat: key, value, key, value), for the reply normaliser. */
+const maps = new WeakSet<Reply[]>();
+
+/** True when `reply` was decoded from a RESP3 map (its items are key, value pairs). */
+export function isMap(reply: unknown): boolean {
+  return Array.isArray(reply) && maps.has(reply);
 }
 
 const CR = 13;
@@ -65,10 +94,16 @@ export class Decoder {
   private bulkReceived = 0;
   /** Bytes of the trailing CRLF of that bulk string still to check (2, 1 or 0). */
   private bulkTrailer = 0;
+  /** What the bulk string still arriving is: '$' (0x24), '=' verbatim or '!' blob error. */
+  private bulkType = 0x24;
   private failed: ProtocolError | null = null;
+  private readonly onPush: ((frame: Reply[]) => void) | null;
+  private readonly pushBuffers: boolean;
 
   constructor(onReply: (reply: Reply) => void, options: DecoderOptions = {}) {
     this.onReply = onReply;
+    this.onPush = options.onPush ?? null;
+    this.pushBuffers = options.pushBuffers ?? false;
     this.maxBulk = options.maxBulkLength ?? DEFAULT_MAX_BULK;
     this.maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
     const buffers = options.buffers ?? false;
@@ -91,6 +126,7 @@ export class Decoder {
     this.bulkLength = -1;
     this.bulkReceived = 0;
     this.bulkTrailer = 0;
+    this.bulkType = 0x24;
     this.failed = null;
   }
 
@@ -220,12 +256,94 @@ export class Decoder {
           pos = next;
           if (n === -1) this.emit(null);
           else if (n === 0) this.emit([]);
-          else this.stack.push({ items: [], remaining: n });
+          else this.stack.push({ items: [], remaining: n, kind: ARRAY });
           break;
         }
-        default:
-          this.fail(`unexpected type byte 0x${(type ?? 0).toString(16).padStart(2, '0')}`);
+        default: {
+          // RESP3's types, rarer than RESP2's: kept out of the switch above, which the
+          // replies of RESP2 take.
+          const at = this.resp3(buf, type ?? 0, pos, end);
+          if (at < 0) return;
+          pos = at;
+        }
       }
+    }
+  }
+
+  /**
+   * Decodes one RESP3 item whose header line is buf[pos, end). Returns the offset after it, or
+   * -1 when a bulk body continues in later chunks.
+   */
+  private resp3(buf: Buffer, type: number, pos: number, end: number): number {
+    const next = end + 2;
+    switch (type) {
+      case 0x5f: // '_' null
+        if (end !== pos + 1) this.fail('null with a value');
+        this.emit(null);
+        return next;
+      case 0x23: { // '#' boolean, as RESP2 gave it: an integer
+        const c = buf[pos + 1];
+        if (end !== pos + 2 || (c !== 0x74 && c !== 0x66)) this.fail('bad boolean');
+        this.emit(c === 0x74 ? 1 : 0);
+        return next;
+      }
+      case 0x2c: // ',' double, as RESP2 gave it: its text in a bulk string
+        if (end === pos + 1 || !isDoubleText(buf, pos + 1, end)) this.fail('bad double');
+        this.emit(this.buffersNow ? Buffer.from(buf.subarray(pos + 1, end)) : buf.toString('latin1', pos + 1, end));
+        return next;
+      case 0x28: { // '(' big number, as RESP2 gave it: its digits in a bulk string
+        let i = pos + 1;
+        if (buf[i] === 0x2d || buf[i] === 0x2b) i++;
+        if (i >= end) this.fail('empty big number');
+        for (; i < end; i++) if (buf[i]! < 0x30 || buf[i]! > 0x39) this.fail('bad digit in big number');
+        this.emit(this.buffersNow ? Buffer.from(buf.subarray(pos + 1, end)) : buf.toString('latin1', pos + 1, end));
+        return next;
+      }
+      case 0x3d: // '=' verbatim string
+      case 0x21: { // '!' blob error
+        const n = parseLength(buf, pos + 1, end, this);
+        if (n < 0) this.fail('bad length');
+        if (type === 0x3d && n < 4) this.fail('verbatim string without its format');
+        if (n > this.maxBulk) this.fail(`bulk length ${n} exceeds the limit of ${this.maxBulk}`);
+        const bodyEnd = next + n;
+        if (bodyEnd + 2 <= buf.length) {
+          if (buf[bodyEnd] !== CR || buf[bodyEnd + 1] !== LF) this.fail('bulk string not followed by CRLF');
+          if (type === 0x21) this.emit(replyError(utf8(buf, next, bodyEnd)));
+          // The 'txt:' (or 'mkd:') before the text is RESP3's alone.
+          else this.emit(this.buffersNow ? Buffer.from(buf.subarray(next + 4, bodyEnd)) : utf8(buf, next + 4, bodyEnd));
+          return bodyEnd + 2;
+        }
+        this.bulkLength = n;
+        this.bulkReceived = 0;
+        this.bulkChunks = [];
+        this.bulkTrailer = 2;
+        this.bulkType = type;
+        if (this.continueBulk(buf.subarray(next)) >= 0) this.fail('internal: bulk completed unexpectedly');
+        return -1;
+      }
+      case 0x25: // '%' map: key, value, key, value
+      case 0x7e: // '~' set: an array
+      case 0x3e: // '>' push: a frame that answers no command
+      case 0x7c: { // '|' attribute: read, and dropped
+        const n = parseLength(buf, pos + 1, end, this);
+        if (n < 0) this.fail('bad length');
+        const kind = type === 0x25 ? MAP : type === 0x7e ? ARRAY : type === 0x3e ? PUSH : ATTRIBUTE;
+        if (kind === PUSH) {
+          if (this.stack.length > 0) this.fail('push frame inside a reply');
+          this.buffersNow = this.pushBuffers;
+        }
+        const count = kind === MAP || kind === ATTRIBUTE ? 2 * n : n;
+        if (count > 0) this.stack.push({ items: [], remaining: count, kind });
+        else if (kind === PUSH) this.onPush?.([]);
+        else if (kind !== ATTRIBUTE) {
+          const empty: Reply[] = [];
+          if (kind === MAP) maps.add(empty);
+          this.emit(empty);
+        }
+        return next;
+      }
+      default:
+        this.fail(`unexpected type byte 0x${type.toString(16).padStart(2, '0')}`);
     }
   }
 
@@ -257,15 +375,26 @@ export class Decoder {
     }
     this.bulkLength = -1;
     this.bulkReceived = 0;
+    let value: Buffer | string;
     if (this.buffersNow) {
       const chunks = this.bulkChunks;
       this.bulkChunks = [];
-      this.emit(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      value = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     } else {
-      const text = this.bulkText + (this.utf8?.end() ?? '');
+      value = this.bulkText + (this.utf8?.end() ?? '');
       this.bulkText = '';
-      this.emit(text);
     }
+    if (this.bulkType !== 0x24) {
+      const type = this.bulkType;
+      this.bulkType = 0x24;
+      if (type === 0x21) {
+        this.emit(replyError(typeof value === 'string' ? value : value.toString('utf8')));
+        return pos;
+      }
+      // A verbatim string's format is 3 ASCII letters and ':', so 4 bytes and 4 characters.
+      value = typeof value === 'string' ? value.slice(4) : value.subarray(4);
+    }
+    this.emit(value);
     return pos;
   }
 
@@ -277,6 +406,15 @@ export class Decoder {
       if (--top.remaining > 0) return;
       value = top.items;
       stack.pop();
+      if (top.kind !== ARRAY) {
+        // An attribute describes the item after it, and is no item itself.
+        if (top.kind === ATTRIBUTE) return;
+        if (top.kind === PUSH) {
+          this.onPush?.(top.items);
+          return;
+        }
+        maps.add(top.items);
+      }
     }
     this.onReply(value);
   }
@@ -355,6 +493,16 @@ function ascii8(b: Buffer, s: number, n: number): string | null {
       return f(c0, c1, c2, c3, c4, b[s + 5]!, b[s + 6]!, b[s + 7]!);
     }
   }
+}
+
+/** Whether buf[start, end) is a double as RESP3 writes it: digits, sign, point, exponent, inf, nan. */
+function isDoubleText(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if ((c < 0x30 || c > 0x39) && c !== 0x2d && c !== 0x2b && c !== 0x2e && c !== 0x65 && c !== 0x45
+      && c !== 0x69 && c !== 0x6e && c !== 0x66 && c !== 0x61) return false;
+  }
+  return true;
 }
 
 /** Parses a signed decimal integer between start and end; exact beyond 2^53 (as a bigint). */

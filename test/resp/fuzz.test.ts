@@ -20,7 +20,7 @@ describe('RESP decoder fuzz', () => {
       .join('\n');
     assert.equal(report.failures.length, 0, shown);
     assert.equal(report.cases, cases, `only ${report.cases} cases ran`);
-    for (const kind of ['valid', 'mutated', 'noise', 'huge', 'longline', 'deep']) {
+    for (const kind of ['valid', 'mutated', 'valid-resp3', 'mutated-resp3', 'noise', 'huge', 'longline', 'deep']) {
       assert.ok((report.byKind[kind] ?? 0) > 0, `no ${kind} case ran`);
     }
   });
