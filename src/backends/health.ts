@@ -96,7 +96,12 @@ export class NodeHealth extends EventEmitter {
   private checkBusyNodes(): void {
     for (let i = 0; i < this.nodes.length; i++) {
       const conn = this.nodes[i]!.connection;
-      if (this.pinging[i] || conn.pendingCount === 0 || !conn.isReady) continue;
+      if (!conn.isReady) {
+        // Connected, but the handshake (AUTH, HELLO) is not answered: hung, as a PING would find.
+        if (conn.pendingCount > 0 && conn.handshakeWaited > this.checkTimeout) conn.reset(`its handshake got no answer within ${this.checkTimeout} ms`);
+        continue;
+      }
+      if (this.pinging[i] || conn.pendingCount === 0) continue;
       this.pinging[i] = true;
       const answered = (): void => {
         this.pinging[i] = false;

@@ -1,6 +1,7 @@
 /**
  * One socket to one server: a pipelined FIFO of commands, timeouts, reconnection, and the
- * AUTH / SELECT / CLIENT SETNAME handshake on every (re)connect.
+ * handshake on every (re)connect: AUTH / SELECT / CLIENT SETNAME in RESP2, or HELLO 3 (with
+ * AUTH and SETNAME) and SELECT in RESP3.
  *
  * Commands issued in one tick are written together. Replies are matched to commands in order,
  * so anything that could desynchronise the two (a timeout, a protocol error) resets the socket.
@@ -12,6 +13,7 @@ import { inspect } from 'node:util';
 import { AuthError, ConnectionError, ProtocolError, ReplyError, TimeoutError, unsent } from '../errors.ts';
 import { Decoder, type Reply } from '../resp/decode.ts';
 import { RequestWriter, validateArgs, type EncodedCommand } from '../resp/encode.ts';
+import { Resp3Shaper } from '../resp/resp3-shape.ts';
 import { addressOf, type ResolvedOptions } from './options.ts';
 import { Queue } from './queue.ts';
 import { attachSentinel } from './sentinel.ts';
@@ -145,11 +147,12 @@ class BatchReplies {
     return c?.buffers ?? this.returnBuffers;
   }
 
-  /** Takes the next reply; true when it was the last. */
-  answer(reply: Reply): boolean {
+  /** Takes the next reply (given RESP2's structure by `shaper` on a RESP3 connection); true when it was the last. */
+  answer(reply: Reply, shaper: Resp3Shaper | null): boolean {
     const slot = this.slots === null ? this.next : this.slots[this.next]!;
     this.next++;
     const c = this.commands[slot]!;
+    if (shaper !== null) reply = shaper.shape(c.argv, reply);
     let value: unknown = reply;
     if (reply instanceof ReplyError) {
       reply.command = batchCommandName(c);
@@ -186,6 +189,22 @@ export type PushHandler = (reply: Reply) => boolean;
 
 /** Sends one command on a socket being set up (see Connection.onHandshake). */
 export type HandshakeSend = (args: readonly unknown[], name: string) => Promise<Reply>;
+/**
+ * Given each RESP3 push frame a connection receives that no subscriber took (an invalidation
+ * of CLIENT TRACKING: ['invalidate', [key, ...]] or ['invalidate', null]), in RESP2's shapes.
+ */
+export type PushListener = (frame: Reply[]) => void;
+
+/** The push frames that confirm a (un)subscription: a subscriber's command's reply, as in RESP2. */
+const CONFIRMATIONS = new Set(['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
+
+/** Servers already reported as refusing RESP3: the warning is given once per server. */
+const refusedResp3 = new Set<string>();
+
+function frameKind(frame: Reply[]): string {
+  const first = frame[0];
+  return typeof first === 'string' ? first : Buffer.isBuffer(first) ? first.toString('latin1') : '';
+}
 
 export class Connection extends EventEmitter {
   readonly options: ResolvedOptions;
@@ -220,6 +239,13 @@ export class Connection extends EventEmitter {
    * (the near cache's CLIENT TRACKING). A rejection fails the connect.
    */
   onHandshake: ((send: HandshakeSend) => Promise<void>) | null = null;
+  /** Fails the connect attempt under way (set while a socket is being set up). */
+  private abortAttempt: ((err: Error) => void) | null = null;
+  /** performance.now() when the handshake of the socket being set up was sent, or -1. */
+  private handshakeSince = -1;
+  private readonly pushListeners: PushListener[] = [];
+  /** Set while the socket speaks RESP3: gives its replies RESP2's structure. */
+  private shaper: Resp3Shaper | null = null;
   /** Set by close(): called when the last command in flight is answered. */
   private drainWaiter: (() => void) | null = null;
   /** The close() under way, so a second call waits for the same end. */
@@ -239,6 +265,8 @@ export class Connection extends EventEmitter {
         if (head === undefined) return options.returnBuffers;
         return head.batch === null ? head.buffers : head.batch.buffersOfNext;
       },
+      onPush: (frame) => this.onPushFrame(frame),
+      pushBuffers: options.returnBuffers,
     });
     if (options.sentinel !== null) attachSentinel(this, options.sentinel, (o) => new Connection(o));
   }
@@ -248,7 +276,19 @@ export class Connection extends EventEmitter {
    * flight rejects, what is sent next waits for a new connection.
    */
   reset(reason: string): void {
-    this.resetSocket(new ConnectionError(`connection to ${this.address} reset: ${reason}`));
+    const err = new ConnectionError(`connection to ${this.address} reset: ${reason}`);
+    // While connecting, the attempt fails with it (and what waits for it): nothing was in flight.
+    if (this.abortAttempt !== null) this.abortAttempt(err);
+    else this.resetSocket(err);
+  }
+
+  /**
+   * Milliseconds the handshake of the connection being made (AUTH, HELLO, SELECT) has waited
+   * for its answers; 0 when none is waiting. A backend's watchdog resets a connection whose
+   * server took the TCP connection but does not answer (a SIGSTOPped process).
+   */
+  get handshakeWaited(): number {
+    return this.handshakeSince < 0 ? 0 : performance.now() - this.handshakeSince;
   }
 
   /** util.inspect shows a summary: the internals hold commands in flight, AUTH's password among them. */
@@ -272,6 +312,29 @@ export class Connection extends EventEmitter {
   /** Lets a layer above (pub/sub) take replies that answer no command. */
   setPushHandler(handler: PushHandler | null): void {
     this.pushHandler = handler;
+  }
+
+  /**
+   * The protocol the socket speaks: 3 once HELLO 3 was answered, else 2 (before the first
+   * connect, with `protocol: 2`, or when the server refused RESP3).
+   */
+  get protocol(): 2 | 3 {
+    return this.shaper !== null ? 3 : 2;
+  }
+
+  /**
+   * Calls `listener` with every RESP3 push frame that a subscriber layer did not take, such as
+   * CLIENT TRACKING's invalidations, in RESP2's shapes. A push frame is never a command's reply;
+   * with no listener it is dropped. What a listener throws becomes a process warning. Returns
+   * the function that removes the listener.
+   */
+  onPush(listener: PushListener): () => void {
+    if (typeof listener !== 'function') throw new TypeError('onPush: the listener must be a function');
+    this.pushListeners.push(listener);
+    return () => {
+      const i = this.pushListeners.indexOf(listener);
+      if (i >= 0) this.pushListeners.splice(i, 1);
+    };
   }
 
   /** Sends one command; resolves with its reply, rejects with ReplyError and friends. */
@@ -472,23 +535,39 @@ export class Connection extends EventEmitter {
       socket.setKeepAlive(true, 30_000);
       this.socket = socket;
       this.decoder.reset();
+      this.shaper = null;
 
       const fail = (err: Error): void => {
         if (settled) return;
         settled = true;
+        this.abortAttempt = null;
+        this.handshakeSince = -1;
         clearTimeout(connectTimer);
         // Detach first, so the close event of this socket is not taken for a lost connection.
         if (this.socket === socket) this.socket = null;
         socket.destroy();
         reject(err);
       };
-      const connectTimer = setTimeout(() => {
+      const started = performance.now();
+      let connectTimer = setTimeout(() => {
         fail(new TimeoutError(`connecting to ${this.address} timed out after ${o.connectTimeout} ms`));
       }, o.connectTimeout);
       connectTimer.unref();
+      this.abortAttempt = fail;
 
       socket.once(o.tls ? 'secureConnect' : 'connect', () => {
         if (settled) return;
+        // The handshake's commands wait for their replies no longer than any command
+        // (socket_timeout), within what is left of the connect timeout.
+        const left = o.connectTimeout - (performance.now() - started);
+        if (o.socketTimeout !== null && o.socketTimeout < left) {
+          clearTimeout(connectTimer);
+          connectTimer = setTimeout(() => {
+            fail(new TimeoutError(`connecting to ${this.address} timed out: the handshake got no answer within ${o.socketTimeout} ms`));
+          }, o.socketTimeout);
+          connectTimer.unref();
+        }
+        this.handshakeSince = performance.now();
         this.handshake().then(
           () => {
             if (settled) return;
@@ -498,6 +577,8 @@ export class Connection extends EventEmitter {
               return;
             }
             settled = true;
+            this.abortAttempt = null;
+            this.handshakeSince = -1;
             clearTimeout(connectTimer);
             this.state = 'ready';
             this.failures = 0;
@@ -520,34 +601,94 @@ export class Connection extends EventEmitter {
     });
   }
 
-  /** AUTH, SELECT and CLIENT SETNAME, written together before any queued command. */
+  /**
+   * The handshake of the protocol asked for (a server that refuses RESP3 gets RESP2's), then
+   * the layer above's step (onHandshake), which may depend on the protocol the server took.
+   */
   private handshake(): Promise<void> {
+    const greeted = this.options.protocol === 3 ? this.handshake3() : this.handshake2();
+    const hook = this.onHandshake;
+    if (hook === null) return greeted;
+    const socket = this.socket;
+    // The hook may wait before it sends: whatever it sends must go on this socket or nowhere,
+    // never into a later socket's queue of replies.
+    const send: HandshakeSend = (args, name) => {
+      if (this.socket !== socket || socket === null) return Promise.reject(new ConnectionError(`connection to ${this.address} was lost while connecting`));
+      const reply = this.sendNow(args as unknown[], name);
+      this.flush();
+      return reply;
+    };
+    return greeted.then(() => hook(send));
+  }
+
+  /**
+   * HELLO 3 (with AUTH for a user name, and SETNAME) and SELECT, written together: one round
+   * trip. A password without a user name goes in AUTH's own form, written just before HELLO:
+   * HELLO's AUTH needs a user, and the default user of a server without a password takes any,
+   * where AUTH refuses it (as in RESP2). When the server does not know HELLO (before Redis 6,
+   * or renamed away) or refuses protocol 3 (NOPROTO), RESP2's handshake follows, and a warning
+   * says so, once per server.
+   */
+  private async handshake3(): Promise<void> {
+    const o = this.options;
+    const none = Promise.resolve(null);
+    const auth = o.password !== null && o.username === null ? this.sendNow(['AUTH', o.password], 'AUTH') : none;
+    const hello: unknown[] = ['HELLO', 3];
+    if (o.password !== null && o.username !== null) hello.push('AUTH', o.username, o.password);
+    if (o.name !== null) hello.push('SETNAME', o.name);
+    const greeted = this.sendNow(hello, 'HELLO');
+    const selected = o.db !== 0 ? this.sendNow(['SELECT', o.db], 'SELECT') : none;
+    this.flush();
+    // They are answered together: every outcome is known before any is acted on.
+    const [authed, greeting, selection] = await Promise.allSettled([auth, greeted, selected]);
+    if (authed.status === 'rejected') throw this.authError(authed.reason as Error);
+    if (greeting.status === 'rejected') {
+      const err = greeting.reason as Error;
+      if (err instanceof ReplyError && (err.code === 'NOPROTO' || /^ERR unknown command/i.test(err.message))) {
+        this.warnRefused(err);
+        return this.handshake2();
+      }
+      // Without a password, NOAUTH is the server's answer to the commands, as in RESP2.
+      if (!(err instanceof ReplyError) || o.password === null) throw err;
+      throw this.authError(err);
+    }
+    this.shaper = new Resp3Shaper();
+    if (selection.status === 'rejected') throw selection.reason;
+  }
+
+  /** The one warning that a server speaks RESP2 although RESP3 was asked for. */
+  private warnRefused(err: ReplyError): void {
+    if (refusedResp3.has(this.address)) return;
+    refusedResp3.add(this.address);
+    const why = err.code === 'NOPROTO' ? 'it does not support protocol 3' : 'it does not know HELLO';
+    process.emitWarning(`redisdb: ${this.address} is spoken to in RESP2, though protocol 3 was asked for: ${why}`, {
+      type: 'RedisProtocolWarning', code: 'REDISDB_RESP3_REFUSED',
+    });
+  }
+
+  /** AUTH's (or HELLO's) refusal, named for the user but never showing the password. */
+  private authError(err: Error): AuthError {
+    const o = this.options;
+    // The server's message should not contain the password (though one echoing HELLO's
+    // arguments would); ours must not either.
+    const why = err instanceof ReplyError ? (o.password !== null && o.password !== '' ? err.message.split(o.password).join('***') : err.message) : 'no reply';
+    return new AuthError(`authentication to ${this.address} failed${o.username !== null ? ` for user '${o.username}'` : ''}: ${why}`);
+  }
+
+  /** AUTH, SELECT and CLIENT SETNAME, written together before any queued command. */
+  private handshake2(): Promise<void> {
     const o = this.options;
     const steps: Array<Promise<Reply>> = [];
     if (o.password !== null) {
       const auth = o.username !== null ? ['AUTH', o.username, o.password] : ['AUTH', o.password];
       steps.push(
         this.sendNow(auth, 'AUTH').catch((err: Error) => {
-          // The server's message never contains the password; ours must not either.
-          const why = err instanceof ReplyError ? err.message : 'no reply';
-          throw new AuthError(`authentication to ${this.address} failed${o.username !== null ? ` for user '${o.username}'` : ''}: ${why}`);
+          throw this.authError(err);
         }),
       );
     }
     if (o.db !== 0) steps.push(this.sendNow(['SELECT', o.db], 'SELECT'));
     if (o.name !== null) steps.push(this.sendNow(['CLIENT', 'SETNAME', o.name], 'CLIENT SETNAME'));
-    if (this.onHandshake !== null) {
-      const socket = this.socket;
-      // The hook may wait before it sends: whatever it sends must go on this socket or nowhere,
-      // never into a later socket's queue of replies.
-      const send: HandshakeSend = (args, name) => {
-        if (this.socket !== socket || socket === null) return Promise.reject(new ConnectionError(`connection to ${this.address} was lost while connecting`));
-        const reply = this.sendNow(args as unknown[], name);
-        this.flush();
-        return reply;
-      };
-      steps.push(this.onHandshake(send) as Promise<never>);
-    }
     if (steps.length === 0) return Promise.resolve();
     this.flush();
     return Promise.all(steps).then(() => undefined);
@@ -651,9 +792,39 @@ export class Connection extends EventEmitter {
 
   private onReply(reply: Reply): void {
     if (this.pushHandler !== null && this.pushHandler(reply)) return;
+    this.settleReply(reply);
+  }
+
+  /**
+   * A RESP3 push frame: a subscriber layer's message or confirmation (a confirmation it leaves
+   * is its command's reply, as in RESP2), else given to the push listeners. Never matched to
+   * a command otherwise.
+   */
+  private onPushFrame(frame: Reply[]): void {
+    const handler = this.pushHandler;
+    if (handler !== null) {
+      if (handler(frame)) return;
+      if (CONFIRMATIONS.has(frameKind(frame))) {
+        this.settleReply(frame);
+        return;
+      }
+    }
+    for (const listener of this.pushListeners.slice()) {
+      try {
+        listener(frame);
+      } catch (thrown) {
+        // The listener's failure is not the protocol's: the connection and the frames after it go on.
+        const why = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+        process.emitWarning(`redisdb: a push listener of ${this.address} threw: ${why}`, { type: 'RedisPushListenerWarning' });
+      }
+    }
+  }
+
+  /** Matches a reply to the oldest command in flight. */
+  private settleReply(reply: Reply): void {
     const head = this.inflight.peek();
     if (head !== undefined && head.batch !== null) {
-      if (head.batch.answer(reply)) {
+      if (head.batch.answer(reply, this.shaper)) {
         this.inflight.shift();
         if (this.inflight.length === 0 && this.drainWaiter !== null) this.drainWaiter();
       }
@@ -663,6 +834,7 @@ export class Connection extends EventEmitter {
     if (p === undefined) {
       throw new ProtocolError(`unexpected reply from ${this.address} with no command waiting`);
     }
+    if (this.shaper !== null) reply = this.shaper.shape(p.args, reply);
     if (reply instanceof ReplyError) {
       reply.command = p.name;
       p.reject(reply);

@@ -65,6 +65,12 @@ export interface ClientOptions extends SentinelOptionsInput {
   nearCache?: NearCacheOptions | boolean;
   /** The same, times in seconds. */
   near_cache?: NearCacheOptions | boolean;
+  /**
+   * The protocol asked for with HELLO on every connect: 2 (the default) or 3. Replies keep
+   * RESP2's shapes either way; with 3 the connection also receives push frames (Connection.onPush).
+   * A server that refuses HELLO 3 is spoken to in RESP2, with one warning.
+   */
+  protocol?: 2 | 3;
 }
 
 export interface ResolvedOptions {
@@ -84,6 +90,8 @@ export interface ResolvedOptions {
   readonly offlineQueueLimit: number;
   readonly maxBulkLength: number;
   readonly maxReconnectDelay: number;
+  /** The protocol asked for on connect (2 or 3). */
+  readonly protocol: 2 | 3;
   /** Where the sentinels say the server is, when given sentinels (host and port are then unused). */
   readonly sentinel: SentinelSettings | null;
   /** The near cache's settings; null when it is off. */
@@ -97,8 +105,26 @@ const KNOWN = new Set<string>([
   'socket_timeout', 'socketTimeout', 'socket_connect_timeout', 'socketConnectTimeout',
   'retry_on_timeout', 'retryOnTimeout', 'returnBuffers', 'return_buffers', 'name', 'client_name',
   'offlineQueueLimit', 'offline_queue_limit', 'maxBulkLength', 'max_bulk_length', 'maxReconnectDelay',
-  ...SENTINEL_OPTION_NAMES, ...NEAR_CACHE_OPTION_NAMES,
+  'protocol', ...SENTINEL_OPTION_NAMES, ...NEAR_CACHE_OPTION_NAMES,
 ]);
+
+/** The protocol of clients whose options do not name one. */
+let defaultProtocol: 2 | 3 = 2;
+
+/**
+ * Sets the protocol of clients made from now on whose options do not name one. Not exported
+ * by the package: it lets the test suite run whole under RESP3 (test/helpers/resp3-default.ts).
+ */
+export function setDefaultProtocol(protocol: 2 | 3): void {
+  if (protocol !== 2 && protocol !== 3) throw new ConfigError(`the default protocol must be 2 or 3, got ${show(protocol)}`);
+  defaultProtocol = protocol;
+}
+
+function protocolOf(where: string, v: unknown): 2 | 3 {
+  if (v === undefined || v === null) return defaultProtocol;
+  if (v === 2 || v === 3 || v === '2' || v === '3') return Number(v) as 2 | 3;
+  fail(where, `protocol must be 2 or 3, got ${show(v)}`);
+}
 
 /** The option names a single client understands (for config validation above this layer). */
 export const CLIENT_OPTION_NAMES: ReadonlySet<string> = KNOWN;
@@ -212,6 +238,7 @@ export function resolveOptions(input: ClientOptions = {}, where = 'redisdb optio
     offlineQueueLimit: int(where, 'offlineQueueLimit', o.offlineQueueLimit ?? o.offline_queue_limit, 0, 2 ** 31) ?? 100_000,
     maxBulkLength: int(where, 'maxBulkLength', o.maxBulkLength ?? o.max_bulk_length, 1, 2 ** 40) ?? 512 * 1024 * 1024,
     maxReconnectDelay: int(where, 'maxReconnectDelay', o.maxReconnectDelay, 0, 3_600_000) ?? 2000,
+    protocol: protocolOf(where, o.protocol),
     sentinel: sentinelSettings(o as Record<string, unknown>, where),
     nearCache: nearCacheSettings(o as Record<string, unknown>, where),
   } as ResolvedOptions;
@@ -235,7 +262,7 @@ function isIpAddress(host: string): boolean {
 }
 
 const URL_QUERY_KEYS = new Set<string>([
-  'db', 'socket_timeout', 'socket_connect_timeout', 'retry_on_timeout', 'name', 'client_name', 'password', 'username',
+  'db', 'socket_timeout', 'socket_connect_timeout', 'retry_on_timeout', 'name', 'client_name', 'password', 'username', 'protocol',
 ]);
 
 /** How parseRedisUrl's errors begin: "URL <the URL, redacted>". */
@@ -244,7 +271,7 @@ export function urlErrorPrefix(url: unknown): string {
 }
 
 /**
- * Parses `redis://[[user]:password@]host[:port][/db][?db=N&socket_timeout=S...]`,
+ * Parses `redis://[[user]:password@]host[:port][/db][?db=N&socket_timeout=S&protocol=3...]`,
  * `rediss://...` (TLS) and `unix://[[user]:password@]/path/to.sock[?db=N]`.
  * The `db` query option wins over the path, as in the reference.
  */
@@ -322,6 +349,10 @@ export function parseRedisUrl(url: string): ClientOptions {
         break;
       case 'username':
         out.username = value;
+        break;
+      case 'protocol':
+        if (value !== '2' && value !== '3') fail(where, `protocol must be 2 or 3${got(value)}`);
+        out.protocol = Number(value) as 2 | 3;
         break;
     }
   }

@@ -145,7 +145,8 @@ export function parseSentinelUrl(url: string, where: string): Record<string, unk
     else if (key === 'sentinel_password') out['sentinel_password'] = value;
     else if (key === 'sentinel_username') out['sentinel_username'] = value;
     else if (key === 'socket_timeout' || key === 'socket_connect_timeout' || key === 'sentinel_poll_interval') out[key] = Number(value);
-    else fail(where, 'unknown query option; expected role, sentinel_username, sentinel_password, sentinel_poll_interval, socket_timeout or socket_connect_timeout');
+    else if (key === 'protocol') out['protocol'] = value; // checked with the other options
+    else fail(where, 'unknown query option; expected role, sentinel_username, sentinel_password, sentinel_poll_interval, socket_timeout, socket_connect_timeout or protocol');
   }
   if (scheme === 'rediss+sentinel') out['tls'] = true;
   return out;

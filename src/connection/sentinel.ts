@@ -102,6 +102,7 @@ class SentinelWatcher {
   private sentinelOptions(s: Address): ResolvedOptions {
     return resolveOptions({
       host: s.host, port: s.port, socketTimeout: this.timeout, socketConnectTimeout: this.timeout, maxReconnectDelay: 1000,
+      protocol: this.base.protocol,
       ...(this.settings.username !== null ? { username: this.settings.username } : {}),
       ...(this.settings.password !== null ? { password: this.settings.password } : {}),
     }, 'sentinel');

@@ -137,7 +137,9 @@ describe('connection faults through a misbehaving proxy', () => {
   });
 
   it('retry_on_timeout retries only once: a second timeout rejects', async () => {
-    const r = client({ socketTimeout: 300, retryOnTimeout: true });
+    // The connect timeout too: with a handshake (HELLO in RESP3), the retry's new connection
+    // waits for the stalled server as long as a connect may take.
+    const r = client({ socketTimeout: 300, socketConnectTimeout: 300, retryOnTimeout: true });
     assert.equal(await r.ping(), true);
     proxy.set({ stall: true });
     const { error, ms } = await timed(() => r.ping());
