@@ -8,6 +8,7 @@ import { RedisCopy, RedisRing } from '../../src/backends/index.ts';
 import { ConstRedis } from '../../src/client/const-redis.ts';
 import { ConnectionError } from '../../src/errors.ts';
 import { assertConverged } from '../helpers/converge.ts';
+import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { useServers } from '../helpers/servers.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -52,6 +53,19 @@ describe('backends with default options', () => {
     assert.ok(performance.now() - t < 100);
     servers[1]!.resume();
     await eventually(async () => (await ring.get(stuck).catch(() => null)) === 'a', 10_000, 'node 1 back');
+  });
+
+  it('a hung server that takes the connection but not the handshake fails its commands within seconds', { timeout: 30_000 }, async () => {
+    // RESP3's HELLO is a handshake every connection makes: the watchdog that PINGs busy nodes
+    // must see it unanswered too, even without socket_timeout.
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: servers[0]!.port });
+    closers.push(() => void proxy.close());
+    proxy.set({ stall: true });
+    const ring = new RedisRing({ nodes: [`127.0.0.1:${proxy.port}`], protocol: 3 });
+    closers.push(() => ring.disconnect());
+    const started = performance.now();
+    await assert.rejects(ring.get('k'), (err: Error) => err instanceof ConnectionError && /handshake got no answer/.test(err.message));
+    assert.ok(performance.now() - started < 5000, `failed after ${Math.round(performance.now() - started)} ms`);
   });
 
   it('a node out of service is still watched: what waits on its connection fails within seconds when it hangs', { timeout: 30_000 }, async () => {

@@ -147,6 +147,17 @@ describe('connection faults through a misbehaving proxy', () => {
     assert.ok(ms >= 590 && ms < 600 + LATE, `took ${ms} ms`);
   });
 
+  it('a handshake the server does not answer fails within socket_timeout, not the connect timeout', async () => {
+    proxy.set({ stall: true });
+    // RESP3's HELLO, and RESP2's AUTH: both wait for a reply like any command.
+    for (const options of [{ protocol: 3 as const }, { protocol: 2 as const, password: 'pw' }]) {
+      const r = client({ socketTimeout: 300, ...options });
+      const { error, ms } = await timed(() => r.ping());
+      assert.ok(error instanceof TimeoutError && /handshake got no answer within 300 ms/.test(error.message), String(error));
+      assert.ok(ms >= 290 && ms < 300 + LATE, `took ${ms} ms`);
+    }
+  });
+
   it('without retry_on_timeout, a timed-out write is not sent again', async () => {
     const r = client({ socketTimeout: 300 });
     await r.del('noretry:n');
