@@ -9,7 +9,7 @@ export type { CoreCommands, WriteCommandName, KeylessCommandName } from './clien
 export type { CommandMethod, ReferenceCommands, SetOptions, RangeOptions, ScanOptions, SortOptions, ScorePair, Bulk, Key, Value, Mapping, ResponseCallback } from './client/types.ts';
 export type { CommandSpec } from './client/conventions.ts';
 export { CommandTable, keyPositions, type CommandInfo } from './client/command-table.ts';
-export { Connection, type SendOptions, type BatchCommand, type ReplyShape } from './connection/connection.ts';
+export { Connection, type SendOptions, type BatchCommand, type ReplyShape, type PushListener } from './connection/connection.ts';
 export { parseRedisUrl, resolveOptions, type ClientOptions, type ResolvedOptions, type TlsOptions } from './connection/options.ts';
 export { NearCache, type NearCacheStats } from './client/near-cache/near-cache.ts';
 export { NEAR_CACHE_DEFAULTS, type NearCacheOptions, type NearCacheSettings, type NearCacheMode } from './connection/near-cache-options.ts';

@@ -25,6 +25,7 @@ import { slotOf, SLOT_COUNT } from '../hash/crc16.ts';
 import { Continuum } from '../hash/index.ts';
 import type { Reply } from '../resp/decode.ts';
 import { Backend, backendProxy, type Recovery, type BackendWithCommands, type StrictBackend } from './backend.ts';
+import { readyToPing } from './health.ts';
 import { DEFAULT_RETRY_WINDOW, splitClusterOptions, type ClusterConstructorOptions, type ClusterOptions, type ClusterParams } from './cluster-config.ts';
 import { backoff, redirectOf } from './cluster-redirect.ts';
 import { backendConfig, DEFAULT_HEALTH_CHECK_TIMEOUT } from './config.ts';
@@ -371,7 +372,7 @@ export class RedisClusterBase extends Backend {
   private checkBusyNodes(): void {
     for (let i = 0; i < this.clients.length; i++) {
       const conn = this.clients[i]!.connection;
-      if (this.pinging.has(i) || conn.pendingCount === 0 || !conn.isReady) continue;
+      if (!readyToPing(conn, this.checkTimeout) || this.pinging.has(i) || conn.pendingCount === 0) continue;
       this.pinging.add(i);
       const answered = (): void => {
         this.pinging.delete(i);

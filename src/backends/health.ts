@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { NodeClient } from '../client/node-client.ts';
+import type { Connection } from '../connection/connection.ts';
 import { AuthError, ConnectionError, NodeDownError, ReplyError } from '../errors.ts';
 import { DEFAULT_HEALTH, DEFAULT_HEALTH_CHECK_TIMEOUT, type HealthOptions } from './config.ts';
 import { NodesFailedError } from './errors.ts';
@@ -24,6 +25,17 @@ export type { HealthOptions } from './config.ts';
  * is being repaired (RedisCopy): takes writes through its repair, serves no reads.
  */
 export type NodeState = 'up' | 'down' | 'returning';
+
+/**
+ * Whether a busy node's connection can be PINGed by a watchdog. One still being set up cannot;
+ * when the server took it but holds its handshake (AUTH, HELLO) past `checkTimeout` with
+ * commands waiting, it is hung as a PING would find, and is reset so that they fail.
+ */
+export function readyToPing(conn: Connection, checkTimeout: number): boolean {
+  if (conn.isReady) return true;
+  if (conn.pendingCount > 0 && conn.handshakeWaited > checkTimeout) conn.reset(`its handshake got no answer within ${checkTimeout} ms`);
+  return false;
+}
 
 /**
  * Decides whether a node that answers again may serve at once (resolve true) or stays
@@ -96,12 +108,7 @@ export class NodeHealth extends EventEmitter {
   private checkBusyNodes(): void {
     for (let i = 0; i < this.nodes.length; i++) {
       const conn = this.nodes[i]!.connection;
-      if (!conn.isReady) {
-        // Connected, but the handshake (AUTH, HELLO) is not answered: hung, as a PING would find.
-        if (conn.pendingCount > 0 && conn.handshakeWaited > this.checkTimeout) conn.reset(`its handshake got no answer within ${this.checkTimeout} ms`);
-        continue;
-      }
-      if (this.pinging[i] || conn.pendingCount === 0) continue;
+      if (!readyToPing(conn, this.checkTimeout) || this.pinging[i] || conn.pendingCount === 0) continue;
       this.pinging[i] = true;
       const answered = (): void => {
         this.pinging[i] = false;
