@@ -222,12 +222,12 @@ describe('near cache on a real server', () => {
     assert.deepEqual([near.stats().hits, near.stats().entries], [0, 0]);
   });
 
-  it('does not keep a read whose key was invalidated while its reply was on its way', async () => {
+  it('does not keep a read whose key was invalidated while its reply was on its way (RESP2: the invalidation on its own connection)', async () => {
     const w = plain();
     await w.set('nc:race', 'old');
     const proxy = await FaultProxy.start({ host: '127.0.0.1', port: servers[0]!.port });
     try {
-      const c = client({ port: proxy.port });
+      const c = client({ port: proxy.port, protocol: 2 });
       const near = await tracking(c);
       assert.equal(proxy.accepted, 2); // the data connection first, then the invalidation one
       proxy.set({ stall: true, connection: 1 });
@@ -259,8 +259,8 @@ describe('near cache on a real server', () => {
     assert.equal(near.stats().misses, 10);
   });
 
-  it('flushes on FLUSHALL, and when its invalidation connection is killed, then tracks again', async () => {
-    const c = client();
+  it('flushes on FLUSHALL, and when its invalidation connection is killed, then tracks again (RESP2)', async () => {
+    const c = client({ protocol: 2 });
     const w = plain();
     const near = await tracking(c);
     await w.set('nc:f', '1');
@@ -302,9 +302,9 @@ describe('near cache on a real server', () => {
     await eventually(async () => (await c.get('nc:d')) === '3', 2000, 'invalidations on the new connection');
   });
 
-  it('OPTIN: only the reads it keeps are tracked; BCAST: keys under its prefixes only', async () => {
+  it('OPTIN: only the reads it keeps are tracked; BCAST: keys under its prefixes only (RESP2)', async () => {
     const w = plain();
-    const optin = client({ nearCache: { mode: 'optin', pingInterval: 200 } });
+    const optin = client({ nearCache: { mode: 'optin', pingInterval: 200 }, protocol: 2 });
     const near = await tracking(optin);
     await w.set('nc:o', '1');
     assert.equal(await optin.get('nc:o'), '1');
@@ -314,7 +314,7 @@ describe('near cache on a real server', () => {
     await eventually(async () => (await optin.get('nc:o')) === '2', 2000, 'the OPTIN invalidation');
     assert.deepEqual(((await optin.call('CLIENT', 'TRACKINGINFO')) as unknown[])[1], ['on', 'optin']);
 
-    const bcast = client({ nearCache: { mode: 'bcast', prefixes: ['nc:p:'], pingInterval: 200 } });
+    const bcast = client({ nearCache: { mode: 'bcast', prefixes: ['nc:p:'], pingInterval: 200 }, protocol: 2 });
     const b = await tracking(bcast);
     await w.set('nc:p:1', 'a');
     await w.set('nc:q:1', 'a');
@@ -330,5 +330,104 @@ describe('near cache on a real server', () => {
     await eventually(() => b.isTracking && b.refused === null, 3000, 'BCAST tracking again');
     await w.set('nc:p:1', 'c');
     await eventually(async () => (await bcast.get('nc:p:1')) === 'c', 2000, 'BCAST after the new redirect');
+  });
+});
+
+describe('near cache on RESP3: invalidations pushed on the data connection', () => {
+  const servers = useServers(1);
+  const client = perTest((o: object = {}) => new ConstRedis({ port: servers[0]!.port, protocol: 3, name: 'nc-resp3', nearCache: { pingInterval: 200 }, ...o }));
+  const plain = perTest(() => new ConstRedis({ port: servers[0]!.port }));
+
+  async function tracking(c: ConstRedis): Promise<NearCache> {
+    await c.connect();
+    await eventually(() => c.nearCache!.isTracking && c.commandTable.isComplete, 3000, 'tracking on');
+    return c.nearCache!;
+  }
+
+  it('tracks without REDIRECT and no second connection; sees another client\'s write and FLUSHALL', async () => {
+    const c = client();
+    const w = plain();
+    const near = await tracking(c);
+    assert.equal(c.connection.protocol, 3);
+    assert.equal(near.source.id, null);
+    const info = (await c.call('CLIENT', 'TRACKINGINFO')) as unknown[];
+    assert.deepEqual([info[1], info[3]], [['on'], 0]); // tracking on, sent to itself (0; -1 would be off)
+    const mine = ((await w.call('CLIENT', 'LIST')) as string).split('\n').filter((l) => l.includes('name=nc-resp3'));
+    assert.equal(mine.length, 1); // the data connection alone
+    assert.match(mine[0]!, /resp=3/);
+
+    await w.set('nc:3', '1');
+    assert.equal(await c.get('nc:3'), '1');
+    assert.equal(await c.get('nc:3'), '1');
+    assert.equal(near.stats().hits, 1);
+    const invalidated = nextEvent<string[]>(near, 'invalidate');
+    await w.set('nc:3', '2');
+    assert.deepEqual(await invalidated, ['nc:3']);
+    assert.equal(await c.get('nc:3'), '2');
+
+    const flushed = nextEvent<string>(near, 'flush');
+    await w.flushall();
+    assert.match(await flushed, /FLUSHALL/);
+    assert.equal(await c.get('nc:3'), null);
+  });
+
+  it('a key that is not UTF-8, pushed as text, drops every entry rather than none', async () => {
+    const c = client();
+    const w = plain();
+    const near = await tracking(c);
+    const key = Buffer.from([0x6e, 0x63, 0xff, 0xfe]);
+    await w.set(key, 'a');
+    await w.set('nc:other', 'x');
+    assert.equal(await c.get(key), 'a');
+    assert.equal(await c.get(key), 'a');
+    assert.equal(await c.get('nc:other'), 'x');
+    assert.equal(near.stats().entries, 2);
+    const flushed = nextEvent<string>(near, 'flush');
+    await w.set(key, 'b');
+    await flushed;
+    assert.equal(near.stats().entries, 0);
+    assert.equal(await c.get(key), 'b');
+  });
+
+  it('flushes when the data connection is killed, and tracks again on the new one', async () => {
+    const c = client();
+    const w = plain();
+    const near = await tracking(c);
+    await w.set('nc:3d', '1');
+    assert.equal(await c.get('nc:3d'), '1');
+    const lost = nextEvent<string>(near, 'flush');
+    await w.call('CLIENT', 'KILL', 'ID', await c.call('CLIENT', 'ID'));
+    assert.match(await lost, /data connection was lost/);
+    await w.set('nc:3d', '2');
+    await eventually(async () => (await c.get('nc:3d').catch(() => null)) === '2', 3000, 'the new value');
+    await eventually(() => near.isTracking, 3000, 'tracking again');
+    await c.get('nc:3d');
+    await w.set('nc:3d', '3');
+    await eventually(async () => (await c.get('nc:3d')) === '3', 2000, 'invalidations on the new connection');
+  });
+
+  it('BCAST and OPTIN on RESP3', async () => {
+    const w = plain();
+    const bcast = client({ nearCache: { mode: 'bcast', prefixes: ['nc:3p:'], pingInterval: 200 } });
+    const b = await tracking(bcast);
+    // BCAST invalidates every write under the prefix, this one too: taken before the reads, so
+    // that its push cannot land while the first read is in flight (which would rightly not keep it).
+    const first = nextEvent<string[]>(b, 'invalidate');
+    await w.set('nc:3p:1', 'a');
+    await first;
+    await bcast.get('nc:3p:1');
+    await bcast.get('nc:3p:1');
+    assert.equal(b.stats().hits, 1);
+    await w.set('nc:3p:1', 'b');
+    await eventually(async () => (await bcast.get('nc:3p:1')) === 'b', 2000, 'the BCAST invalidation');
+
+    const optin = client({ nearCache: { mode: 'optin', pingInterval: 200 } });
+    const o = await tracking(optin);
+    await w.set('nc:3o', '1');
+    await optin.get('nc:3o');
+    assert.equal(await optin.get('nc:3o'), '1');
+    assert.equal(o.stats().hits, 1);
+    await w.set('nc:3o', '2');
+    await eventually(async () => (await optin.get('nc:3o')) === '2', 2000, 'the OPTIN invalidation');
   });
 });

@@ -181,26 +181,36 @@ export async function runNearCheck(o: NearCheckOptions): Promise<NearCheckReport
   });
 
   const begun = now();
-  for (const round of [1, 2]) {
-    const at = begun + (duration * round) / 3;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - now())));
-    if (o.disrupt === undefined) continue;
-    if (o.disrupt === 'flushall') {
-      let open!: () => void;
-      gate = new Promise<void>((resolve) => (open = resolve));
-      await eventually(() => busy.size === 0, 2000, 'the writers to pause');
-      const w: Write = { seq: ++seq, value: null, sent: now(), acked: 0 };
-      for (const k of keys) writes.get(k)!.push(w);
-      await o.writer.flushall();
-      w.acked = now();
-      gate = null;
-      open();
-    } else {
-      await o.disrupt(round);
+  let openGate: (() => void) | null = null;
+  const disruptions = async (): Promise<void> => {
+    for (const round of [1, 2]) {
+      const at = begun + (duration * round) / 3;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - now())));
+      if (o.disrupt === undefined) continue;
+      if (o.disrupt === 'flushall') {
+        gate = new Promise<void>((resolve) => (openGate = resolve));
+        await eventually(() => busy.size === 0, 2000, 'the writers to pause');
+        const w: Write = { seq: ++seq, value: null, sent: now(), acked: 0 };
+        for (const k of keys) writes.get(k)!.push(w);
+        await o.writer.flushall();
+        w.acked = now();
+        gate = null;
+        openGate!();
+      } else {
+        await o.disrupt(round);
+      }
     }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, begun + duration - now())));
+  };
+  try {
+    await disruptions();
+  } finally {
+    // A disruption that failed ends the run too: its writers and readers must not run on.
+    stop = true;
+    gate = null;
+    (openGate as (() => void) | null)?.();
+    await Promise.allSettled([...writers, ...readers]);
   }
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, begun + duration - now())));
-  stop = true;
   await Promise.all([...writers, ...readers]);
   report.writes = writeCount;
   report.errors += writeErrors;

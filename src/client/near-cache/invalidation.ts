@@ -2,11 +2,11 @@
  * Where the server's invalidations come from: the one piece of the near cache that depends on
  * the protocol. With RESP2 the server can only push on a subscribed connection, so a second
  * connection per node subscribes to `__redis__:invalidate` and the data connection's tracking
- * names it (`CLIENT TRACKING on REDIRECT <its id>`). With RESP3 the invalidations would come as
- * push messages on the data connection itself, and a source for that needs only to watch its
- * push frames and answer `ready()` with null (no REDIRECT): the near cache takes either.
+ * names it (`CLIENT TRACKING on REDIRECT <its id>`): RedirectSource. With RESP3 the
+ * invalidations come as push frames on the data connection itself, so tracking needs no
+ * REDIRECT: PushSource, which falls back to a RedirectSource when a server answers in RESP2.
  */
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { Connection } from '../../connection/connection.ts';
 import type { ResolvedOptions } from '../../connection/options.ts';
 import { ConnectionError } from '../../errors.ts';
@@ -69,7 +69,8 @@ export class RedirectSource implements InvalidationSource {
     this.events = events;
     this.pingInterval = pingInterval;
     // Invalidated keys as bytes: a key need not be UTF-8.
-    this.conn = new Connection(derivedOptions(options, { returnBuffers: true, nearCache: null }));
+    // RESP2 whatever the client speaks: a RESP3 redirect target would get pushes, not messages.
+    this.conn = new Connection(derivedOptions(options, { returnBuffers: true, nearCache: null, protocol: 2 }));
     this.conn.onHandshake = async (send) => {
       const id = await send(['CLIENT', 'ID'], 'CLIENT ID');
       await send(['SUBSCRIBE', INVALIDATION_CHANNEL], 'SUBSCRIBE');
@@ -153,5 +154,69 @@ export class RedirectSource implements InvalidationSource {
     if (this.retry !== null) clearTimeout(this.retry);
     this.retry = null;
     return this.conn.close(false);
+  }
+}
+
+/**
+ * RESP3: the data connection's own push frames (`["invalidate", [key, ...] | null]`). Its id
+ * is null (tracking without REDIRECT) while the connection speaks RESP3; a server that
+ * answered in RESP2 (it refused HELLO 3) is tracked through a RedirectSource instead.
+ */
+export class PushSource implements InvalidationSource {
+  private readonly conn: Connection;
+  private readonly options: ResolvedOptions;
+  private readonly pingInterval: number;
+  private readonly events: InvalidationEvents;
+  private readonly stopListening: () => void;
+  private fallback: RedirectSource | null = null;
+
+  constructor(conn: Connection, options: ResolvedOptions, pingInterval: number, events: InvalidationEvents) {
+    this.conn = conn;
+    this.options = options;
+    this.pingInterval = pingInterval;
+    this.events = events;
+    this.stopListening = conn.onPush((frame) => this.onPush(frame));
+  }
+
+  /** Null on a RESP3 socket (one being set up counts once its HELLO was answered). */
+  get id(): number | null | undefined {
+    return this.conn.protocol === 3 ? null : this.fallback?.id;
+  }
+
+  ready(): Promise<number | null> {
+    if (this.conn.protocol === 3) return Promise.resolve(null);
+    this.fallback ??= new RedirectSource(this.options, this.pingInterval, this.events);
+    return this.fallback.ready();
+  }
+
+  private onPush(frame: Reply[]): void {
+    if (!isWord(frame[0], 'invalidate')) return;
+    const keys = frame[1];
+    if (keys === null || keys === undefined) {
+      this.events.invalidate(null);
+      return;
+    }
+    const list = Array.isArray(keys) ? keys : [keys];
+    const bytes: Buffer[] = new Array<Buffer>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const k = list[i];
+      if (typeof k === 'string') {
+        // Decoded as text (the client's return_buffers is off): a key that was not UTF-8 came
+        // out with replacement characters and names no entry, so every entry goes instead.
+        if (k.includes('\uFFFD')) {
+          this.events.invalidate(null);
+          return;
+        }
+        bytes[i] = Buffer.from(k);
+      } else {
+        bytes[i] = k as Buffer;
+      }
+    }
+    this.events.invalidate(bytes);
+  }
+
+  close(): Promise<void> {
+    this.stopListening();
+    return this.fallback?.close() ?? Promise.resolve();
   }
 }

@@ -23,7 +23,7 @@ import type { Reply } from '../../resp/decode.ts';
 import type { CommandInfo, CommandTable } from '../command-table.ts';
 import { commandName, type CommandSpec, type ReplyTransform } from '../conventions.ts';
 import { nearRole, writtenKeys, type NearRole } from './cacheable.ts';
-import { RedirectSource, type InvalidationEvents, type InvalidationSource } from './invalidation.ts';
+import { PushSource, RedirectSource, type InvalidationEvents, type InvalidationSource } from './invalidation.ts';
 import { copyReply, NearStore } from './store.ts';
 
 /** One node's figures (a backend sums its nodes'). */
@@ -165,7 +165,9 @@ export class NearCache extends EventEmitter {
       up: (id) => this.onSourceUp(id),
       down: (reason) => this.onSourceDown(reason),
     };
-    this.source = new RedirectSource(options, settings.pingInterval, events);
+    this.source = options.protocol === 3
+      ? new PushSource(conn, options, settings.pingInterval, events)
+      : new RedirectSource(options, settings.pingInterval, events);
     conn.onHandshake = (send) => this.handshake(send);
     conn.on('ready', () => {
       this.learnTable();
