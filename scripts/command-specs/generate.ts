@@ -77,20 +77,21 @@ function findCode(r: Reply | undefined): string {
 
 function keySpecCode(r: Reply): string {
   const m = pairs(r);
-  return `[${quote(joined(m.get('flags')))}, ${quote(beginCode(m.get('begin_search')))}, ${quote(findCode(m.get('find_keys')))}]`;
+  return `[${quote(joined(m.get('flags')))},${quote(beginCode(m.get('begin_search')))},${quote(findCode(m.get('find_keys')))}]`;
 }
 
+/** A JSON string: the table is JSON, one command a line (see main). */
 function quote(s: string): string {
-  if (s.includes("'") || s.includes('\\')) throw new Error(`cannot quote '${s}'`);
-  return `'${s}'`;
+  if (/["\\`$]/.test(s)) throw new Error(`cannot quote '${s}'`);
+  return `"${s}"`;
 }
 
 function key(name: string): string {
-  return /^[a-z_$][a-z0-9_$]*$/i.test(name) ? name : quote(name);
+  return quote(name);
 }
 
-/** One row, its subcommands indented below it. */
-function rowCode(entry: Reply, indent: string): string {
+/** One row, its subcommands in it: one line a command. */
+function rowCode(entry: Reply): string {
   const e = list(entry);
   if (e.length < 10) throw new Error('COMMAND gave fewer than 10 fields: the table needs Redis 7 or newer');
   const parts = [String(int(e[1])), quote(joined(e[2])), String(int(e[3])), String(int(e[4])), String(int(e[5]))];
@@ -98,12 +99,12 @@ function rowCode(entry: Reply, indent: string): string {
   const specs = list(e[8]).map(keySpecCode);
   const subs = list(e[9]);
   if (tips !== '' || specs.length > 0 || subs.length > 0) parts.push(quote(tips));
-  if (specs.length > 0 || subs.length > 0) parts.push(`[${specs.join(', ')}]`);
+  if (specs.length > 0 || subs.length > 0) parts.push(`[${specs.join(',')}]`);
   if (subs.length > 0) {
-    const inner = sortedByName(subs).map(([name, sub]) => `${indent}  ${key(name.slice(name.indexOf('|') + 1))}: ${rowCode(sub, `${indent}  `)},\n`);
-    parts.push(`{\n${inner.join('')}${indent}}`);
+    const inner = sortedByName(subs).map(([name, sub]) => `${key(name.slice(name.indexOf('|') + 1))}:${rowCode(sub)}`);
+    parts.push(`{${inner.join(',')}}`);
   }
-  return `[${parts.join(', ')}]`;
+  return `[${parts.join(',')}]`;
 }
 
 function sortedByName(entries: Reply[]): Array<[string, Reply]> {
@@ -113,10 +114,12 @@ function sortedByName(entries: Reply[]): Array<[string, Reply]> {
 function main(): Promise<void> {
   return withScratchServer(async (conn, version) => {
     const commands = sortedByName(list(await conn.send(['COMMAND'])));
-    const rows = commands.map(([name, entry]) => `  ${key(name)}: ${rowCode(entry, '  ')},\n`);
+    const rows = commands.map(([name, entry]) => `${key(name)}:${rowCode(entry)}`);
+    // JSON in a template string, read when a server first refuses COMMAND: V8 only scans a
+    // string when the library loads, where an object literal of this size is parsed as code.
     const table = `/** The server the table below was read from. */\nexport const COMMAND_SPECS_SERVER_VERSION = '${version}';\n\n`
       + '// A function, so the table is built when a server first refuses COMMAND, not when the library loads.\n'
-      + `const commandSpecs = (): Readonly<Record<string, Row>> => ({\n${rows.join('')}});\n`;
+      + `const commandSpecs = (): Readonly<Record<string, Row>> => JSON.parse(\`{\n${rows.join(',\n')}\n}\`) as Readonly<Record<string, Row>>;\n`;
     const source = readFileSync(TARGET, 'utf8');
     const from = source.indexOf(BEGIN);
     const to = source.indexOf(END);
