@@ -130,16 +130,17 @@ describe('near cache: options', () => {
   });
 });
 
+/** A client connected, its tracking on and its command table read: ready to keep replies. */
+async function tracking(c: ConstRedis): Promise<NearCache> {
+  await c.connect();
+  await eventually(() => c.nearCache!.isTracking && c.commandTable.isComplete, 3000, 'tracking on');
+  return c.nearCache!;
+}
+
 describe('near cache on a real server', () => {
   const servers = useServers(1);
   const client = perTest((o: object = {}) => new ConstRedis({ port: servers[0]!.port, nearCache: { pingInterval: 200 }, ...o }));
   const plain = perTest(() => new ConstRedis({ port: servers[0]!.port }));
-
-  async function tracking(c: ConstRedis): Promise<NearCache> {
-    await c.connect();
-    await eventually(() => c.nearCache!.isTracking && c.commandTable.isComplete, 3000, 'tracking on');
-    return c.nearCache!;
-  }
 
   it('answers repeated reads from memory, and sees another client\'s write once it is invalidated', async () => {
     const c = client();
@@ -337,12 +338,6 @@ describe('near cache on RESP3: invalidations pushed on the data connection', () 
   const servers = useServers(1);
   const client = perTest((o: object = {}) => new ConstRedis({ port: servers[0]!.port, protocol: 3, name: 'nc-resp3', nearCache: { pingInterval: 200 }, ...o }));
   const plain = perTest(() => new ConstRedis({ port: servers[0]!.port }));
-
-  async function tracking(c: ConstRedis): Promise<NearCache> {
-    await c.connect();
-    await eventually(() => c.nearCache!.isTracking && c.commandTable.isComplete, 3000, 'tracking on');
-    return c.nearCache!;
-  }
 
   it('tracks without REDIRECT and no second connection; sees another client\'s write and FLUSHALL', async () => {
     const c = client();

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError, ReplyError } from '../../src/errors.ts';
+import { splits } from '../helpers/splits.ts';
 import { Decoder, isMap, type Reply } from '../../src/resp/decode.ts';
 
 interface Decoded {
@@ -27,14 +28,6 @@ function decodeAll(chunks: Buffer[], buffers = false): Decoded {
   for (const c of chunks) d.feed(c);
   assert.equal(d.midReply, false);
   return out;
-}
-
-/** Every way of cutting `bytes` in two, plus one byte at a time. */
-function splits(bytes: Buffer): Buffer[][] {
-  const ways: Buffer[][] = [[bytes]];
-  for (let i = 1; i < bytes.length; i++) ways.push([bytes.subarray(0, i), bytes.subarray(i)]);
-  ways.push([...bytes].map((b) => Buffer.from([b])));
-  return ways;
 }
 
 /** Each RESP3 type, and what it must decode to: RESP2's shape of the same reply. */

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError, ReplyError } from '../../src/errors.ts';
+import { splits } from '../helpers/splits.ts';
 import { Decoder, type Reply } from '../../src/resp/decode.ts';
 
 function decodeAll(chunks: Buffer[], buffers = false): Reply[] {
@@ -9,14 +10,6 @@ function decodeAll(chunks: Buffer[], buffers = false): Reply[] {
   const d = new Decoder((r) => out.push(r), { buffers });
   for (const c of chunks) d.feed(c);
   return out;
-}
-
-/** Every way of cutting `bytes` in two, plus one byte at a time. */
-function splits(bytes: Buffer): Buffer[][] {
-  const ways: Buffer[][] = [[bytes]];
-  for (let i = 1; i < bytes.length; i++) ways.push([bytes.subarray(0, i), bytes.subarray(i)]);
-  ways.push([...bytes].map((b) => Buffer.from([b])));
-  return ways;
 }
 
 const STREAM = Buffer.concat([

@@ -24,7 +24,7 @@ import type { CommandInfo, CommandTable } from '../command-table.ts';
 import { commandName, type CommandSpec, type ReplyTransform } from '../conventions.ts';
 import { nearRole, writtenKeys, type NearRole } from './cacheable.ts';
 import { PushSource, RedirectSource, type InvalidationEvents, type InvalidationSource } from './invalidation.ts';
-import { copyReply, NearStore } from './store.ts';
+import { addToGroup, copyReply, NearStore } from './store.ts';
 
 /** One node's figures (a backend sums its nodes'). */
 export interface NearCacheStats {
@@ -234,12 +234,7 @@ export class NearCache extends EventEmitter {
     }
     const flight: Flight = { sig, key, poisoned: false, waiters: [waiter] };
     this.flights.set(sig, flight);
-    let same = this.flightsByKey.get(key);
-    if (same === undefined) {
-      same = new Set();
-      this.flightsByKey.set(key, same);
-    }
-    same.add(flight);
+    addToGroup(this.flightsByKey, key, flight);
     if (this.settings.mode === 'optin') {
       // Written just before the read, on the same connection: the server tracks that read only.
       this.conn.sendWithCallbacks(['CLIENT', 'CACHING', 'yes'], { name: 'CLIENT CACHING' }, null, ignore, () => {

@@ -99,12 +99,7 @@ export class NearStore {
     if (bytes > this.limits.maxBytes) return;
     const e: Entry = { sig, key, value, bytes, expires: now + this.limits.ttl };
     this.entries.set(sig, e);
-    let group = this.byKey.get(key);
-    if (group === undefined) {
-      group = new Set();
-      this.byKey.set(key, group);
-    }
-    group.add(e);
+    addToGroup(this.byKey, key, e);
     this.total += bytes;
     while (this.entries.size > this.limits.maxEntries || this.total > this.limits.maxBytes) {
       const oldest = this.entries.values().next().value as Entry;
@@ -143,4 +138,14 @@ export class NearStore {
     group.delete(e);
     if (group.size === 0) this.byKey.delete(e.key);
   }
+}
+
+/** Adds `item` to the set kept under `key`, making the set on first use. */
+export function addToGroup<T>(groups: Map<string, Set<T>>, key: string, item: T): void {
+  let group = groups.get(key);
+  if (group === undefined) {
+    group = new Set();
+    groups.set(key, group);
+  }
+  group.add(item);
 }
