@@ -259,7 +259,8 @@ export class ConstRedisBase extends EventEmitter implements NodeClient {
 
   /** Drops every connection at once; pending commands reject. */
   disconnect(): void {
-    void this.nearCache?.close();
+    // Nothing waits for it: a failure to close must not become an unhandled rejection.
+    this.nearCache?.close().catch(() => {});
     this.connection.destroy();
     for (const c of this.allBlocking) c.destroy();
     this.allBlocking.clear();
