@@ -2,7 +2,9 @@
  * The near cache under writers on other connections (see test/helpers/near-check.ts for the
  * rule the checker holds every read to), seeded: REDISDB_SEED=<seed> replays a run's choices.
  * Variants: undisturbed, the invalidation connection killed, the data connection killed,
- * FLUSHALL. The invalidation latency on loopback is measured too.
+ * FLUSHALL. The invalidation latency on loopback is measured too. The failover variants run
+ * where their servers are: CLUSTER FAILOVER in test/backends/near-cache.test.ts, SENTINEL
+ * FAILOVER in test/client/sentinel.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,7 +1,8 @@
 /**
  * ConstRedis through Redis Sentinel on a real set (a master, 2 replicas, 3 sentinels): the
  * options and the redis+sentinel:// URL, a replica by role, a sentinel-found node as a ring
- * entry, the three distinct failures, SENTINEL FAILOVER under 16 callers, the ROLE poll
+ * entry, the three distinct failures, SENTINEL FAILOVER under 16 callers, the near cache's
+ * randomized check (RESP2 and RESP3 readers) through one SENTINEL FAILOVER, the ROLE poll
  * that leaves a demoted master when the failover's announcements never reach the client, the
  * master announced by +switch-master kept while a lagging sentinel still names the old one, and
  * the PINGs that find a silently dead subscription and renew it.
@@ -10,12 +11,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisRing } from '../../src/backends/index.ts';
 import { ConstRedis } from '../../src/client/const-redis.ts';
+import type { RedirectSource } from '../../src/client/near-cache/invalidation.ts';
 import { ConfigError, MasterUnreachableError, SentinelUnreachableError, UnknownServiceError } from '../../src/errors.ts';
 import { freePort } from '../../scripts/lib/redis-server.ts';
 import { SentinelProcess, startSentinelSet, type SentinelSet } from '../../scripts/lib/redis-sentinel.ts';
 import { cli } from '../helpers/cluster.ts';
 import { perTest } from '../helpers/clients.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
+import { runNearCheck, seedFromEnv } from '../helpers/near-check.ts';
 import { useServers } from '../helpers/servers.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -141,6 +144,100 @@ describe('ConstRedis through Sentinel', () => {
     assert.deepEqual(lostAfter, []);
   });
 
+  it('the near cache through SENTINEL FAILOVER, RESP2 and RESP3: the randomized check holds, the cache is flushed on the switch and tracks on the new master', async (t) => {
+    await set.waitSettled();
+    const seed = seedFromEnv();
+    const located = { sentinels: set.sentinelAddresses, service_name: set.service, socket_timeout: 2 };
+    const writer = client(located);
+    await writer.ping();
+    const oldPort = await set.masterPort();
+    const readers = ([2, 3] as const).map((protocol) => ({ protocol, redis: client({ ...located, protocol, nearCache: { pingInterval: 200 } }) }));
+    await Promise.all(readers.map((r) => r.redis.connect()));
+    await eventually(() => readers.every((r) => r.redis.nearCache!.isTracking && r.redis.commandTable.isComplete), 3000, 'tracking on');
+
+    // Every client (the readers' invalidation connections too) told of the switch.
+    const switches = new Map<object, number>();
+    const conns = [writer.connection, ...readers.map((r) => r.redis.connection)];
+    const subscriber = (readers[0]!.redis.nearCache!.source as RedirectSource).connection;
+    for (const c of [...conns, subscriber]) c.once('sentinel-switch', () => switches.set(c, performance.now()));
+    const flushes = readers.map((r) => {
+      const seen: Array<{ reason: string; at: number }> = [];
+      r.redis.nearCache!.on('flush', (reason: string) => seen.push({ reason, at: performance.now() }));
+      return seen;
+    });
+
+    // One failover for both checks. Sentinel does not stop the old master: what it acknowledges
+    // between the promotion and the announcement is lost by the servers, not by the cache. So
+    // both runs' writers are paused around the failover, and every replica holds every
+    // acknowledged write before it; the readers read on throughout.
+    let paused = 0;
+    let failover: Promise<void> | null = null;
+    let newPort = 0;
+    let commanded = 0;
+    const failOver = async (): Promise<void> => {
+      assert.equal(await writer.call('WAIT', 2, 2000), 2);
+      commanded = performance.now();
+      assert.equal(await cli(set.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', set.service), 'OK\n');
+      await eventually(() => switches.size === conns.length + 1, 15_000, 'every client told of the switch');
+      await writer.ping();
+      newPort = Number(/:(\d+)$/.exec(writer.connection.address)![1]);
+      assert.notEqual(newPort, oldPort);
+    };
+    const reports = await Promise.all(readers.map(async ({ protocol, redis }) => {
+      const near = redis.nearCache!;
+      let atSwitch = { hits: 0, invalidations: 0 };
+      let traffic = false;
+      const r = await runNearCheck({
+        seed, reader: redis, writer, caches: () => [near],
+        keys: Array.from({ length: 6 }, (_, i) => `nc:s${protocol}:${i}`),
+        disrupt: async (round, writes) => {
+          if (round === 1) {
+            await writes.pause();
+            paused++;
+            await eventually(() => paused === readers.length, 3000, 'both runs\' writers paused');
+            failover ??= failOver();
+            await failover;
+            atSwitch = near.stats();
+            writes.resume();
+          } else {
+            // Reads answered from memory and invalidated on the new master before the run ends
+            // (asserted after the checker's verdict, which says more when they are not).
+            traffic = await eventually(() => near.stats().hits > atSwitch.hits + 100 && near.stats().invalidations > atSwitch.invalidations + 20, 5000, 'traffic on the new master').then(() => true, () => false);
+          }
+        },
+      });
+      return { protocol, redis, r, traffic };
+    }));
+
+    for (const [i, { protocol, redis, r, traffic }] of reports.entries()) {
+      const near = redis.nearCache!;
+      const s = near.stats();
+      const switchedAt = switches.get(redis.connection)!;
+      t.diagnostic(`SENTINEL FAILOVER, RESP${protocol} (REDISDB_SEED=${seed}): ${r.reads} reads (${s.hits} from memory), ${r.writes} writes, ${r.lateReads} within the invalidation window, ${r.errors} failed; ${s.invalidations} invalidations, ${s.flushes} flushes`);
+      assert.deepEqual(r.violations.slice(0, 5), [], `RESP${protocol}, seed ${seed}`);
+      assert.ok(r.reads > 200 && r.writes > 50, `enough traffic: ${r.reads} reads, ${r.writes} writes`);
+      assert.ok(traffic, 'reads answered from memory and invalidated on the new master');
+      // What was kept from the old master went with its connection.
+      assert.ok(flushes[i]!.some((f) => f.at >= switchedAt && /connection was lost/.test(f.reason)), JSON.stringify(flushes[i]));
+      // Tracked again, on the new master: another client's write there is seen.
+      await eventually(() => near.isTracking, 3000, 'tracking on the new master');
+      assert.equal(redis.connection.address, `127.0.0.1:${newPort}`);
+      if (protocol === 2) assert.equal(subscriber.address, `127.0.0.1:${newPort}`);
+      const key = `nc:s${protocol}:seen`;
+      await cli(newPort, 'SET', key, 'before');
+      await eventually(async () => (await redis.get(key)) === 'before', 2000, 'the first value');
+      const hits = near.stats().hits;
+      assert.equal(await redis.get(key), 'before');
+      assert.equal(near.stats().hits, hits + 1, 'kept');
+      await cli(newPort, 'SET', key, 'after');
+      await eventually(async () => (await redis.get(key)) === 'after', 2000, 'another client\'s write on the new master');
+    }
+    t.diagnostic(`every client told of the switch within ${Math.round(Math.max(...switches.values()) - commanded)} ms of the SENTINEL FAILOVER command`);
+    // Demoted as the sentinels would demote it some seconds later, so that the set settles sooner.
+    await cli(oldPort, 'REPLICAOF', '127.0.0.1', String(newPort));
+    await set.waitSettled();
+  });
+
   it('connections opened after +switch-master go to the announced master while the only sentinel to answer still names the old one', async (t) => {
     await set.waitSettled();
     const oldPort = await set.masterPort();
@@ -242,7 +339,7 @@ describe('ConstRedis through Sentinel', () => {
       // The sentinels have switched, and not a word of it reached the client: it still writes to the old master.
       assert.equal(switches.length, 0, "no switch without an announcement");
       assert.equal(writer.connection.address, `127.0.0.1:${oldPort}`);
-      // Demoted as the sentinels would demote it a few seconds later.
+    // Demoted as the sentinels would demote it a few seconds later.
       const demoting = performance.now();
       await cli(oldPort, 'REPLICAOF', '127.0.0.1', String(newPort));
       const demoted = performance.now();

@@ -38,8 +38,17 @@ export interface NearCheckOptions {
   keys?: readonly string[];
   readers?: number;
   durationMs?: number;
-  /** Run at 1/3 and 2/3 of the run; 'flushall' is the checker's own (it pauses the writers). */
-  disrupt?: ((round: number) => Promise<void>) | 'flushall';
+  /**
+   * Run at 1/3 and 2/3 of the run; 'flushall' is the checker's own (it pauses the writers).
+   * `writes` pauses the writers around a disruption whose order among the writes must be known.
+   */
+  disrupt?: ((round: number, writes: WritePause) => Promise<void>) | 'flushall';
+}
+
+export interface WritePause {
+  /** Holds every writer before its next write, once the writes in flight are acknowledged (or failed). */
+  pause(): Promise<void>;
+  resume(): void;
 }
 
 export interface NearCheckReport {
@@ -182,22 +191,30 @@ export async function runNearCheck(o: NearCheckOptions): Promise<NearCheckReport
 
   const begun = now();
   let openGate: (() => void) | null = null;
+  const writePause: WritePause = {
+    pause: async () => {
+      gate = new Promise<void>((resolve) => (openGate = resolve));
+      await eventually(() => busy.size === 0, 2000, 'the writers to pause');
+    },
+    resume: () => {
+      gate = null;
+      (openGate as (() => void) | null)?.();
+    },
+  };
   const disruptions = async (): Promise<void> => {
     for (const round of [1, 2]) {
       const at = begun + (duration * round) / 3;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - now())));
       if (o.disrupt === undefined) continue;
       if (o.disrupt === 'flushall') {
-        gate = new Promise<void>((resolve) => (openGate = resolve));
-        await eventually(() => busy.size === 0, 2000, 'the writers to pause');
+        await writePause.pause();
         const w: Write = { seq: ++seq, value: null, sent: now(), acked: 0 };
         for (const k of keys) writes.get(k)!.push(w);
         await o.writer.flushall();
         w.acked = now();
-        gate = null;
-        openGate!();
+        writePause.resume();
       } else {
-        await o.disrupt(round);
+        await o.disrupt(round, writePause);
       }
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, begun + duration - now())));
@@ -207,8 +224,7 @@ export async function runNearCheck(o: NearCheckOptions): Promise<NearCheckReport
   } finally {
     // A disruption that failed ends the run too: its writers and readers must not run on.
     stop = true;
-    gate = null;
-    (openGate as (() => void) | null)?.();
+    writePause.resume();
     await Promise.allSettled([...writers, ...readers]);
   }
   await Promise.all([...writers, ...readers]);
