@@ -257,16 +257,24 @@ export abstract class Backend implements BackendCore {
    */
   private runEach(plan: EachPlan): Promise<unknown> {
     const { nodes, specs } = plan;
-    if (nodes.length === 1) return this.clients[nodes[0]!]!.dispatch(listOfOne(specs[0]!));
+    if (nodes.length === 1) return this.sendPart(listOfOne(specs[0]!), nodes[0]!, true);
     const pending: Promise<unknown>[] = new Array<Promise<unknown>>(nodes.length);
-    for (let i = 0; i < nodes.length; i++) pending[i] = this.clients[nodes[i]!]!.dispatch(specs[i]!);
+    for (let i = 0; i < nodes.length; i++) pending[i] = this.sendPart(specs[i]!, nodes[i]!, true);
     return Promise.allSettled(pending).then((settled) => eachResult(this.addresses, plan, settled));
   }
 
   /** A split read needs every part: any node's failure fails the call. */
   private runMerge(plan: MergePlan): Promise<unknown> {
-    const pending = plan.nodes.map((n, i) => this.clients[n]!.dispatch(plan.specs[i]!) as Promise<Reply>);
+    const pending = plan.nodes.map((n, i) => this.sendPart(plan.specs[i]!, n, false) as Promise<Reply>);
     return Promise.all(pending).then((replies) => mergeReplies(plan, replies));
+  }
+
+  /**
+   * One part of an every-node or split command on one node. `writes`: the part may change
+   * data (a backend that sends a failed part again must know it may have run).
+   */
+  protected sendPart(spec: CommandSpec, node: number, _writes: boolean): Promise<unknown> {
+    return this.clients[node]!.dispatch(spec);
   }
 
   /** Every node: one result each (a single node's result is still a list of one). */

@@ -23,16 +23,15 @@ import type { ClientOptions } from '../connection/options.ts';
 import { ConnectionError, CrossSlotError, ReplyError, TimeoutError, unsent } from '../errors.ts';
 import { slotOf, SLOT_COUNT } from '../hash/crc16.ts';
 import { Continuum } from '../hash/index.ts';
-import type { Reply } from '../resp/decode.ts';
 import { Backend, backendProxy, type Recovery, type BackendWithCommands, type StrictBackend } from './backend.ts';
 import { readyToPing } from './health.ts';
 import { DEFAULT_RETRY_WINDOW, splitClusterOptions, type ClusterConstructorOptions, type ClusterOptions, type ClusterParams } from './cluster-config.ts';
 import { backoff, redirectOf } from './cluster-redirect.ts';
 import { backendConfig, DEFAULT_HEALTH_CHECK_TIMEOUT } from './config.ts';
-import { ClusterRefreshError, NodesFailedError, TooManyRedirectionsError } from './errors.ts';
+import { ClusterRefreshError, TooManyRedirectionsError } from './errors.ts';
 import { runGrouped, runOnOneNode } from './pipeline.ts';
 import { Placement } from './placement.ts';
-import { mergeReplies, sameKey, showKey, splitByNode, type EachPlan, type MergePlan, type Plan } from './plan.ts';
+import { sameKey, showKey, splitByNode, type Plan } from './plan.ts';
 import { keysOf, type Route } from './routes.ts';
 import { scanEvery } from './scan.ts';
 import { nodeTls, parseShards, parseSlots, type SlotMap } from './slot-map.ts';
@@ -429,45 +428,19 @@ export class RedisClusterBase extends Backend {
     return { kind: 'each', nodes, specs: nodes.map(() => spec) };
   }
 
-  /** Runs a plan, each part following redirects and failovers on its own. */
+  /** Runs a plan, each part following redirects and failovers on its own (see sendPart). */
   override execute(plan: Plan): Promise<unknown> {
-    switch (plan.kind) {
-      case 'one': {
-        // Nothing chained per command for the redirects, which only a failure pays for.
-        return this.runOne(plan, this.redirected);
-      }
-      case 'each':
-        return this.runEachPart(plan);
-      case 'merge':
-        return this.runMergePart(plan);
-      case 'replicated':
-        return super.execute(plan);
-    }
+    // Nothing chained per command for the redirects, which only a failure pays for.
+    return plan.kind === 'one' ? this.runOne(plan, this.redirected) : super.execute(plan);
   }
 
   /** Made once, not per command: a failure follows the cluster's redirects and retries. */
   private readonly redirected: Recovery = (plan, err) =>
     this.recover(plan.spec, plan.node, err, plan.wrap).then((value) => (plan.wrap ? [value] : value));
 
-  private send(spec: CommandSpec, node: number, writes: boolean): Promise<unknown> {
+  /** A part of an every-primary or split command, following redirects as a single command does. */
+  protected override sendPart(spec: CommandSpec, node: number, writes: boolean): Promise<unknown> {
     return this.clients[node]!.dispatch(spec).catch((err: unknown) => this.recover(spec, node, err, writes));
-  }
-
-  private runEachPart(plan: EachPlan): Promise<unknown> {
-    const pending = plan.nodes.map((n, i) => this.send(plan.specs[i]!, n, true));
-    return Promise.allSettled(pending).then((settled) => {
-      const results = settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason instanceof Error ? s.reason : new Error(String(s.reason))));
-      if (results.every((r) => r instanceof Error)) {
-        if (results.length === 1) throw results[0];
-        throw new NodesFailedError(plan.nodes.map((n) => this.addresses[n]!), results as Error[], commandName(plan.specs[0]!));
-      }
-      return results;
-    });
-  }
-
-  private runMergePart(plan: MergePlan): Promise<unknown> {
-    const pending = plan.nodes.map((n, i) => this.send(plan.specs[i]!, n, false) as Promise<Reply>);
-    return Promise.all(pending).then((replies) => mergeReplies(plan, replies));
   }
 
   /**
