@@ -24,7 +24,7 @@ import { ConnectionError, CrossSlotError, ReplyError, TimeoutError, unsent } fro
 import { slotOf, SLOT_COUNT } from '../hash/crc16.ts';
 import { Continuum } from '../hash/index.ts';
 import { Backend, backendProxy, type Recovery, type BackendWithCommands, type StrictBackend } from './backend.ts';
-import { readyToPing } from './health.ts';
+import { BusyWatchdog } from './health.ts';
 import { DEFAULT_RETRY_WINDOW, splitClusterOptions, type ClusterConstructorOptions, type ClusterOptions, type ClusterParams } from './cluster-config.ts';
 import { backoff, redirectOf } from './cluster-redirect.ts';
 import { backendConfig, DEFAULT_HEALTH_CHECK_TIMEOUT } from './config.ts';
@@ -79,8 +79,7 @@ export class RedisClusterBase extends Backend {
   private refreshes = 0;
   private loaded: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private readonly watchdog: NodeJS.Timeout;
-  private readonly pinging = new Set<number>();
+  private readonly watchdog: BusyWatchdog;
   private readonly checkTimeout: number;
   private readonly seedCount: number;
   private replicaTurn = 0;
@@ -102,8 +101,7 @@ export class RedisClusterBase extends Backend {
     this.addresses.forEach((a, i) => this.indexByAddress.set(a, i));
     // A node whose commands wait too long is PINGed; no answer in time and its socket is
     // reset, which fails its commands (and so triggers a map read) even without socket_timeout.
-    this.watchdog = setInterval(() => this.checkBusyNodes(), this.checkTimeout);
-    this.watchdog.unref();
+    this.watchdog = new BusyWatchdog(() => this.clients, this.checkTimeout);
   }
 
   /** The slot of a key: CRC16 of the key, or of its {hash tag}, mod 16384. */
@@ -365,18 +363,6 @@ export class RedisClusterBase extends Backend {
       conn.on('ready', () => {
         conn.send(['READONLY'], { name: 'READONLY' }).catch(ignore);
       });
-    }
-  }
-
-  private checkBusyNodes(): void {
-    for (let i = 0; i < this.clients.length; i++) {
-      const conn = this.clients[i]!.connection;
-      if (!readyToPing(conn, this.checkTimeout) || this.pinging.has(i) || conn.pendingCount === 0) continue;
-      this.pinging.add(i);
-      const answered = (): void => {
-        this.pinging.delete(i);
-      };
-      conn.send(['PING'], { timeout: this.checkTimeout, name: 'PING (health check)' }).then(answered, answered);
     }
   }
 
@@ -678,7 +664,7 @@ export class RedisClusterBase extends Backend {
 
   private stop(): void {
     this.closed = true;
-    clearInterval(this.watchdog);
+    this.watchdog.stop();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -31,10 +31,46 @@ export type NodeState = 'up' | 'down' | 'returning';
  * when the server took it but holds its handshake (AUTH, HELLO) past `checkTimeout` with
  * commands waiting, it is hung as a PING would find, and is reset so that they fail.
  */
-export function readyToPing(conn: Connection, checkTimeout: number): boolean {
+function readyToPing(conn: Connection, checkTimeout: number): boolean {
   if (conn.isReady) return true;
   if (conn.pendingCount > 0 && conn.handshakeWaited > checkTimeout) conn.reset(`its handshake got no answer within ${checkTimeout} ms`);
   return false;
+}
+
+/**
+ * A node with commands waiting is PINGed every `checkTimeout`, at most one PING at a time,
+ * with that timeout: a server that does not answer (SIGSTOPped, hung) has its connection
+ * reset, which fails what was in flight, even without socket_timeout. `nodes` is asked each
+ * round, so a backend that learns nodes as it runs (RedisCluster) has them watched too.
+ */
+export class BusyWatchdog {
+  private readonly nodes: () => readonly NodeClient[];
+  private readonly checkTimeout: number;
+  private readonly pinging = new Set<NodeClient>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(nodes: () => readonly NodeClient[], checkTimeout: number) {
+    this.nodes = nodes;
+    this.checkTimeout = checkTimeout;
+    this.timer = setInterval(() => this.check(), checkTimeout);
+    this.timer.unref();
+  }
+
+  private check(): void {
+    for (const node of this.nodes()) {
+      const conn = node.connection;
+      if (!readyToPing(conn, this.checkTimeout) || this.pinging.has(node) || conn.pendingCount === 0) continue;
+      this.pinging.add(node);
+      const answered = (): void => {
+        this.pinging.delete(node);
+      };
+      conn.send(['PING'], { timeout: this.checkTimeout, name: 'PING (health check)' }).then(answered, answered);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
 
 /**
@@ -57,10 +93,9 @@ export class NodeHealth extends EventEmitter {
   private onReturn: ReturnHandler = () => Promise.resolve(true);
   /** The server's refusal of the last handshake, per node (null when it went through). */
   private readonly handshakeErrors: Array<Error | null>;
-  private readonly pinging: boolean[];
   /** Times each node was taken out: a repair that copied from a node checks it stayed in. */
   private readonly outages: number[];
-  private readonly watchdog: NodeJS.Timeout;
+  private readonly watchdog: BusyWatchdog;
   /** Milliseconds a health-check PING may take (health_check_timeout). */
   readonly checkTimeout: number;
   private ejectedPlacement: { key: string; placement: Placement } | null = null;
@@ -73,7 +108,6 @@ export class NodeHealth extends EventEmitter {
     super();
     this.checkTimeout = checkTimeout;
     this.handshakeErrors = nodes.map(() => null);
-    this.pinging = nodes.map(() => false);
     this.outages = nodes.map(() => 0);
     this.options = options;
     this.nodes = nodes;
@@ -95,26 +129,8 @@ export class NodeHealth extends EventEmitter {
         this.handshakeErrors[i] = null;
       });
     });
-    this.watchdog = setInterval(() => this.checkBusyNodes(), checkTimeout);
-    this.watchdog.unref();
-  }
-
-  /**
-   * A node with commands waiting is PINGed, at most one PING at a time, with the health-check
-   * timeout: a server that does not answer (SIGSTOPped, hung) has its connection reset, which
-   * fails what was in flight and counts as a failure, even without socket_timeout. Nodes out
-   * of service too: a repair's commands, and the writes its gate lets through, wait there.
-   */
-  private checkBusyNodes(): void {
-    for (let i = 0; i < this.nodes.length; i++) {
-      const conn = this.nodes[i]!.connection;
-      if (!readyToPing(conn, this.checkTimeout) || this.pinging[i] || conn.pendingCount === 0) continue;
-      this.pinging[i] = true;
-      const answered = (): void => {
-        this.pinging[i] = false;
-      };
-      conn.send(['PING'], { timeout: this.checkTimeout, name: 'PING (health check)' }).then(answered, answered);
-    }
+    // Nodes out of service too: a repair's commands, and the writes its gate lets through, wait there.
+    this.watchdog = new BusyWatchdog(() => nodes, checkTimeout);
   }
 
   /** Lets RedisCopy repair a node before it serves reads again. */
@@ -238,7 +254,7 @@ export class NodeHealth extends EventEmitter {
   /** Stops the background PINGs (when the backend closes). */
   stop(): void {
     this.stopped = true;
-    clearInterval(this.watchdog);
+    this.watchdog.stop();
     for (let i = 0; i < this.timers.length; i++) this.clearTimer(i);
   }
 
